@@ -1,0 +1,74 @@
+/**
+ * Configuration from the environment and an optional `.env` file, validated once at start-up.
+ * Invalid configuration is a `ConfigError` whose message is one line meant for the operator.
+ */
+import { envSchema } from 'env-schema';
+import { Type, type Static } from '@sinclair/typebox';
+import type { DatabaseTarget } from './db/database.js';
+
+const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres(ql)?://|memory://$)' })),
+  DB_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  DB_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5432 }),
+  DB_USER: Type.Optional(Type.String()),
+  DB_PASSWORD: Type.Optional(Type.String()),
+  DB_NAME: Type.Optional(Type.String()),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  RESPONSE_FORMAT: Type.Union([Type.Literal('customer'), Type.Literal('bitespeed')], { default: 'customer' }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  logLevel: string;
+  responseFormat: 'customer' | 'bitespeed';
+  migrateOnStart: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = true): Config {
+  let raw: RawConfig;
+  try {
+    raw = envSchema<RawConfig>({ schema: ConfigSchema, data: env, dotenv: useDotenv });
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+  }
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    database: databaseTarget(raw),
+    logLevel: raw.LOG_LEVEL,
+    responseFormat: raw.RESPONSE_FORMAT,
+    migrateOnStart: raw.MIGRATE_ON_START,
+  };
+}
+
+/** DATABASE_URL wins; then the seed's DB_* settings; with neither, embedded PGlite on disk. */
+function databaseTarget(raw: RawConfig): DatabaseTarget {
+  if (raw.DATABASE_URL === 'memory://') return { kind: 'pglite', dataDir: null };
+  if (raw.DATABASE_URL) return { kind: 'postgres', connectionString: raw.DATABASE_URL, poolSize: raw.DB_POOL_SIZE };
+  if (raw.DB_HOST || raw.DB_USER || raw.DB_NAME || raw.DB_PASSWORD) {
+    const url = new URL('postgresql://');
+    url.hostname = raw.DB_HOST ?? 'localhost';
+    url.port = String(raw.DB_PORT);
+    url.username = raw.DB_USER ?? '';
+    url.password = raw.DB_PASSWORD ?? '';
+    url.pathname = `/${raw.DB_NAME ?? 'postgres'}`;
+    return { kind: 'postgres', connectionString: url.toString(), poolSize: raw.DB_POOL_SIZE };
+  }
+  return { kind: 'pglite', dataDir: raw.DATA_DIR };
+}

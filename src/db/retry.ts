@@ -1,0 +1,25 @@
+/** Retries work that PostgreSQL aborted to keep transactions serialisable or deadlock-free. */
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+export function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has(String((error as { code?: unknown }).code));
+}
+
+export interface RetryOptions {
+  attempts: number;
+  onRetry?: (error: unknown, attempt: number) => void;
+}
+
+export async function withRetry<T>(work: () => Promise<T>, { attempts, onRetry }: RetryOptions): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= attempts) throw error;
+      onRetry?.(error, attempt);
+      // Jittered backoff so that the same racers do not collide again in lock-step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}

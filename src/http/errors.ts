@@ -1,0 +1,81 @@
+/**
+ * Errors are part of the API: every failure leaves as `{"error":{"code","message"}}`. One error
+ * type for what we mean to say, and one handler that maps everything else onto it.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** Fastify's own client errors, renamed to our codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+};
+
+/** Schema failures name the field that is wrong, so clients can fix the right thing. */
+const FIELD_CODES: Record<string, string> = {
+  '/email': 'INVALID_EMAIL',
+  '/phoneNumber': 'INVALID_PHONE_NUMBER',
+};
+
+/** SQLSTATE classes and socket errors that mean "the database is not there right now". */
+function isDatabaseUnavailable(error: { code?: unknown }): boolean {
+  const code = String(error.code ?? '');
+  return (
+    code.startsWith('08') || // connection exception
+    code === '57P01' || code === '57P02' || code === '57P03' || // admin shutdown, crash, cannot connect now
+    code === '53300' || // too many connections
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(String((error as Error).message))
+  );
+}
+
+export function toAppError(error: FastifyError | AppError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const field = fastifyError.validation[0]?.instancePath ?? '';
+    const code = FIELD_CODES[field] ?? 'INVALID_BODY';
+    const message = field in FIELD_CODES
+      ? `${field.slice(1)} ${fastifyError.validation[0]?.message ?? 'is invalid'}.`
+      : 'The body must be a JSON object.';
+    return new AppError(400, code, message);
+  }
+  const renamed = FASTIFY_CODES[fastifyError.code ?? ''];
+  const status = fastifyError.statusCode ?? 500;
+  if (renamed) return new AppError(status, renamed, fastifyError.message);
+  if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', fastifyError.message);
+  if (isDatabaseUnavailable(fastifyError)) {
+    return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.');
+  }
+  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred.');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+    return reply.status(appError.statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` } };
+    return reply.status(404).send(body);
+  });
+}

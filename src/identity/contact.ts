@@ -1,0 +1,29 @@
+/** One live row of the `Contact` table, as the reconciliation logic sees it. */
+export interface Contact {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+  linkedId: number | null;
+  linkPrecedence: 'primary' | 'secondary';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A request after normalisation: at least one identifier is present. */
+export interface Identifiers {
+  email: string | null;
+  phoneNumber: string | null;
+}
+
+/** The whole customer, as `/identify` answers it. */
+export interface Customer {
+  primaryContactId: number;
+  emails: string[];
+  phoneNumbers: string[];
+  secondaryContactIds: number[];
+}
+
+/** The id of the customer (primary contact) a row belongs to. */
+export function primaryIdOf(row: Pick<Contact, 'id' | 'linkedId'>): number {
+  return row.linkedId ?? row.id;
+}

@@ -1,0 +1,41 @@
+/** Entry point of `npm start`: configuration, database, migrations, HTTP, graceful shutdown. */
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { buildApp } from './http/app.js';
+import { createIdentifyService } from './identity/identifyService.js';
+
+export async function serve(): Promise<void> {
+  const config = loadConfig();
+  const db = await openDatabase(config.database);
+  if (config.migrateOnStart) await migrate(db);
+  const app = await buildApp({
+    db,
+    identifyService: createIdentifyService(db, {
+      onRetry: (error, attempt) => app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried'),
+    }),
+    responseFormat: config.responseFormat,
+    logLevel: config.logLevel,
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    await app.close(); // stops accepting, waits for in-flight requests
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ database: config.database.kind }, 'identity service ready');
+}
+
+export function reportStartupFailure(error: unknown): never {
+  const message = error instanceof ConfigError ? error.message : `start-up failed: ${(error as Error).message ?? error}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
