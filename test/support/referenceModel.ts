@@ -1,0 +1,47 @@
+/**
+ * A deliberately different formulation of the rules, to check the real implementation against.
+ * It keeps no primary/secondary links: each row carries a customer label, a request relabels
+ * every customer it touches as one, and a customer's primary is simply its oldest row (lowest id,
+ * as requests run one at a time).
+ */
+import type { Customer, Identifiers } from '../../src/identity/contact.js';
+
+interface ModelRow {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+  customer: number;
+}
+
+export class ReferenceModel {
+  private readonly rows: ModelRow[] = [];
+  private labels = 0;
+
+  identify(request: Identifiers): Customer {
+    const touched = new Set(
+      this.rows
+        .filter((row) => (request.email !== null && row.email === request.email) || (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber))
+        .map((row) => row.customer),
+    );
+    const label = ++this.labels;
+    for (const row of this.rows) if (touched.has(row.customer)) row.customer = label;
+    const members = this.rows.filter((row) => row.customer === label);
+    const known = (key: 'email' | 'phoneNumber') => request[key] === null || members.some((row) => row[key] === request[key]);
+    if (!known('email') || !known('phoneNumber')) {
+      this.rows.push({ id: this.rows.length + 1, ...request, customer: label });
+    }
+    return this.describe(this.rows.filter((row) => row.customer === label));
+  }
+
+  private describe(members: ModelRow[]): Customer {
+    const [primary, ...others] = [...members].sort((a, b) => a.id - b.id);
+    if (!primary) throw new Error('a customer has at least one row');
+    const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
+    return {
+      primaryContactId: primary.id,
+      emails: distinct([primary.email, ...others.map((row) => row.email)]),
+      phoneNumbers: distinct([primary.phoneNumber, ...others.map((row) => row.phoneNumber)]),
+      secondaryContactIds: others.map((row) => row.id),
+    };
+  }
+}

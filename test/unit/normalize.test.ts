@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { normaliseIdentifiers } from '../../src/identity/normalize.js';
+
+function value(raw: { email?: unknown; phoneNumber?: unknown }) {
+  const result = normaliseIdentifiers(raw);
+  assert.ok(result.ok, `expected ${JSON.stringify(raw)} to be valid`);
+  return result.value;
+}
+
+function failure(raw: { email?: unknown; phoneNumber?: unknown }) {
+  const result = normaliseIdentifiers(raw);
+  assert.ok(!result.ok, `expected ${JSON.stringify(raw)} to be rejected`);
+  return result.code;
+}
+
+describe('normalising identifiers', () => {
+  it('trims and lower-cases an email', () => {
+    assert.equal(value({ email: '  Doc@HillValley.EDU ' }).email, 'doc@hillvalley.edu');
+  });
+
+  it('strips spaces, dashes, dots and parentheses from a phone and keeps a leading +', () => {
+    assert.equal(value({ phoneNumber: '+1 (555) 010-9999' }).phoneNumber, '+15550109999');
+    assert.equal(value({ phoneNumber: '555.010.9999' }).phoneNumber, '5550109999');
+  });
+
+  it('turns an integer phone into its decimal string', () => {
+    assert.equal(value({ phoneNumber: 5550109999 }).phoneNumber, '5550109999');
+  });
+
+  it('treats null, missing and empty-after-trim as absent', () => {
+    assert.deepEqual(value({ email: null, phoneNumber: '123' }), { email: null, phoneNumber: '123' });
+    assert.deepEqual(value({ email: '   ', phoneNumber: '123' }), { email: null, phoneNumber: '123' });
+    assert.deepEqual(value({ email: 'a@b.c', phoneNumber: ' ' }), { email: 'a@b.c', phoneNumber: null });
+    assert.deepEqual(value({ email: 'a@b.c' }), { email: 'a@b.c', phoneNumber: null });
+  });
+
+  it('rejects a request with both identifiers absent', () => {
+    assert.equal(failure({}), 'MISSING_IDENTIFIER');
+    assert.equal(failure({ email: null, phoneNumber: null }), 'MISSING_IDENTIFIER');
+    assert.equal(failure({ email: ' ', phoneNumber: '' }), 'MISSING_IDENTIFIER');
+  });
+
+  it('rejects an email of the wrong type', () => {
+    for (const email of [5, true, ['a@b.c'], { a: 1 }]) assert.equal(failure({ email }), 'INVALID_EMAIL');
+  });
+
+  it('rejects an email without @ or longer than 254 characters', () => {
+    assert.equal(failure({ email: 'not-an-email' }), 'INVALID_EMAIL');
+    assert.equal(failure({ email: `${'a'.repeat(250)}@b.io` }), 'INVALID_EMAIL');
+    assert.equal(value({ email: `${'a'.repeat(248)}@b.io` }).email?.length, 253);
+  });
+
+  it('rejects a phone of the wrong type or a non-integer number', () => {
+    for (const phoneNumber of [true, ['123'], { n: 1 }, 12.5, -123, Number.MAX_SAFE_INTEGER * 4]) {
+      assert.equal(failure({ phoneNumber }), 'INVALID_PHONE_NUMBER', String(phoneNumber));
+    }
+  });
+
+  it('rejects a phone with letters, a misplaced +, or fewer than 3 or more than 20 digits', () => {
+    for (const phoneNumber of ['12a45', '1+23', '12', '+12', '1'.repeat(21)]) {
+      assert.equal(failure({ phoneNumber }), 'INVALID_PHONE_NUMBER', phoneNumber);
+    }
+    assert.equal(value({ phoneNumber: '1'.repeat(20) }).phoneNumber, '1'.repeat(20));
+    assert.equal(value({ phoneNumber: '+123' }).phoneNumber, '+123');
+  });
+});
