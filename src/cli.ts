@@ -24,9 +24,18 @@ async function runMigrations(): Promise<void> {
   }
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-const command = positionals[0] ?? 'serve';
-if (values.help) {
+function parseCommandLine(): { command: string; help: boolean } {
+  try {
+    const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    return { command: positionals[0] ?? 'serve', help: values.help === true };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const { command, help } = parseCommandLine();
+if (help) {
   process.stdout.write(`${USAGE}\n`);
 } else if (command === 'serve') {
   serve().catch(reportStartupFailure);

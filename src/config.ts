@@ -45,7 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
   try {
     raw = envSchema<RawConfig>({ schema: ConfigSchema, data: env, dotenv: useDotenv });
   } catch (error) {
-    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    throw new ConfigError(`invalid configuration: ${(error as Error).message.replace(/env\//g, '')}`);
   }
   return {
     port: raw.PORT,

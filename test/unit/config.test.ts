@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const load = (env: Record<string, string>) => loadConfig(env, false);
+
+describe('configuration', () => {
+  it('defaults to embedded PGlite under ./data on 0.0.0.0:3000', () => {
+    const config = load({});
+    assert.deepEqual(config.database, { kind: 'pglite', dataDir: './data' });
+    assert.deepEqual([config.host, config.port, config.responseFormat, config.migrateOnStart], ['0.0.0.0', 3000, 'customer', true]);
+  });
+
+  it('keeps PGlite in memory with DATABASE_URL=memory://', () => {
+    assert.deepEqual(load({ DATABASE_URL: 'memory://' }).database, { kind: 'pglite', dataDir: null });
+  });
+
+  it('uses PostgreSQL from DATABASE_URL with the configured pool size', () => {
+    assert.deepEqual(load({ DATABASE_URL: 'postgresql://u@db:5432/shop', DB_POOL_SIZE: '25' }).database, {
+      kind: 'postgres', connectionString: 'postgresql://u@db:5432/shop', poolSize: 25,
+    });
+  });
+
+  it('builds a PostgreSQL URL from the seed\'s DB_* settings, escaping the password', () => {
+    const target = load({ DB_HOST: 'db', DB_PORT: '6543', DB_USER: 'shop', DB_PASSWORD: 'p@ss/word', DB_NAME: 'fluxkart' }).database;
+    assert.equal(target.kind, 'postgres');
+    const url = new URL(target.kind === 'postgres' ? target.connectionString : '');
+    assert.deepEqual([url.hostname, url.port, url.username, decodeURIComponent(url.password), url.pathname], ['db', '6543', 'shop', 'p@ss/word', '/fluxkart']);
+  });
+
+  it('switches the answer shape with RESPONSE_FORMAT and migrations with MIGRATE_ON_START', () => {
+    const config = load({ RESPONSE_FORMAT: 'bitespeed', MIGRATE_ON_START: 'false' });
+    assert.deepEqual([config.responseFormat, config.migrateOnStart], ['bitespeed', false]);
+  });
+
+  for (const [name, env] of [
+    ['a non-numeric PORT', { PORT: 'abc' }],
+    ['an unknown RESPONSE_FORMAT', { RESPONSE_FORMAT: 'xml' }],
+    ['a DATABASE_URL of another database', { DATABASE_URL: 'mysql://x/y' }],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['a zero pool size', { DB_POOL_SIZE: '0' }],
+  ] as const) {
+    it(`rejects ${name} with one clear line`, () => {
+      assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && !error.message.includes('\n'));
+    });
+  }
+});
