@@ -14,12 +14,15 @@ export interface AppOptions {
   identifyService: IdentifyService;
   responseFormat: ResponseFormat;
   logLevel: string;
+  /** Where JSON log lines go; stdout when absent. */
+  logStream?: { write(line: string): void };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: options.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
       // Requests are logged by method, URL and id; bodies (personal data) never are.
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     },

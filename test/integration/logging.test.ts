@@ -1,0 +1,32 @@
+/** Logs are JSON with request ids, and carry no email or phone number at info level. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { buildApp } from '../../src/http/app.js';
+import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { openScratchPglite } from '../support/databases.js';
+
+it('logs every request as JSON with its id, and never an email or phone at info level', async () => {
+  const lines: string[] = [];
+  const scratch = await openScratchPglite();
+  const app = await buildApp({
+    db: scratch.db,
+    identifyService: createIdentifyService(scratch.db),
+    responseFormat: 'customer',
+    logLevel: 'info',
+    logStream: { write: (line) => void lines.push(line) },
+  });
+  try {
+    await app.inject({ method: 'POST', url: '/identify', headers: { 'x-request-id': 'req-42' }, payload: { email: 'Secret.Person@x.io', phoneNumber: '+1 555 0100' } });
+    await app.inject({ method: 'POST', url: '/identify', payload: { email: 'bad-email-secret', phoneNumber: 'secret-phone' } });
+    await app.inject({ method: 'POST', url: '/identify', payload: { email: 'other.secret@x.io', phoneNumber: 5550100 } });
+  } finally {
+    await app.close();
+    await scratch.dispose();
+  }
+  const entries = lines.map((line) => JSON.parse(line) as { reqId?: string; msg: string });
+  assert.ok(entries.some((entry) => entry.reqId === 'req-42' && entry.msg === 'identified'));
+  const text = lines.join('\n').toLowerCase();
+  for (const secret of ['secret.person', '555 0100', '+15550100', '5550100', 'bad-email-secret', 'secret-phone', 'other.secret']) {
+    assert.ok(!text.includes(secret), `logs contain ${secret}`);
+  }
+});
