@@ -27,7 +27,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 function openPostgres(connectionString: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // A bounded connect timeout turns a hung or unreachable server into a prompt 503, not a hang.
+  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return {
