@@ -19,13 +19,13 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
-/** Fastify's own client errors, renamed to our codes. */
-const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+/** Fastify's own client errors, renamed to our codes and told in our words. */
+const FASTIFY_CODES: Record<string, { code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as application/json.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 16 KB.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'The body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', message: 'The body is empty; send a JSON object.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH', message: 'Content-Length does not match the body.' },
 };
 
 /** Schema failures name the field that is wrong, so clients can fix the right thing. */
@@ -59,7 +59,7 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   }
   const renamed = FASTIFY_CODES[fastifyError.code ?? ''];
   const status = fastifyError.statusCode ?? 500;
-  if (renamed) return new AppError(status, renamed, fastifyError.message);
+  if (renamed) return new AppError(status, renamed.code, renamed.message);
   if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', fastifyError.message);
   if (isDatabaseUnavailable(fastifyError)) {
     return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.');
