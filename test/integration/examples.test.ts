@@ -1,20 +1,14 @@
 /** Every worked example of shared/spec/examples.md, through HTTP, on each database. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildTestApp, postIdentify, storedRows } from '../support/app.js';
+import { it } from 'node:test';
+import { postIdentify, storedRows, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
 describeOnEachDatabase('worked examples', (scratch) => {
-  let app: FastifyInstance;
-  before(async () => {
-    app = await buildTestApp(scratch().db);
-  });
-  after(() => app.close());
-  beforeEach(() => scratch().reset());
+  const testApp = useTestApp(scratch);
 
   async function identify(body: unknown) {
-    const response = await postIdentify(app, body);
+    const response = await postIdentify(testApp(), body);
     assert.equal(response.statusCode, 200, response.body);
     return response.json().customer;
   }

@@ -1,9 +1,8 @@
 /** The HTTP contract: every bad input is a 4xx with the error shape and writes nothing. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { describe, it } from 'node:test';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { buildTestApp, postIdentify, storedRows } from '../support/app.js';
+import { buildTestApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase, openScratchPglite } from '../support/databases.js';
 
 function assertError(response: { statusCode: number; json(): unknown }, status: number, code: string) {
@@ -15,12 +14,7 @@ function assertError(response: { statusCode: number; json(): unknown }, status: 
 }
 
 describeOnEachDatabase('POST /identify input handling', (scratch) => {
-  let app: FastifyInstance;
-  before(async () => {
-    app = await buildTestApp(scratch().db);
-  });
-  after(() => app.close());
-  beforeEach(() => scratch().reset());
+  const testApp = useTestApp(scratch);
 
   const badBodies: [string, unknown, string][] = [
     ['both identifiers absent', {}, 'MISSING_IDENTIFIER'],
@@ -46,7 +40,7 @@ describeOnEachDatabase('POST /identify input handling', (scratch) => {
   ];
   for (const [name, body, code] of badBodies) {
     it(`rejects ${name} with 400 ${code} and writes nothing`, async () => {
-      const response = await app.inject({
+      const response = await testApp().inject({
         method: 'POST',
         url: '/identify',
         headers: { 'content-type': 'application/json' },
@@ -58,55 +52,55 @@ describeOnEachDatabase('POST /identify input handling', (scratch) => {
   }
 
   it('rejects a JSON null body with 400', async () => {
-    const response = await app.inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: 'null' });
+    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: 'null' });
     assert.equal(response.statusCode, 400);
     assert.ok((response.json() as { error: { code: string } }).error.code);
   });
 
   it('rejects malformed JSON with 400 INVALID_JSON', async () => {
-    const response = await app.inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '{"email":' });
+    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '{"email":' });
     assertError(response, 400, 'INVALID_JSON');
   });
 
   it('rejects an empty JSON body with 400 INVALID_JSON', async () => {
-    const response = await app.inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '' });
+    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '' });
     assertError(response, 400, 'INVALID_JSON');
   });
 
   for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
     it(`rejects a ${contentType} body with 415`, async () => {
-      const response = await app.inject({ method: 'POST', url: '/identify', headers: { 'content-type': contentType }, payload: 'email=a@x.io' });
+      const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': contentType }, payload: 'email=a@x.io' });
       assertError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
   }
 
   it('rejects a body over 16 KB with 413 and writes nothing', async () => {
-    const response = await postIdentify(app, { email: 'big@x.io', padding: 'x'.repeat(17 * 1024) });
+    const response = await postIdentify(testApp(), { email: 'big@x.io', padding: 'x'.repeat(17 * 1024) });
     assertError(response, 413, 'PAYLOAD_TOO_LARGE');
     assert.deepEqual(await storedRows(scratch().db), []);
   });
 
   it('ignores unknown keys', async () => {
-    const response = await postIdentify(app, { email: 'a@x.io', loyaltyTier: 'gold' });
+    const response = await postIdentify(testApp(), { email: 'a@x.io', loyaltyTier: 'gold' });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json().customer.emails, ['a@x.io']);
   });
 
   it('answers unknown routes with 404 in the error shape', async () => {
-    assertError(await app.inject({ method: 'GET', url: '/nope' }), 404, 'NOT_FOUND');
-    assertError(await app.inject({ method: 'GET', url: '/identify' }), 404, 'NOT_FOUND');
+    assertError(await testApp().inject({ method: 'GET', url: '/nope' }), 404, 'NOT_FOUND');
+    assertError(await testApp().inject({ method: 'GET', url: '/identify' }), 404, 'NOT_FOUND');
   });
 
   it('echoes a request id, or makes one', async () => {
-    const given = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'abc-123' } });
+    const given = await testApp().inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'abc-123' } });
     assert.equal(given.headers['x-request-id'], 'abc-123');
-    const made = await app.inject({ method: 'GET', url: '/health' });
+    const made = await testApp().inject({ method: 'GET', url: '/health' });
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 
   it('GET /health and GET /ready answer 200 with a reachable database', async () => {
-    assert.deepEqual((await app.inject({ method: 'GET', url: '/health' })).json(), { status: 'ok' });
-    assert.deepEqual((await app.inject({ method: 'GET', url: '/ready' })).json(), { status: 'ready' });
+    assert.deepEqual((await testApp().inject({ method: 'GET', url: '/health' })).json(), { status: 'ok' });
+    assert.deepEqual((await testApp().inject({ method: 'GET', url: '/ready' })).json(), { status: 'ready' });
   });
 });
 

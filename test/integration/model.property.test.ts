@@ -3,20 +3,15 @@
  * stack (HTTP, service, SQL, real database), get exactly the reference model's answers.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
-import { buildTestApp, postIdentify } from '../support/app.js';
+import { postIdentify, useTestApp } from '../support/app.js';
 import { requestSequence } from '../support/arbitraries.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 import { ReferenceModel } from '../support/referenceModel.js';
 
 describeOnEachDatabase('the real service against the reference model', (scratch) => {
-  let app: FastifyInstance;
-  before(async () => {
-    app = await buildTestApp(scratch().db);
-  });
-  after(() => app.close());
+  const testApp = useTestApp(scratch);
 
   it('answers every request of every random sequence as the model does', async () => {
     await fc.assert(
@@ -24,7 +19,7 @@ describeOnEachDatabase('the real service against the reference model', (scratch)
         await scratch().reset();
         const model = new ReferenceModel();
         for (const request of requests) {
-          const response = await postIdentify(app, request);
+          const response = await postIdentify(testApp(), request);
           assert.equal(response.statusCode, 200, response.body);
           const { id, ...customer } = response.json().customer;
           const expected = model.identify(request);

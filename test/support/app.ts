@@ -1,12 +1,31 @@
 /** A real application over a scratch database, driven with Fastify's inject (no sockets). */
+import { after, before, beforeEach } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ResponseFormat } from '../../src/http/routes/identify.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
+import type { ScratchDatabase } from './databases.js';
 
 export function buildTestApp(db: Database, responseFormat: ResponseFormat = 'customer'): Promise<FastifyInstance> {
   return buildApp({ db, identifyService: createIdentifyService(db), responseFormat, logLevel: 'silent' });
+}
+
+/**
+ * Inside a suite: one app over the suite's scratch database for all its tests, and an empty
+ * `Contact` table (ids from 1) before each test. Returns a getter for the app.
+ */
+export function useTestApp(scratch: () => ScratchDatabase): () => FastifyInstance {
+  let app: FastifyInstance | undefined;
+  before(async () => {
+    app = await buildTestApp(scratch().db);
+  });
+  after(() => app?.close());
+  beforeEach(() => scratch().reset());
+  return () => {
+    if (!app) throw new Error('the test app is not built yet');
+    return app;
+  };
 }
 
 export function postIdentify(app: FastifyInstance, body: unknown): Promise<LightMyRequestResponse> {
