@@ -12,7 +12,7 @@ const COLUMNS = `"id", "email", "phoneNumber", "linkedId", "linkPrecedence", "cr
  * Every live row of every customer owning the email or the phone, in row order. One statement,
  * so one snapshot: the answer of the read-only path is consistent without a transaction.
  */
-const FIND_CUSTOMERS_SQL = `
+export const FIND_CUSTOMERS_SQL = `
 WITH owners AS (
   SELECT COALESCE("linkedId", "id") AS "primaryId" FROM "Contact"
    WHERE "deletedAt" IS NULL AND "email" = $1::text
