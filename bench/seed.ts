@@ -3,7 +3,7 @@
  * million customers take seconds, not one request per row.
  *
  * Customer i (1..N) has 1 to 5 rows. Its primary (id i) has email u{i}@bench.io and phone
- * 9{i}; each secondary brings one new identifier (odd: an email, even: a phone). Every tenth
+ * 90{i}; each secondary brings one new identifier (odd: an email, even: a phone). Every tenth
  * customer has emails only, the next one phones only. Secondaries are younger than every
  * primary, so the table satisfies I1–I4 from the start.
  */
@@ -19,7 +19,7 @@ export function emailOf(customer: number, k = 0): string | null {
 
 export function phoneOf(customer: number, k = 0): string | null {
   if (customer % 10 === 0) return null;
-  return k === 0 ? `9${customer}` : `8${customer}0${k}`;
+  return k === 0 ? `90${customer}` : `8${customer}0${k}`;
 }
 
 export async function seed(db: Queryable, customers: number): Promise<{ rows: number }> {
@@ -28,7 +28,7 @@ export async function seed(db: Queryable, customers: number): Promise<{ rows: nu
     `INSERT INTO "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt")
      SELECT c,
             CASE WHEN c % 10 = 1 THEN NULL ELSE 'u' || c || '@bench.io' END,
-            CASE WHEN c % 10 = 0 THEN NULL ELSE '9' || c END,
+            CASE WHEN c % 10 = 0 THEN NULL ELSE '90' || c END,
             NULL, 'primary', t, t
        FROM generate_series(1, $1::int) AS c,
             LATERAL (SELECT timestamptz '2025-01-01' + c * interval '1 millisecond' AS t) AS clock`,
@@ -44,7 +44,7 @@ export async function seed(db: Queryable, customers: number): Promise<{ rows: nu
                  ELSE 'u' || c || '@bench.io' END,
             CASE WHEN c % 10 = 0 THEN NULL
                  WHEN c % 10 = 1 OR k % 2 = 0 THEN '8' || c || '0' || k
-                 ELSE '9' || c END,
+                 ELSE '90' || c END,
             c, 'secondary', t, t
        FROM generate_series(1, $1::int) AS c,
             generate_series(1, 4) AS k,
