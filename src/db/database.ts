@@ -26,6 +26,21 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.kind === 'postgres' ? openPostgres(target.connectionString, target.poolSize) : openPglite(target.dataDir);
 }
 
+/**
+ * Parameterised statements run as named prepared statements: PostgreSQL parses and plans each
+ * once per connection instead of once per request. Scripts without parameters run as they are.
+ */
+const statementNames = new Map<string, string>();
+function prepared(sql: string, params: readonly unknown[]): pg.QueryConfig | string {
+  if (params.length === 0) return sql;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `identity_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params as unknown[] };
+}
+
 function openPostgres(connectionString: string, poolSize: number): Database {
   // A bounded connect timeout turns a hung or unreachable server into a prompt 503, not a hang.
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000 });
@@ -34,7 +49,7 @@ function openPostgres(connectionString: string, poolSize: number): Database {
   return {
     kind: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await pool.query(sql, params as unknown[]);
+      const result = await pool.query(prepared(sql, params));
       return result.rows as Row[];
     },
     async exec(sql: string) {
@@ -47,7 +62,7 @@ function openPostgres(connectionString: string, poolSize: number): Database {
         await client.query('BEGIN');
         const result = await work({
           async query<Row>(sql: string, params: readonly unknown[] = []) {
-            return (await client.query(sql, params as unknown[])).rows as Row[];
+            return (await client.query(prepared(sql, params))).rows as Row[];
           },
           async exec(sql: string) {
             await client.query(sql);
