@@ -47,13 +47,13 @@ async function reconcileUnderLocks(tx: Queryable, request: Identifiers, knownPri
   await lockIdentifiers(tx, request);
   const rows = await readLockedCustomers(tx, request, knownPrimaries);
   const plan = decide(request, rows);
-  const now = plan.kind === 'update' && plan.demotedPrimaryIds.length > 0
+  const relinkedAt = plan.kind === 'update' && plan.demotedPrimaryIds.length > 0
     ? await relinkCustomers(tx, plan.survivorId, plan.demotedPrimaryIds)
     : null;
   const inserted = plan.insert === null
     ? null
     : await insertContact(tx, plan.insert, plan.kind === 'update' ? plan.survivorId : null);
-  const after = applyPlan(rows, plan, inserted, now ?? new Date());
+  const after = applyPlan(rows, plan, { inserted, relinkedAt });
   return { customer: toCustomer(after), outcome: outcomeOf(plan) };
 }
 

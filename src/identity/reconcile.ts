@@ -52,11 +52,16 @@ export function isNoop(plan: Plan): boolean {
   return plan.kind === 'update' && plan.demotedPrimaryIds.length === 0 && plan.insert === null;
 }
 
-/**
- * The rows after the plan took effect, in row order. `inserted` is the row the database created
- * for `plan.insert`; it is the newest row, so it goes last.
- */
-export function applyPlan(rows: readonly Contact[], plan: Plan, inserted: Contact | null, now: Date): Contact[] {
+/** What the database reported back when it carried out a plan. */
+export interface Applied {
+  /** The row created for `plan.insert`; the newest row, so it goes last. */
+  inserted: Contact | null;
+  /** The `updatedAt` given to re-linked rows, when the plan demoted any primary. */
+  relinkedAt: Date | null;
+}
+
+/** The rows after the plan took effect, in row order. */
+export function applyPlan(rows: readonly Contact[], plan: Plan, { inserted, relinkedAt }: Applied): Contact[] {
   if (plan.kind === 'createPrimary') {
     if (inserted === null) throw new Error('a createPrimary plan needs the inserted row');
     return [inserted];
@@ -64,7 +69,7 @@ export function applyPlan(rows: readonly Contact[], plan: Plan, inserted: Contac
   const demoted = new Set(plan.demotedPrimaryIds);
   const relinked = rows.map((row): Contact => {
     if (!demoted.has(primaryIdOf(row))) return row;
-    return { ...row, linkedId: plan.survivorId, linkPrecedence: 'secondary', updatedAt: now };
+    return { ...row, linkedId: plan.survivorId, linkPrecedence: 'secondary', updatedAt: relinkedAt ?? row.updatedAt };
   });
   return inserted === null ? relinked : [...relinked, inserted];
 }

@@ -15,7 +15,7 @@ function identifyInMemory(table: Contact[], request: Identifiers): { table: Cont
   const involved = rowsOfInvolvedCustomers(table, request);
   const plan = decide(request, involved);
   const inserted = plan.insert === null ? null : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
-  const after = applyPlan(involved, plan, inserted, new Date());
+  const after = applyPlan(involved, plan, { inserted, relinkedAt: new Date() });
   const changed = new Map(after.map((row) => [row.id, row]));
   const next = table.map((row) => changed.get(row.id) ?? row);
   if (inserted) next.push(inserted);
