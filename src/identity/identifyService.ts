@@ -2,17 +2,17 @@
  * The identify use case: read the customers involved, decide, and write the decision atomically.
  *
  * A returning customer whose request brings nothing new is answered from one statement, with no
- * transaction and no lock. Anything else runs in one transaction that first locks the request's
- * identifiers, then the primaries of every customer involved, re-reads under those locks and
- * decides again, so the result equals some one-at-a-time order of the requests (README,
- * "Concurrency").
+ * transaction and no lock. Anything else is decided on that read and applied by one more
+ * statement, which takes the locks and writes only if the customers are still as read; if not,
+ * it answers with how they are now and we decide again. After a few such races the attempt runs
+ * in a transaction, whose locks make the second decision final. Either way the result equals some
+ * one-at-a-time order of the requests (README, "Concurrency").
  */
 import type { Database, Queryable } from '../db/database.js';
-import { findCustomers, insertContact, lockIdentifiers, lockPrimaries, relinkCustomers } from '../db/contactQueries.js';
+import { applyPlanIfCurrent, findCustomers } from '../db/contactQueries.js';
 import { withRetry } from '../db/retry.js';
-import { primaryIdOf, type Contact, type Customer, type Identifiers } from './contact.js';
-import { applyPlan, decide, isNoop, toCustomer, type Plan } from './reconcile.js';
-
+import type { Contact, Customer, Identifiers } from './contact.js';
+import { decide, isNoop, toCustomer, type Plan } from './reconcile.js';
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'unchanged';
 
 export interface IdentifyResult {
@@ -30,55 +30,39 @@ export interface IdentifyService {
   identify(request: Identifiers): Promise<IdentifyResult>;
 }
 
+/** Races lost without a transaction before the next attempt holds its locks until commit. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
 export function createIdentifyService(db: Database, options: IdentifyServiceOptions = {}): IdentifyService {
   const retry = { attempts: options.retryAttempts ?? 20, onRetry: options.onRetry };
   return {
     async identify(request) {
       const rows = await findCustomers(db, request);
-      const plan = decide(request, rows);
-      if (isNoop(plan)) return { customer: toCustomer(rows), outcome: 'unchanged' };
-      const knownPrimaries = primaryIdsOf(rows);
-      return withRetry(() => db.transaction((tx) => reconcileUnderLocks(tx, request, knownPrimaries)), retry);
+      const optimistic = await withRetry(() => reconcile(db, request, rows, OPTIMISTIC_ATTEMPTS), retry);
+      if (!Array.isArray(optimistic)) return optimistic;
+      // In a transaction the first attempt, applied or not, leaves the identifiers and primaries
+      // locked until commit, so the decision on the rows it reports cannot be overtaken.
+      const locked = await withRetry(() => db.transaction((tx) => reconcile(tx, request, optimistic, 2)), retry);
+      if (Array.isArray(locked)) throw new Error('customers changed while their locks were held');
+      return locked;
     },
   };
 }
 
-async function reconcileUnderLocks(tx: Queryable, request: Identifiers, knownPrimaries: number[]): Promise<IdentifyResult> {
-  await lockIdentifiers(tx, request);
-  const rows = await readLockedCustomers(tx, request, knownPrimaries);
-  const plan = decide(request, rows);
-  const relinkedAt = plan.kind === 'update' && plan.demotedPrimaryIds.length > 0
-    ? await relinkCustomers(tx, plan.survivorId, plan.demotedPrimaryIds)
-    : null;
-  const inserted = plan.insert === null
-    ? null
-    : await insertContact(tx, plan.insert, plan.kind === 'update' ? plan.survivorId : null);
-  const after = applyPlan(rows, plan, { inserted, relinkedAt });
-  return { customer: toCustomer(after), outcome: outcomeOf(plan) };
-}
-
 /**
- * Locks the primary of every customer owning the request's identifiers and returns their rows as
- * they are under those locks. A concurrent merge may demote a primary between our read and our
- * lock; re-reading after each round of locks finds the new primary, until a read shows only
- * primaries we already hold. Identifier locks keep new owners from appearing meanwhile.
+ * Decides on `rows` and applies the plan if they are still current, deciding again on what the
+ * database reports otherwise. Returns the rows of the last lost race when out of attempts.
  */
-async function readLockedCustomers(tx: Queryable, request: Identifiers, knownPrimaries: number[]): Promise<Contact[]> {
-  const locked = new Set<number>();
-  let toLock = knownPrimaries;
-  for (;;) {
-    if (toLock.length > 0) {
-      await lockPrimaries(tx, toLock);
-      toLock.forEach((id) => locked.add(id));
-    }
-    const rows = await findCustomers(tx, request);
-    toLock = primaryIdsOf(rows).filter((id) => !locked.has(id));
-    if (toLock.length === 0) return rows;
+async function reconcile(db: Queryable, request: Identifiers, rows: Contact[], attempts: number): Promise<IdentifyResult | Contact[]> {
+  let decidedOn = rows;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const plan = decide(request, decidedOn);
+    if (isNoop(plan)) return { customer: toCustomer(decidedOn), outcome: 'unchanged' };
+    const result = await applyPlanIfCurrent(db, request, decidedOn, plan);
+    if (result.applied) return { customer: toCustomer(result.rows), outcome: outcomeOf(plan) };
+    decidedOn = result.rows;
   }
-}
-
-function primaryIdsOf(rows: readonly Contact[]): number[] {
-  return [...new Set(rows.map(primaryIdOf))];
+  return decidedOn;
 }
 
 function outcomeOf(plan: Plan): IdentifyOutcome {

@@ -52,7 +52,7 @@ export function isNoop(plan: Plan): boolean {
   return plan.kind === 'update' && plan.demotedPrimaryIds.length === 0 && plan.insert === null;
 }
 
-/** What the database reported back when it carried out a plan. */
+/** The values a store gives the rows it writes for a plan. */
 export interface Applied {
   /** The row created for `plan.insert`; the newest row, so it goes last. */
   inserted: Contact | null;
@@ -60,7 +60,10 @@ export interface Applied {
   relinkedAt: Date | null;
 }
 
-/** The rows after the plan took effect, in row order. */
+/**
+ * The rows after the plan took effect, in row order: the meaning of a plan, in memory. The SQL
+ * function `identity_apply_plan` does the same to the table; the property tests drive this one.
+ */
 export function applyPlan(rows: readonly Contact[], plan: Plan, { inserted, relinkedAt }: Applied): Contact[] {
   if (plan.kind === 'createPrimary') {
     if (inserted === null) throw new Error('a createPrimary plan needs the inserted row');

@@ -6,12 +6,13 @@ import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
 /** Counts what the service asks of the database, passing everything through. */
-function countingDatabase(real: Database) {
+function countingDatabase(real: Database, beforeQuery: (sql: string) => Promise<void> = async () => {}) {
   const calls = { queries: 0, transactions: 0 };
   const db: Database = {
     kind: real.kind,
-    query: (sql, params) => {
+    query: async (sql, params) => {
       calls.queries++;
+      await beforeQuery(sql);
       return real.query(sql, params);
     },
     exec: (sql) => real.exec(sql),
@@ -62,5 +63,53 @@ describeOnEachDatabase('the identify use case', (scratch) => {
     assert.deepEqual(afterMerge.map((row) => row.linkedId), [null, 1, 1]);
     assert.equal(afterMerge[0]?.updatedAt.getTime(), before[0]?.updatedAt.getTime());
     for (const index of [1, 2]) assert.ok(afterMerge[index]!.updatedAt > before[index]!.updatedAt);
+  });
+
+  it('writes a first order, a new identifier and a merge in two round trips each, without a transaction', async () => {
+    const { db, calls } = countingDatabase(scratch().db);
+    const service = createIdentifyService(db);
+    for (const [request, outcome] of [
+      [{ email: 'a@x.io', phoneNumber: '111' }, 'created_primary'],
+      [{ email: 'b@x.io', phoneNumber: '111' }, 'created_secondary'],
+      [{ email: 'c@x.io', phoneNumber: '222' }, 'created_primary'],
+      [{ email: 'a@x.io', phoneNumber: '222' }, 'merged'],
+    ] as const) {
+      Object.assign(calls, { queries: 0, transactions: 0 });
+      assert.equal((await service.identify(request)).outcome, outcome);
+      assert.deepEqual(calls, { queries: 2, transactions: 0 }, JSON.stringify(request));
+    }
+  });
+
+  it('does not apply a plan whose rows changed after they were read, and decides again on the rows as they are', async () => {
+    const competitor = createIdentifyService(scratch().db);
+    let raced = false;
+    const { db, calls } = countingDatabase(scratch().db, async (sql) => {
+      if (raced || !sql.includes('identity_apply_plan')) return;
+      raced = true;
+      await competitor.identify({ email: 'a@x.io', phoneNumber: '222' });
+    });
+
+    const result = await createIdentifyService(db).identify({ email: 'a@x.io', phoneNumber: '111' });
+    assert.equal(result.outcome, 'created_secondary');
+    const [competitorsRow] = await scratch().db.query<{ id: number }>(`SELECT "id" FROM "Contact" WHERE "phoneNumber" = '222'`);
+    assert.equal(result.customer.primaryContactId, competitorsRow?.id);
+    assert.deepEqual(result.customer.phoneNumbers, ['222', '111']);
+    assert.deepEqual(calls, { queries: 3, transactions: 0 });
+  });
+
+  it('after losing three races in a row decides under locks held until commit, and that decision holds', async () => {
+    const competitor = createIdentifyService(scratch().db);
+    let races = 0;
+    const { db, calls } = countingDatabase(scratch().db, async (sql) => {
+      if (!sql.includes('identity_apply_plan')) return;
+      races++;
+      await competitor.identify({ email: 'a@x.io', phoneNumber: `90${races}` });
+    });
+
+    const result = await createIdentifyService(db).identify({ email: 'a@x.io', phoneNumber: '111' });
+    assert.equal(result.outcome, 'created_secondary');
+    assert.deepEqual(result.customer.phoneNumbers, ['901', '902', '903', '111']);
+    assert.deepEqual(calls, { queries: 4, transactions: 1 });
+    assert.equal(races, 3);
   });
 });

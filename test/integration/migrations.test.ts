@@ -21,21 +21,21 @@ describeOnEachDatabase('migrations', (scratch) => {
     assert.deepEqual(await migrate(scratch().db), { applied: [] });
   });
 
-  it('adopt an existing Contact table of the seed\'s shape, keep its rows and only add indexes', async () => {
+  it('adopt an existing Contact table of another ORM\'s types (TEXT, TIMESTAMP(3)), keep its rows and only add indexes and functions', async () => {
     const db = scratch().db;
     await db.exec(`
       DROP TABLE "Contact";
       DELETE FROM identity_migrations;
       CREATE TABLE "Contact" (
-        "id" SERIAL PRIMARY KEY, "phoneNumber" VARCHAR(255), "email" VARCHAR(255),
-        "linkedId" INTEGER REFERENCES "Contact" ("id"), "linkPrecedence" VARCHAR(16) NOT NULL,
-        "createdAt" TIMESTAMPTZ NOT NULL DEFAULT now(), "updatedAt" TIMESTAMPTZ NOT NULL DEFAULT now(),
-        "deletedAt" TIMESTAMPTZ);
+        "id" SERIAL PRIMARY KEY, "phoneNumber" TEXT, "email" TEXT,
+        "linkedId" INTEGER REFERENCES "Contact" ("id"), "linkPrecedence" TEXT NOT NULL,
+        "createdAt" TIMESTAMP(3) NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT now(),
+        "deletedAt" TIMESTAMP(3));
       INSERT INTO "Contact" ("email", "phoneNumber", "linkPrecedence", "createdAt")
         VALUES ('old@x.io', '123456', 'primary', '2020-01-01');`);
     assert.deepEqual(await indexes(), []);
 
-    assert.deepEqual(await migrate(db), { applied: ['0001_contact.sql'] });
+    assert.deepEqual(await migrate(db), { applied: ['0001_contact.sql', '0002_identify_functions.sql'] });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
 
     const app = await buildTestApp(db);
