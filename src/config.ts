@@ -23,6 +23,7 @@ const ConfigSchema = Type.Object({
   ),
   RESPONSE_FORMAT: Type.Union([Type.Literal('customer'), Type.Literal('bitespeed')], { default: 'customer' }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),
+  WEB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -34,6 +35,8 @@ export interface Config {
   logLevel: string;
   responseFormat: 'customer' | 'bitespeed';
   migrateOnStart: boolean;
+  /** HTTP worker processes; more than one needs PostgreSQL. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -47,13 +50,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
   } catch (error) {
     throw new ConfigError(`invalid configuration: ${(error as Error).message.replace(/env\//g, '')}`);
   }
+  const database = databaseTarget(raw);
+  if (raw.WEB_CONCURRENCY > 1 && database.kind === 'pglite') {
+    throw new ConfigError('invalid configuration: WEB_CONCURRENCY > 1 needs PostgreSQL (DATABASE_URL); embedded PGlite serves one process');
+  }
   return {
     port: raw.PORT,
     host: raw.HOST,
-    database: databaseTarget(raw),
+    database,
     logLevel: raw.LOG_LEVEL,
     responseFormat: raw.RESPONSE_FORMAT,
     migrateOnStart: raw.MIGRATE_ON_START,
+    workers: raw.WEB_CONCURRENCY,
   };
 }
 

@@ -1,12 +1,15 @@
 /** Entry point of `npm start`: configuration, database, migrations, HTTP, graceful shutdown. */
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createIdentifyService } from './identity/identifyService.js';
+import { superviseWorkers } from './workers.js';
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const db = await openDatabase(config.database);
   if (config.migrateOnStart) await migrate(db);
   const app = await buildApp({

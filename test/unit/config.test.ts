@@ -33,7 +33,14 @@ describe('configuration', () => {
     assert.deepEqual([config.responseFormat, config.migrateOnStart], ['bitespeed', false]);
   });
 
+  it('runs one HTTP process by default and WEB_CONCURRENCY workers on PostgreSQL', () => {
+    assert.equal(load({}).workers, 1);
+    assert.equal(load({ DATABASE_URL: 'postgresql://u@db/shop', WEB_CONCURRENCY: '4' }).workers, 4);
+  });
+
   for (const [name, env] of [
+    ['several workers on embedded PGlite, which one process owns', { WEB_CONCURRENCY: '2' }],
+    ['zero workers', { DATABASE_URL: 'postgresql://u@db/shop', WEB_CONCURRENCY: '0' }],
     ['a non-numeric PORT', { PORT: 'abc' }],
     ['an unknown RESPONSE_FORMAT', { RESPONSE_FORMAT: 'xml' }],
     ['a DATABASE_URL of another database', { DATABASE_URL: 'mysql://x/y' }],
