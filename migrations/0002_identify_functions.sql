@@ -31,15 +31,15 @@ $$;
 -- A merge elsewhere can demote a primary between read and lock, so it re-reads until the read
 -- shows only primaries it holds. Each statement of a VOLATILE function sees a fresh snapshot.
 --
--- Returns `applied = true` with the customer after the write, or `applied = false` with the
--- customer as it is now, for the service to decide again. Inside a transaction the locks are kept
+-- Applied: one row, `applied = true`, holding the inserted row (all NULLs when the plan inserted
+-- nothing); the service knows the rest, it decided it. Not applied: `applied = false` and the
+-- customers' rows as they are now (none if they are gone), for the service to decide again. Inside a transaction the locks are kept
 -- until commit, so a second call decided on a `false` answer is sure to apply.
 CREATE OR REPLACE FUNCTION identity_apply_plan(
   p_email text, p_phone text,
   p_expected_ids int[], p_expected_links int[],
   p_survivor int, p_demoted int[], p_insert boolean)
-RETURNS TABLE ("applied" boolean, "id" int, "email" text, "phoneNumber" text, "linkedId" int,
-               "linkPrecedence" text, "createdAt" timestamptz, "updatedAt" timestamptz)
+RETURNS TABLE ("applied" boolean, "id" int, "email" text, "phoneNumber" text, "linkedId" int)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
@@ -70,7 +70,8 @@ BEGIN
   END LOOP;
 
   IF v_ids IS DISTINCT FROM p_expected_ids OR v_links IS DISTINCT FROM p_expected_links THEN
-    RETURN QUERY SELECT false, r.* FROM identity_customer_rows(p_email, p_phone) AS r;
+    RETURN QUERY SELECT false, r."id", r."email", r."phoneNumber", r."linkedId"
+                   FROM identity_customer_rows(p_email, p_phone) AS r;
     RETURN;
   END IF;
 
@@ -79,10 +80,13 @@ BEGIN
     UPDATE "Contact" AS c SET "linkedId" = p_survivor, "linkPrecedence" = 'secondary', "updatedAt" = v_now
      WHERE c."deletedAt" IS NULL AND (c."id" = ANY(p_demoted) OR c."linkedId" = ANY(p_demoted));
   END IF;
-  IF p_insert THEN
-    INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt")
-    VALUES (p_email, p_phone, p_survivor, CASE WHEN p_survivor IS NULL THEN 'primary' ELSE 'secondary' END, v_now, v_now);
+  IF NOT p_insert THEN
+    RETURN QUERY SELECT true, NULL::int, NULL::text, NULL::text, NULL::int;
+    RETURN;
   END IF;
-  RETURN QUERY SELECT true, r.* FROM identity_customer_rows(p_email, p_phone) AS r;
+  RETURN QUERY
+    INSERT INTO "Contact" AS c ("email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt")
+    VALUES (p_email, p_phone, p_survivor, CASE WHEN p_survivor IS NULL THEN 'primary' ELSE 'secondary' END, v_now, v_now)
+    RETURNING true, c."id"::int, c."email"::text, c."phoneNumber"::text, c."linkedId"::int;
 END
 $$;

@@ -5,29 +5,32 @@
  * live rows (email, phoneNumber, linkedId or the primary key), so its cost grows with the
  * customers involved, never with the table.
  */
-import type { Contact, Identifiers } from '../identity/contact.js';
+import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
 import type { Queryable } from './database.js';
+
+const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId"';
 
 /**
  * Every live row of every customer owning the email or the phone, in row order. One statement,
  * so one snapshot: the answer of the read-only path is consistent without a transaction.
  */
-export const FIND_CUSTOMERS_SQL = 'SELECT * FROM identity_customer_rows($1::text, $2::text)';
+export const FIND_CUSTOMERS_SQL = `SELECT ${LINK_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`;
 
-export function findCustomers(db: Queryable, request: Identifiers): Promise<Contact[]> {
-  return db.query<Contact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]);
+export function findCustomers(db: Queryable, request: Identifiers): Promise<LinkedContact[]> {
+  return db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]);
 }
 
 const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int, $6::int[], $7::boolean)';
 
-export interface PlanAttempt {
-  /** False when the customers changed since `decidedOn` was read: nothing was written. */
-  applied: boolean;
-  /** The customers' rows after the write, or as they are now when not applied. */
-  rows: Contact[];
-}
+export type PlanAttempt =
+  /** Written; `inserted` is the row created for `plan.insert`, if the plan had one. */
+  | { applied: true; inserted: LinkedContact | null }
+  /** The customers changed since `decidedOn` was read: nothing written, here is how they are now. */
+  | { applied: false; rows: LinkedContact[] };
+
+type AttemptRow = { applied: boolean } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
 
 /**
  * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
@@ -36,11 +39,11 @@ export interface PlanAttempt {
 export async function applyPlanIfCurrent(
   db: Queryable,
   request: Identifiers,
-  decidedOn: readonly Contact[],
+  decidedOn: readonly LinkedContact[],
   plan: Plan,
 ): Promise<PlanAttempt> {
   const update = plan.kind === 'update' ? plan : null;
-  const result = await db.query<Contact & { applied: boolean }>(APPLY_PLAN_SQL, [
+  const result = await db.query<AttemptRow>(APPLY_PLAN_SQL, [
     request.email,
     request.phoneNumber,
     decidedOn.map((row) => row.id),
@@ -49,6 +52,12 @@ export async function applyPlanIfCurrent(
     update?.demotedPrimaryIds ?? [],
     plan.insert !== null,
   ]);
-  const applied = result[0]?.applied ?? false;
-  return { applied, rows: result.map(({ applied: _, ...row }) => row) };
+  const [first] = result;
+  if (first?.applied) return { applied: true, inserted: first.id === null ? null : linkedContact(first) };
+  return { applied: false, rows: result.map(linkedContact) };
+}
+
+function linkedContact({ id, email, phoneNumber, linkedId }: AttemptRow): LinkedContact {
+  if (id === null) throw new Error('identity_apply_plan returned a row without an id');
+  return { id, email, phoneNumber, linkedId };
 }

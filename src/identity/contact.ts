@@ -9,6 +9,12 @@ export interface Contact {
   updatedAt: Date;
 }
 
+/**
+ * A row reduced to what linking needs. The decision and the answer use nothing else, so the hot
+ * read fetches only these columns (no timestamps to transfer and parse).
+ */
+export type LinkedContact = Pick<Contact, 'id' | 'email' | 'phoneNumber' | 'linkedId'>;
+
 /** A request after normalisation: at least one identifier is present. */
 export interface Identifiers {
   email: string | null;

@@ -11,8 +11,8 @@
 import type { Database, Queryable } from '../db/database.js';
 import { applyPlanIfCurrent, findCustomers } from '../db/contactQueries.js';
 import { withRetry } from '../db/retry.js';
-import type { Contact, Customer, Identifiers } from './contact.js';
-import { decide, isNoop, toCustomer, type Plan } from './reconcile.js';
+import type { Customer, Identifiers, LinkedContact } from './contact.js';
+import { applyPlan, decide, isNoop, toCustomer, type Plan } from './reconcile.js';
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'unchanged';
 
 export interface IdentifyResult {
@@ -53,13 +53,13 @@ export function createIdentifyService(db: Database, options: IdentifyServiceOpti
  * Decides on `rows` and applies the plan if they are still current, deciding again on what the
  * database reports otherwise. Returns the rows of the last lost race when out of attempts.
  */
-async function reconcile(db: Queryable, request: Identifiers, rows: Contact[], attempts: number): Promise<IdentifyResult | Contact[]> {
+async function reconcile(db: Queryable, request: Identifiers, rows: LinkedContact[], attempts: number): Promise<IdentifyResult | LinkedContact[]> {
   let decidedOn = rows;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const plan = decide(request, decidedOn);
     if (isNoop(plan)) return { customer: toCustomer(decidedOn), outcome: 'unchanged' };
     const result = await applyPlanIfCurrent(db, request, decidedOn, plan);
-    if (result.applied) return { customer: toCustomer(result.rows), outcome: outcomeOf(plan) };
+    if (result.applied) return { customer: toCustomer(applyPlan(decidedOn, plan, result.inserted)), outcome: outcomeOf(plan) };
     decidedOn = result.rows;
   }
   return decidedOn;

@@ -6,7 +6,7 @@
  * Contract for `rows`: every live row of every customer that owns one of the request's
  * identifiers, in row order (`createdAt`, `id`). Rows of uninvolved customers must not appear.
  */
-import { primaryIdOf, type Contact, type Customer, type Identifiers } from './contact.js';
+import { primaryIdOf, type Customer, type Identifiers, type LinkedContact } from './contact.js';
 
 export type Plan =
   /** Nothing matched: the request starts a new customer. */
@@ -21,7 +21,7 @@ export type Plan =
       insert: Identifiers | null;
     };
 
-export function decide(request: Identifiers, rows: readonly Contact[]): Plan {
+export function decide(request: Identifiers, rows: readonly LinkedContact[]): Plan {
   const matched = rows.filter(
     (row) =>
       (request.email !== null && row.email === request.email) ||
@@ -52,33 +52,23 @@ export function isNoop(plan: Plan): boolean {
   return plan.kind === 'update' && plan.demotedPrimaryIds.length === 0 && plan.insert === null;
 }
 
-/** The values a store gives the rows it writes for a plan. */
-export interface Applied {
-  /** The row created for `plan.insert`; the newest row, so it goes last. */
-  inserted: Contact | null;
-  /** The `updatedAt` given to re-linked rows, when the plan demoted any primary. */
-  relinkedAt: Date | null;
-}
-
 /**
- * The rows after the plan took effect, in row order: the meaning of a plan, in memory. The SQL
- * function `identity_apply_plan` does the same to the table; the property tests drive this one.
+ * The rows after the plan took effect, in row order: demoted customers re-linked to the survivor,
+ * the row the store inserted for `plan.insert` (the newest) last. The SQL function
+ * `identity_apply_plan` changes the table the same way and reports only the inserted row.
  */
-export function applyPlan(rows: readonly Contact[], plan: Plan, { inserted, relinkedAt }: Applied): Contact[] {
+export function applyPlan(rows: readonly LinkedContact[], plan: Plan, inserted: LinkedContact | null): LinkedContact[] {
   if (plan.kind === 'createPrimary') {
     if (inserted === null) throw new Error('a createPrimary plan needs the inserted row');
     return [inserted];
   }
   const demoted = new Set(plan.demotedPrimaryIds);
-  const relinked = rows.map((row): Contact => {
-    if (!demoted.has(primaryIdOf(row))) return row;
-    return { ...row, linkedId: plan.survivorId, linkPrecedence: 'secondary', updatedAt: relinkedAt ?? row.updatedAt };
-  });
+  const relinked = rows.map((row) => (demoted.has(primaryIdOf(row)) ? { ...row, linkedId: plan.survivorId } : row));
   return inserted === null ? relinked : [...relinked, inserted];
 }
 
 /** Shapes one customer's rows (in row order, primary among them) into the answer. */
-export function toCustomer(rows: readonly Contact[]): Customer {
+export function toCustomer(rows: readonly LinkedContact[]): Customer {
   const primary = rows.find((row) => row.linkedId === null);
   if (primary === undefined) throw new Error('a customer needs a primary row');
   const others = rows.filter((row) => row !== primary);

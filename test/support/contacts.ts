@@ -1,5 +1,5 @@
 /** Builders for in-memory `Contact` rows, for the pure tests. */
-import { primaryIdOf, type Contact, type Identifiers } from '../../src/identity/contact.js';
+import { primaryIdOf, type Contact, type Identifiers, type LinkedContact } from '../../src/identity/contact.js';
 
 const EPOCH = Date.UTC(2026, 0, 1);
 
@@ -14,7 +14,7 @@ export function request(email: string | null, phoneNumber: string | null): Ident
 }
 
 /** What the database's findCustomers returns: every row of every customer owning an identifier. */
-export function rowsOfInvolvedCustomers(table: readonly Contact[], query: Identifiers): Contact[] {
+export function rowsOfInvolvedCustomers<Row extends LinkedContact>(table: readonly Row[], query: Identifiers): Row[] {
   const owners = new Set(
     table
       .filter((row) => (query.email !== null && row.email === query.email) || (query.phoneNumber !== null && row.phoneNumber === query.phoneNumber))

@@ -5,17 +5,17 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import type { Contact, Identifiers } from '../../src/identity/contact.js';
+import type { Identifiers, LinkedContact } from '../../src/identity/contact.js';
 import { applyPlan, decide, toCustomer } from '../../src/identity/reconcile.js';
 import { contact, rowsOfInvolvedCustomers } from '../support/contacts.js';
 import { ReferenceModel } from '../support/referenceModel.js';
 import { requestSequence } from '../support/arbitraries.js';
 
-function identifyInMemory(table: Contact[], request: Identifiers): { table: Contact[]; answer: ReturnType<typeof toCustomer> } {
+function identifyInMemory(table: LinkedContact[], request: Identifiers): { table: LinkedContact[]; answer: ReturnType<typeof toCustomer> } {
   const involved = rowsOfInvolvedCustomers(table, request);
   const plan = decide(request, involved);
   const inserted = plan.insert === null ? null : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
-  const after = applyPlan(involved, plan, { inserted, relinkedAt: new Date() });
+  const after = applyPlan(involved, plan, inserted);
   const changed = new Map(after.map((row) => [row.id, row]));
   const next = table.map((row) => changed.get(row.id) ?? row);
   if (inserted) next.push(inserted);
@@ -26,7 +26,7 @@ it('the pure decision agrees with the reference model on random request sequence
   fc.assert(
     fc.property(requestSequence(), (requests) => {
       const model = new ReferenceModel();
-      let table: Contact[] = [];
+      let table: LinkedContact[] = [];
       for (const request of requests) {
         const result = identifyInMemory(table, request);
         table = result.table;
