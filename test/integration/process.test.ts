@@ -1,7 +1,8 @@
 /** The service as a process: start-up, configuration errors, graceful shutdown. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { it } from 'node:test';
+import { openScratchPostgres, postgresUrl } from '../support/databases.js';
 import { startService } from '../support/serviceProcess.js';
 
 it('serves /identify on in-memory PGlite and exits 0 on SIGTERM after finishing in-flight requests', async () => {
@@ -35,4 +36,27 @@ it('stops at start-up with one clear line when the configuration is invalid', ()
   assert.equal(result.status, 1);
   assert.equal(result.stderr.trim().split('\n').length, 1);
   assert.match(result.stderr, /invalid configuration: PORT must be integer/);
+});
+
+it('with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port and stops them all on SIGTERM', { skip: postgresUrl === undefined && 'needs PostgreSQL (TEST_DATABASE_URL)' }, async () => {
+  const scratch = await openScratchPostgres(postgresUrl as string);
+  const service = await startService({ DATABASE_URL: scratch.url as string, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
+  try {
+    const workers = execFileSync('pgrep', ['-P', String(service.child.pid)], { encoding: 'utf8' }).trim().split('\n');
+    assert.equal(workers.length, 2);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      fetch(`${service.baseUrl}/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `w${i}@x.io`, phoneNumber: '5551234' }),
+      }).then((response) => response.json() as Promise<{ customer: { secondaryContactIds: number[] } }>),
+    ));
+    // Both workers wrote to one customer, linearly: its sizes are exactly 1..20.
+    assert.deepEqual(answers.map((answer) => answer.customer.secondaryContactIds.length).sort((a, b) => a - b), [...Array(20).keys()]);
+    assert.equal(await service.stop('SIGTERM'), 0);
+    assert.match(service.output(), /shutting down: workers finish in-flight requests/);
+  } finally {
+    await service.stop('SIGKILL');
+    await scratch.dispose();
+  }
 });
