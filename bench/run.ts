@@ -1,156 +1,167 @@
 /**
- * `npm run bench`: seeds PostgreSQL, starts the built service as its own process, drives each
- * workload over HTTP with autocannon, checks the table's invariants afterwards, and measures the
- * database's own ceiling for the lookup SQL with pgbench. Results go to bench/results/.
+ * `npm run bench`: the service against what PostgreSQL itself can do. For each target it seeds
+ * a realistic table, starts the built service as its own process, drives every workload over
+ * HTTP with autocannon and checks the table's invariants afterwards, so a fast wrong answer
+ * cannot pass. Also: pgbench's ceiling for the same lookup SQL, 1 vs 2 workers, growth from
+ * 10k to 1m rows, a 5,000-contact customer, and embedded PGlite. Results go to bench/results/.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import pg from 'pg';
-import { openDatabase } from '../src/db/database.js';
 import { checkInvariants, totalViolations } from '../src/db/invariants.js';
-import { migrate } from '../src/db/migrate.js';
-import { FIND_CUSTOMERS_SQL } from '../src/db/contactQueries.js';
-import { freePort } from '../test/support/serviceProcess.js';
-import { seed } from './seed.js';
+import { drive, sequentialLatency, type LoadSettings, type WorkloadResult } from './load.js';
+import { pgbenchLookupCeiling } from './pgbench.js';
+import { markdownReport, type BenchReport, type TargetReport } from './report.js';
+import { BIG_CUSTOMER_EMAIL, ROWS_PER_CUSTOMER, seed, seedBigCustomer } from './seed.js';
+import { scratchEmbedded, scratchPostgres, serve, withDatabase, type BenchTarget } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --size <n>          customers to seed: 10k, 100k (default), 1m or a number
+  --connections <n>   concurrent HTTP connections (default 20)
+  --duration <s>      seconds per workload (default 10)
+  --embedded          only the embedded PGlite run (no PostgreSQL needed)
+  --skip <list>       leave out sections: workers,growth,embedded
+  -h, --help          this text
+
+PostgreSQL comes from DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
+the benchmark creates and drops its own databases there.`;
 
 const { values: args } = parseArgs({
   options: {
     size: { type: 'string', default: '100k' },
     connections: { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
-    workers: { type: 'string', default: '1' },
+    embedded: { type: 'boolean', default: false },
+    skip: { type: 'string', default: '' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
-const connections = Number(args.connections);
-const duration = Number(args.duration);
+const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
+const skip = new Set(args.skip.split(',').filter(Boolean));
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed'];
+const GROWTH_ROWS = [10_000, 1_000_000];
+const BIG_CUSTOMER_CONTACTS = 5_000;
 
-interface WorkloadResult {
-  workload: string;
-  requestsPerSecond: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
+const log = (message: string) => console.log(`[bench] ${message}`);
 
-async function benchDatabaseUrl(): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS identity_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE identity_bench');
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = '/identity_bench';
-  return url.toString();
-}
-
-async function startService(databaseUrl: string, workers: number) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', WEB_CONCURRENCY: String(workers), DB_POOL_SIZE: '20' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+/** Seeds the target, runs every workload on one service process, then checks the invariants. */
+async function runWorkloads(target: BenchTarget): Promise<{ report: TargetReport; state: WorkloadState }> {
+  const started = Date.now();
+  const { rows } = await withDatabase(target, (db) => seed(db, customers));
+  log(`${target.kind}: seeded ${customers} customers (${rows} rows) in ${Date.now() - started} ms`);
+  const state: WorkloadState = { customers, cursor: customers, fresh: 1 };
+  const results = await withService(target, 1, async (baseUrl) => {
+    const measured: WorkloadResult[] = [];
+    for (const workload of WORKLOADS) measured.push(report(await drive(baseUrl, workload, state, load)));
+    return measured;
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${baseUrl}/ready`).then((r) => r.ok, () => false)) return { baseUrl, stop: () => child.kill('SIGTERM') };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const violations = await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
+  return { report: { target: target.kind, customers, rows, results, violations }, state };
+}
+
+/** Starts the service, warms it up with lookups (JIT, plan caches, pools), runs `work`, stops it. */
+async function withService<T>(target: BenchTarget, workers: number, work: (baseUrl: string) => Promise<T>): Promise<T> {
+  const service = await serve(target, workers);
+  try {
+    await drive(service.baseUrl, 'lookup', { customers, cursor: customers, fresh: 0 }, { ...load, duration: 3 });
+    return await work(service.baseUrl);
+  } finally {
+    await service.stop('SIGTERM');
   }
-  child.kill('SIGKILL');
-  throw new Error('service did not become ready');
 }
 
-async function drive(baseUrl: string, workload: WorkloadName, state: WorkloadState): Promise<WorkloadResult> {
-  const result = await autocannon({
-    url: `${baseUrl}/identify`,
-    connections,
-    duration,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: JSON.stringify(nextBody(workload, state)) }),
-      },
-    ],
-  });
-  return {
-    workload,
-    requestsPerSecond: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+function report(result: WorkloadResult): WorkloadResult {
+  log(JSON.stringify(result));
+  return result;
 }
 
-/** pgbench running the service's own lookup statement, prepared, at the same concurrency. */
-async function pgbenchCeiling(databaseUrl: string): Promise<number> {
-  const script = `\\set c random(2, ${customers})\n${FIND_CUSTOMERS_SQL.replace('$1::text', `('u' || :c || '@bench.io')`).replace('$2::text', `('90' || :c)`).trim()};\n`;
-  const scriptFile = join(await mkdtemp(join(tmpdir(), 'identity-bench-')), 'lookup.sql');
-  await writeFile(scriptFile, script);
-  const out = spawnSync('pgbench', ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(duration), '-f', scriptFile, databaseUrl], { encoding: 'utf8' });
-  const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
-  if (!tps) throw new Error(`pgbench failed: ${out.stderr}`);
-  return Math.round(Number(tps));
+async function postgresSection(): Promise<BenchReport['postgres']> {
+  const target = await scratchPostgres(adminUrl, 'identity_bench');
+  try {
+    const { report: workloads, state } = await runWorkloads(target);
+    let twoWorkers: WorkloadResult[] | undefined;
+    if (!skip.has('workers')) {
+      twoWorkers = await withService(target, 2, async (baseUrl) => [
+        report(await drive(baseUrl, 'lookup', state, load)),
+        report(await drive(baseUrl, 'mixed', state, load)),
+      ]);
+    }
+    const pgbenchLookupTps = pgbenchLookupCeiling(target.url as string, customers, load);
+    log(`pgbench lookup ceiling: ${pgbenchLookupTps} tps`);
+    return { ...workloads, pgbenchLookupTps, twoWorkers };
+  } finally {
+    await target.dispose();
+  }
 }
 
-function markdown(results: WorkloadResult[], ceiling: number, rows: number, violations: number): string {
-  const lookup = results.find((r) => r.workload === 'lookup')?.requestsPerSecond ?? 0;
-  const lines = [
-    `Seeded ${customers.toLocaleString('en')} customers (${rows.toLocaleString('en')} rows), ${connections} connections, ${duration} s per workload, ${args.workers} worker(s).`,
-    '',
-    '| workload | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.workload} | ${r.requestsPerSecond} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |`),
-    '',
-    `pgbench ceiling of the lookup SQL (prepared, ${connections} clients): ${ceiling} transactions/s; service lookup = ${((100 * lookup) / ceiling).toFixed(1)}% of it.`,
-    `Invariant violations after all workloads (I1–I4): ${violations}.`,
-  ];
-  return `${lines.join('\n')}\n`;
+/** Lookup latency at 10k and at 1m rows; the 5,000-contact customer rides on the big table. */
+async function growthSection(): Promise<Pick<BenchReport, 'growth' | 'bigCustomer'>> {
+  const growth: NonNullable<BenchReport['growth']> = [];
+  let bigCustomer: BenchReport['bigCustomer'];
+  for (const targetRows of GROWTH_ROWS) {
+    const target = await scratchPostgres(adminUrl, 'identity_bench_growth');
+    try {
+      const size = Math.round(targetRows / ROWS_PER_CUSTOMER);
+      const { rows } = await withDatabase(target, (db) => seed(db, size));
+      const state: WorkloadState = { customers: size, cursor: size, fresh: 0 };
+      await withService(target, 1, async (baseUrl) => {
+        const sequential = await sequentialLatency(baseUrl, () => nextBody('lookup', state), 2_000);
+        const loaded = report(await drive(baseUrl, 'lookup', state, load));
+        growth.push({ rows, sequential, loaded });
+        log(`growth: ${rows} rows, one at a time p50 ${sequential.p50} ms`);
+        if (targetRows === GROWTH_ROWS[GROWTH_ROWS.length - 1]) {
+          await withDatabase(target, (db) => seedBigCustomer(db, BIG_CUSTOMER_CONTACTS));
+          const big = await sequentialLatency(baseUrl, () => ({ email: BIG_CUSTOMER_EMAIL }), 50);
+          bigCustomer = { contacts: BIG_CUSTOMER_CONTACTS, sequential: big };
+          log(`customer with ${BIG_CUSTOMER_CONTACTS} contacts: p50 ${big.p50} ms, max ${big.max} ms`);
+        }
+      });
+    } finally {
+      await target.dispose();
+    }
+  }
+  return { growth, bigCustomer };
 }
 
 async function main(): Promise<void> {
+  if (args.help) return void console.log(USAGE);
+  if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
   const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
-  const databaseUrl = await benchDatabaseUrl();
-  const db = await openDatabase({ kind: 'postgres', connectionString: databaseUrl, poolSize: 2 });
-  await migrate(db);
-  const seedStart = Date.now();
-  const { rows } = await seed(db, customers);
-  console.log(`seeded ${rows} rows in ${Date.now() - seedStart} ms`);
 
-  const service = await startService(databaseUrl, Number(args.workers));
-  const state: WorkloadState = { customers, cursor: customers, fresh: 1 };
-  const results: WorkloadResult[] = [];
-  try {
-    for (const workload of WORKLOADS) {
-      const result = await drive(service.baseUrl, workload, state);
-      console.log(JSON.stringify(result));
-      results.push(result);
-    }
-  } finally {
-    service.stop();
+  const started = Date.now();
+  const result: BenchReport = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    connections: load.connections,
+    duration: load.duration,
+  };
+  if (!args.embedded) {
+    result.postgres = await postgresSection();
+    if (!skip.has('growth')) Object.assign(result, await growthSection());
   }
-  const violations = totalViolations(await checkInvariants(db));
-  await db.close();
-  const ceiling = await pgbenchCeiling(databaseUrl);
-  const table = markdown(results, ceiling, rows, violations);
+  if (args.embedded || !skip.has('embedded')) {
+    const target = await scratchEmbedded();
+    try {
+      result.embedded = (await runWorkloads(target)).report;
+    } finally {
+      await target.dispose();
+    }
+  }
+
+  const markdown = markdownReport(result);
   await mkdir('bench/results', { recursive: true });
-  await writeFile('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), customers, rows, connections, duration, workers: Number(args.workers), results, pgbenchLookupTps: ceiling, violations }, null, 2)}\n`);
-  await writeFile('bench/results/latest.md', table);
-  console.log(`\n${table}`);
-  if (violations > 0) process.exitCode = 1;
+  await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile('bench/results/latest.md', markdown);
+  console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/latest.{json,md}`);
+  if ((result.postgres?.violations ?? 0) + (result.embedded?.violations ?? 0) > 0) process.exitCode = 1;
 }
 
 main().catch((error) => {

@@ -10,7 +10,7 @@
 import type { Queryable } from '../src/db/database.js';
 
 /** How many rows customer i has: 1..5, about 2 on average. */
-export const CONTACTS_SQL = `(ARRAY[1,1,1,1,2,2,2,3,4,5])[1 + (c * 7919) % 10]`;
+export const CONTACTS_SQL = `(ARRAY[1,1,1,1,2,2,2,3,4,5])[1 + (c::bigint * 7919) % 10]`;
 
 export function emailOf(customer: number, k = 0): string | null {
   if (customer % 10 === 1) return null;
@@ -56,4 +56,27 @@ export async function seed(db: Queryable, customers: number): Promise<{ rows: nu
   await db.query('ANALYZE "Contact"');
   const [row] = await db.query<{ rows: number }>('SELECT count(*)::int AS rows FROM "Contact"');
   return { rows: row?.rows ?? 0 };
+}
+
+/** Rows per customer on average, from CONTACTS_SQL: (4*1 + 3*2 + 3 + 4 + 5) / 10. */
+export const ROWS_PER_CUSTOMER = 2.2;
+
+export const BIG_CUSTOMER_EMAIL = 'big@bench.io';
+
+/**
+ * One customer with `contacts` rows, newer than all others: a primary and secondaries that each
+ * brought a new phone with the same email. Answering it reads and returns every row.
+ */
+export async function seedBigCustomer(db: Queryable, contacts: number): Promise<void> {
+  const [primary] = await db.query<{ id: number }>(
+    `INSERT INTO "Contact" ("email", "phoneNumber", "linkPrecedence") VALUES ($1, '5000000', 'primary') RETURNING "id"`,
+    [BIG_CUSTOMER_EMAIL],
+  );
+  await db.query(
+    `INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt")
+     SELECT $1, '5000000' || k, $2::int, 'secondary', now() + k * interval '1 millisecond', now() + k * interval '1 millisecond'
+       FROM generate_series(1, $3::int - 1) AS k`,
+    [BIG_CUSTOMER_EMAIL, primary?.id, contacts],
+  );
+  await db.query('ANALYZE "Contact"');
 }

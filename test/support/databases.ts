@@ -43,7 +43,8 @@ export async function openScratchPostgres(adminUrl: string): Promise<ScratchData
   };
 }
 
-async function withAdmin(adminUrl: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+/** Runs `work` on a short-lived connection to the server's maintenance database. */
+export async function withAdmin(adminUrl: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

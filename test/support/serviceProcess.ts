@@ -1,4 +1,7 @@
-/** Runs the service as a real child process, the way an operator starts it. */
+/**
+ * Runs the service as a real child process, the way an operator starts it. Tests run the
+ * TypeScript sources; the benchmark runs the built JavaScript (`built: true`).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -22,12 +25,19 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function startService(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServiceProcess> {
+export interface StartOptions {
+  readyTimeoutMs?: number;
+  /** Run dist/cli.js (after `npm run build`) instead of the sources. */
+  built?: boolean;
+}
+
+/** Starts the service with `env` over the parent's environment; an `undefined` value unsets a variable. */
+export async function startService(env: Record<string, string | undefined>, { readyTimeoutMs = 30_000, built = false }: StartOptions = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' };
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const entry = built ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'];
+  const child = spawn(process.execPath, entry, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));

@@ -1,0 +1,73 @@
+/** Drives the running service over HTTP: autocannon for throughput, a sequential client for latency. */
+import autocannon from 'autocannon';
+import { nextBody, type Body, type WorkloadName, type WorkloadState } from './workloads.js';
+
+export interface LoadSettings {
+  connections: number;
+  duration: number;
+}
+
+export interface WorkloadResult {
+  workload: string;
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export async function drive(baseUrl: string, workload: WorkloadName, state: WorkloadState, { connections, duration }: LoadSettings): Promise<WorkloadResult> {
+  const result = await autocannon({
+    url: `${baseUrl}/identify`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(nextBody(workload, state)) }),
+      },
+    ],
+  });
+  return {
+    workload,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+export interface LatencySample {
+  requests: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * One request at a time, timed in microseconds: latency without queueing, which is what data
+ * size can change (autocannon reports whole milliseconds, too coarse for a 1.25x ratio at ~1 ms).
+ */
+export async function sequentialLatency(baseUrl: string, bodies: () => Body, requests: number): Promise<LatencySample> {
+  const post = async () => {
+    const response = await fetch(`${baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodies()) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+  };
+  for (let i = 0; i < Math.min(200, requests); i++) await post(); // warm-up: JIT, plan cache, buffers
+  const timings: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const start = process.hrtime.bigint();
+    await post();
+    timings.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  timings.sort((a, b) => a - b);
+  const at = (q: number) => round(timings[Math.min(timings.length - 1, Math.floor(q * timings.length))] ?? 0);
+  return { requests, p50: at(0.5), p99: at(0.99), max: round(timings[timings.length - 1] ?? 0) };
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;

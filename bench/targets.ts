@@ -1,0 +1,68 @@
+/**
+ * Where the benchmark runs the service: a scratch PostgreSQL database, or an embedded PGlite
+ * data directory. Both are migrated and seeded before the service process starts.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database, type DatabaseTarget } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
+import { withAdmin } from '../test/support/databases.js';
+import { startService, type ServiceProcess } from '../test/support/serviceProcess.js';
+
+export interface BenchTarget {
+  kind: 'postgres' | 'embedded';
+  database: DatabaseTarget;
+  /** Connection string of the scratch database, for pgbench (PostgreSQL only). */
+  url: string | null;
+  dispose(): Promise<void>;
+}
+
+export async function scratchPostgres(adminUrl: string, name: string): Promise<BenchTarget> {
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    database: { kind: 'postgres', connectionString: url.toString(), poolSize: 2 },
+    url: url.toString(),
+    dispose: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+export async function scratchEmbedded(): Promise<BenchTarget> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'identity-bench-pglite-'));
+  return {
+    kind: 'embedded',
+    database: { kind: 'pglite', dataDir },
+    url: null,
+    dispose: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** Opens the target's database, migrated, runs `work` and closes it (PGlite allows one process). */
+export async function withDatabase<T>(target: BenchTarget, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(target.database);
+  try {
+    await migrate(db);
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The built service with production settings on the target; `workers` > 1 needs PostgreSQL. */
+export function serve(target: BenchTarget, workers = 1): Promise<ServiceProcess> {
+  const database: Record<string, string | undefined> = target.database.kind === 'postgres'
+    ? { DATABASE_URL: target.database.connectionString, DB_POOL_SIZE: '20' }
+    : { DATABASE_URL: undefined, DB_HOST: undefined, DB_USER: undefined, DB_NAME: undefined, DB_PASSWORD: undefined, DATA_DIR: target.database.dataDir ?? undefined };
+  return startService(
+    { ...database, NODE_ENV: 'production', LOG_LEVEL: 'warn', WEB_CONCURRENCY: String(workers) },
+    { built: true, readyTimeoutMs: 120_000 },
+  );
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  await withAdmin(adminUrl, (admin) => admin.query(sql));
+}
