@@ -14,7 +14,7 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   connections: number;
   duration: number;
-  postgres?: TargetReport & { pgbenchLookupTps: number; twoWorkers?: WorkloadResult[] };
+  postgres?: TargetReport & { pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number }; twoWorkers?: WorkloadResult[] };
   embedded?: TargetReport;
   growth?: { rows: number; sequential: LatencySample; loaded: WorkloadResult }[];
   bigCustomer?: { contacts: number; sequential: LatencySample };
@@ -41,9 +41,19 @@ export function markdownReport(report: BenchReport): string {
   ];
   const { postgres, embedded, growth, bigCustomer } = report;
   if (postgres) {
-    const lookup = postgres.results.find((r) => r.workload === 'lookup')?.requestsPerSecond ?? 0;
+    const rate = (workload: string) => postgres.results.find((r) => r.workload === workload)?.requestsPerSecond ?? 0;
+    const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
     lines.push(targetHeading('PostgreSQL, 1 worker', postgres), '', ...workloadTable(postgres.results), '');
-    lines.push(`pgbench, the service's lookup statement prepared, ${report.connections} clients: **${number(postgres.pgbenchLookupTps)} tps**; the service's lookup is **${((100 * lookup) / postgres.pgbenchLookupTps).toFixed(1)}%** of it.`, '');
+    lines.push(
+      `The database's own ceilings (pgbench, the service's statements prepared, ${report.connections} clients, no HTTP and no Node.js):`,
+      '',
+      '| statements | pgbench tps | service req/s | service / ceiling | service / service lookup |',
+      '|---|---:|---:|---:|---:|',
+      `| lookup: one read | ${number(postgres.pgbench.lookup)} (higher of ${postgres.pgbench.lookupRuns.map(number).join(', ')}) | ${number(rate('lookup'))} | **${percent(rate('lookup'), postgres.pgbench.lookup)}** | – |`,
+      `| new: read + identity_apply_plan | ${number(postgres.pgbench.new)} | ${number(rate('new'))} | ${percent(rate('new'), postgres.pgbench.new)} | **${percent(rate('new'), rate('lookup'))}** |`,
+      `| extend: read + identity_apply_plan | ${number(postgres.pgbench.extend)} | ${number(rate('extend'))} | ${percent(rate('extend'), postgres.pgbench.extend)} | **${percent(rate('extend'), rate('lookup'))}** |`,
+      '',
+    );
     if (postgres.twoWorkers) lines.push('### PostgreSQL, 2 workers (WEB_CONCURRENCY=2)', '', ...workloadTable(postgres.twoWorkers), '');
   }
   if (growth && growth.length === 2) {

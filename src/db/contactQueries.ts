@@ -21,7 +21,7 @@ export function findCustomers(db: Queryable, request: Identifiers): Promise<Link
   return db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]);
 }
 
-const APPLY_PLAN_SQL =
+export const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int, $6::int[], $7::boolean)';
 
 export type PlanAttempt =
