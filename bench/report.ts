@@ -14,6 +14,7 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   connections: number;
   duration: number;
+  logLevel: string;
   postgres?: TargetReport & { pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number }; twoWorkers?: WorkloadResult[] };
   embedded?: TargetReport;
   growth?: { rows: number; sequential: LatencySample; loaded: WorkloadResult }[];
@@ -36,7 +37,7 @@ function targetHeading(title: string, target: TargetReport): string {
 
 export function markdownReport(report: BenchReport): string {
   const lines = [
-    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator, service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload, after a 3 s warm-up.`,
+    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator, service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload, after a 3 s warm-up; service at LOG_LEVEL=${report.logLevel}.`,
     '',
   ];
   const { postgres, embedded, growth, bigCustomer } = report;

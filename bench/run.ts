@@ -24,6 +24,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --duration <s>      seconds per workload (default 10)
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
   --skip <list>       leave out sections: workers,growth,embedded
+  --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
 PostgreSQL comes from DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     embedded: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
+    'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -71,7 +73,7 @@ async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadSt
 
 /** Starts the service, warms it up with lookups (JIT, plan caches, pools), runs `work`, stops it. */
 async function withService<T>(target: BenchTarget, workers: number, work: (baseUrl: string) => Promise<T>): Promise<T> {
-  const service = await serve(target, workers);
+  const service = await serve(target, workers, args['log-level']);
   try {
     await drive(service.baseUrl, 'lookup', { customers, cursor: customers, fresh: 0 }, { ...load, duration: 3 });
     return await work(service.baseUrl);
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, node: process.version },
     connections: load.connections,
     duration: load.duration,
+    logLevel: args['log-level'],
   };
   if (!args.embedded) {
     result.postgres = await postgresSection();

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Queryable } from '../db/database.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { registerErrorHandling } from './errors.js';
+import { registerRequestLog } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 
@@ -23,9 +24,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: {
       level: options.logLevel,
       ...(options.logStream ? { stream: options.logStream } : {}),
-      // Requests are logged by method, URL and id; bodies (personal data) never are.
+      // Requests are logged by method, route and id; bodies (personal data) never are.
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     },
+    disableRequestLogging: true, // one line per request instead, see requestLog.ts
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -37,6 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // JSON only: anything else, text/plain included, is a 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
+  registerRequestLog(app);
   registerErrorHandling(app);
   await app.register(healthRoutes(options.db));
   await app.register(identifyRoutes(options.identifyService, options.responseFormat));

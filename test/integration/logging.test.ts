@@ -5,7 +5,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { openScratchPglite } from '../support/databases.js';
 
-it('logs every request as JSON with its id, and never an email or phone at info level', async () => {
+it('logs every request as one JSON line with its id, status and outcome, and never an email or phone at info level', async () => {
   const lines: string[] = [];
   const scratch = await openScratchPglite();
   const app = await buildApp({
@@ -23,8 +23,18 @@ it('logs every request as JSON with its id, and never an email or phone at info 
     await app.close();
     await scratch.dispose();
   }
-  const entries = lines.map((line) => JSON.parse(line) as { reqId?: string; msg: string });
-  assert.ok(entries.some((entry) => entry.reqId === 'req-42' && entry.msg === 'identified'));
+  const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const completed = entries.filter((entry) => entry.msg === 'request completed');
+  assert.equal(completed.length, 3);
+  assert.deepEqual(
+    completed.map(({ reqId, method, route, statusCode, outcome }) => ({ reqId, method, route, statusCode, outcome })),
+    [
+      { reqId: 'req-42', method: 'POST', route: '/identify', statusCode: 200, outcome: 'created_primary' },
+      { reqId: completed[1]?.reqId, method: 'POST', route: '/identify', statusCode: 400, outcome: undefined },
+      { reqId: completed[2]?.reqId, method: 'POST', route: '/identify', statusCode: 200, outcome: 'created_primary' },
+    ],
+  );
+  assert.ok(completed.every((entry) => typeof entry.responseTimeMs === 'number'));
   const text = lines.join('\n').toLowerCase();
   for (const secret of ['secret.person', '555 0100', '+15550100', '5550100', 'bad-email-secret', 'secret-phone', 'other.secret']) {
     assert.ok(!text.includes(secret), `logs contain ${secret}`);

@@ -8,6 +8,10 @@ import { startService } from '../support/serviceProcess.js';
 it('serves /identify on in-memory PGlite and exits 0 on SIGTERM after finishing in-flight requests', async () => {
   const service = await startService({ DATABASE_URL: 'memory://', LOG_LEVEL: 'info' });
   try {
+    // A first answer, so that the requests below find warm code and open keep-alive sockets
+    // rather than racing the signal to accept() on a loaded machine.
+    const warm = await fetch(`${service.baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'warm@x.io' }) });
+    assert.equal(warm.status, 200);
     const inFlight = Array.from({ length: 20 }, (_, i) =>
       fetch(`${service.baseUrl}/identify`, {
         method: 'POST',

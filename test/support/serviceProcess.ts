@@ -29,15 +29,17 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Run dist/cli.js (after `npm run build`) instead of the sources. */
   built?: boolean;
+  /** Send the service's stdout (its log lines) to /dev/null instead of keeping it for output(). */
+  discardLogs?: boolean;
 }
 
 /** Starts the service with `env` over the parent's environment; an `undefined` value unsets a variable. */
-export async function startService(env: Record<string, string | undefined>, { readyTimeoutMs = 30_000, built = false }: StartOptions = {}): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string | undefined>, { readyTimeoutMs = 30_000, built = false, discardLogs = false }: StartOptions = {}): Promise<ServiceProcess> {
   const port = await freePort();
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
   const entry = built ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'];
-  const child = spawn(process.execPath, entry, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, entry, { env: childEnv, stdio: ['ignore', discardLogs ? 'ignore' : 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));

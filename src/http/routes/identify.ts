@@ -26,7 +26,7 @@ export function identifyRoutes(service: IdentifyService, format: ResponseFormat)
         const normalised = normaliseIdentifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
         const { customer, outcome } = await service.identify(normalised.value);
-        request.log.info({ outcome, primaryContactId: customer.primaryContactId }, 'identified');
+        request.logFields = { outcome, primaryContactId: customer.primaryContactId };
         return present(customer, format);
       },
     );
