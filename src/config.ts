@@ -5,6 +5,10 @@
 import { envSchema } from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DatabaseTarget } from './db/database.js';
+import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http/settings.js';
+
+/** Shorter keys can be guessed; 16 characters is the least we accept (README: use 32+ random). */
+const MIN_API_KEY_LENGTH = 16;
 
 const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -24,6 +28,17 @@ const ConfigSchema = Type.Object({
   RESPONSE_FORMAT: Type.Union([Type.Literal('customer'), Type.Literal('bitespeed')], { default: 'customer' }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),
   WEB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  API_KEYS: Type.Optional(Type.String()),
+  METRICS_REQUIRE_KEY: Type.Boolean({ default: false }),
+  DOCS_REQUIRE_KEY: Type.Boolean({ default: false }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.rateLimitMax }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: DEFAULT_HTTP_SETTINGS.rateLimitWindowMs }),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  TRUST_PROXY: Type.Boolean({ default: DEFAULT_HTTP_SETTINGS.trustProxy }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.requestTimeoutMs }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: DEFAULT_HTTP_SETTINGS.keepAliveTimeoutMs }),
+  OVERLOAD_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxEventLoopDelayMs }),
+  OVERLOAD_POOL_WAITING: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxPoolWaiting }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -37,6 +52,7 @@ export interface Config {
   migrateOnStart: boolean;
   /** HTTP worker processes; more than one needs PostgreSQL. */
   workers: number;
+  http: HttpSettings;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +78,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
     responseFormat: raw.RESPONSE_FORMAT,
     migrateOnStart: raw.MIGRATE_ON_START,
     workers: raw.WEB_CONCURRENCY,
+    http: httpSettings(raw),
+  };
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
+function httpSettings(raw: RawConfig): HttpSettings {
+  const apiKeys = list(raw.API_KEYS);
+  if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
+    throw new ConfigError(`invalid configuration: every API_KEYS entry must be at least ${MIN_API_KEY_LENGTH} characters`);
+  }
+  return {
+    apiKeys,
+    protectMetrics: raw.METRICS_REQUIRE_KEY,
+    protectDocs: raw.DOCS_REQUIRE_KEY,
+    rateLimitMax: raw.RATE_LIMIT_MAX,
+    rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_MS,
+    corsOrigins: list(raw.CORS_ORIGINS),
+    trustProxy: raw.TRUST_PROXY,
+    requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: raw.KEEP_ALIVE_TIMEOUT_MS,
+    maxEventLoopDelayMs: raw.OVERLOAD_EVENT_LOOP_DELAY_MS,
+    maxPoolWaiting: raw.OVERLOAD_POOL_WAITING,
   };
 }
 

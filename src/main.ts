@@ -4,21 +4,30 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { buildApp } from './http/app.js';
+import { createMetrics, recordRetry } from './http/metrics.js';
 import { createIdentifyService } from './identity/identifyService.js';
-import { superviseWorkers } from './workers.js';
+import { clusterMetricsCollector, superviseWorkers } from './workers.js';
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const db = await openDatabase(config.database);
   if (config.migrateOnStart) await migrate(db);
+  const metrics = createMetrics(() => db.stats());
   const app = await buildApp({
     db,
     identifyService: createIdentifyService(db, {
-      onRetry: (error, attempt) => app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried'),
+      onRetry: (error, attempt) => {
+        recordRetry(metrics, error);
+        app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');
+      },
+      onStalePlan: () => metrics.retries.inc({ reason: 'stale_plan' }),
     }),
     responseFormat: config.responseFormat,
     logLevel: config.logLevel,
+    http: config.http,
+    metrics,
+    ...(cluster.isWorker ? { collectMetrics: clusterMetricsCollector(metrics.registry) } : {}),
   });
 
   let closing = false;

@@ -5,7 +5,9 @@
  * which worker answers: the database's locks serialise writes across processes.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -30,6 +32,16 @@ export async function superviseWorkers(config: Config): Promise<void> {
     // Workers must not race to migrate; the primary did it.
     forkedAt.set(cluster.fork({ MIGRATE_ON_START: 'false' }), Date.now());
   };
+
+  // A worker asked for /metrics: gather every worker's registry and answer with the sum.
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: string }) => {
+    if (message.type !== METRICS_REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: METRICS_REPLY, id: message.id, text }),
+      (error: Error) => worker.send({ type: METRICS_REPLY, id: message.id, error: error.message }),
+    );
+  });
 
   cluster.on('exit', (worker, code, signal) => {
     const startedAt = forkedAt.get(worker) ?? 0;
@@ -61,4 +73,29 @@ export async function superviseWorkers(config: Config): Promise<void> {
 
   for (let i = 0; i < config.workers; i++) fork();
   log.info({ workers: config.workers, database: config.database.kind }, 'identity service primary started');
+}
+
+const METRICS_REQUEST = 'identity:metrics-request';
+const METRICS_REPLY = 'identity:metrics-reply';
+
+/**
+ * In a worker: exposes `registry` to the primary's aggregation and returns how /metrics gathers
+ * the text: by asking the primary, so a scrape sees the whole service, not one worker.
+ */
+export function clusterMetricsCollector(registry: Registry): () => Promise<string> {
+  // Constructing one installs prom-client's listener that answers the primary's requests.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = randomUUID();
+      const onMessage = (message: { type?: string; id?: string; text?: string; error?: string }) => {
+        if (message.type !== METRICS_REPLY || message.id !== id) return;
+        process.off('message', onMessage);
+        if (message.text === undefined) reject(new Error(message.error ?? 'no metrics from the primary'));
+        else resolve(message.text);
+      };
+      process.on('message', onMessage);
+      process.send?.({ type: METRICS_REQUEST, id });
+    });
 }

@@ -10,8 +10,16 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+export interface PoolStats {
+  /** Connections open, idle among them, and queries waiting for one. */
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  stats(): PoolStats;
   /** Runs `work` in one READ COMMITTED transaction: committed if it resolves, rolled back if not. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -57,6 +65,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, closeStore: () => P
   pool.on('error', () => {});
   return {
     kind,
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       const result = await pool.query(prepared(sql, params));
       return result.rows as Row[];

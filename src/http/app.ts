@@ -1,25 +1,64 @@
-/** Builds the Fastify application from its parts; listening and shutdown belong to main.ts. */
+/**
+ * Builds the Fastify application from its parts; listening and shutdown belong to main.ts.
+ *
+ * Two scopes: the API (/identify), behind API keys, rate limits and overload guards when
+ * configured; and operations (/health, /ready, /metrics, /docs, /openapi.json), open unless
+ * METRICS_REQUIRE_KEY / DOCS_REQUIRE_KEY move metrics or docs into the API scope.
+ */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Queryable } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import type { IdentifyService } from '../identity/identifyService.js';
-import { registerErrorHandling } from './errors.js';
+import { AppError, registerErrorHandling } from './errors.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { API_KEY_SECURITY, docsRoutes, registerOpenApi } from './openapi.js';
+import { requireApiKey } from './plugins/apiKeys.js';
+import { guardAgainstOverload } from './plugins/overload.js';
 import { registerRequestLog } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Every route as registered, for the check that the OpenAPI document misses none. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  documented: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: readonly RegisteredRoute[];
+  }
+}
+
 export interface AppOptions {
-  db: Queryable;
+  db: Database;
   identifyService: IdentifyService;
   responseFormat: ResponseFormat;
   logLevel: string;
   /** Where JSON log lines go; stdout when absent. */
   logStream?: { write(line: string): void };
+  http?: Partial<HttpSettings>;
+  /** Shared with the identify service (retries); a fresh registry when absent. */
+  metrics?: Metrics;
+  /** How /metrics gathers its text; by default this process's registry (workers aggregate). */
+  collectMetrics?: () => Promise<string>;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const http: HttpSettings = { ...DEFAULT_HTTP_SETTINGS, ...options.http };
+  const metrics = options.metrics ?? createMetrics(() => options.db.stats());
+  const secured = http.apiKeys.length > 0;
   const app = Fastify({
     logger: {
       level: options.logLevel,
@@ -31,17 +70,63 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    trustProxy: http.trustProxy,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
     // A phone sent as a number must stay a number, and an email sent as a number must fail.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) registeredRoutes.push({ method, url: route.url, documented: route.schema?.hide !== true });
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
   });
   // JSON only: anything else, text/plain included, is a 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
   registerRequestLog(app);
   registerErrorHandling(app);
+  await app.register(helmet);
+  if (http.corsOrigins.length > 0) {
+    await app.register(cors, { origin: http.corsOrigins.includes('*') ? '*' : http.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+  await registerOpenApi(app, { version, secured });
+
   await app.register(healthRoutes(options.db));
-  await app.register(identifyRoutes(options.identifyService, options.responseFormat));
+  const metricsRoute = metricsRoutes(metrics, options.collectMetrics);
+  const docs = docsRoutes();
+  if (!(secured && http.protectMetrics)) await app.register(metricsRoute);
+  if (!(secured && http.protectDocs)) await app.register(docs);
+
+  await app.register(async (api) => {
+    api.decorateRequest('apiKeyId', null);
+    if (secured) api.addHook('onRequest', requireApiKey(http.apiKeys));
+    await guardAgainstOverload(api, { maxEventLoopDelayMs: http.maxEventLoopDelayMs, maxPoolWaiting: http.maxPoolWaiting, poolStats: () => options.db.stats() });
+    if (http.rateLimitMax > 0) {
+      await api.register(rateLimit, {
+        max: http.rateLimitMax,
+        timeWindow: http.rateLimitWindowMs,
+        keyGenerator: (request) => request.apiKeyId ?? request.ip,
+        errorResponseBuilder: (_request, context) =>
+          new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after === '1 minute' ? 'minute' : `${http.rateLimitWindowMs} ms`}. Retry in ${Math.ceil(context.ttl / 1000)} seconds.`),
+      });
+    }
+    await api.register(identifyRoutes({
+      service: options.identifyService,
+      format: options.responseFormat,
+      metrics,
+      ...(secured ? { security: API_KEY_SECURITY } : {}),
+    }));
+    if (secured && http.protectMetrics) await api.register(metricsRoute);
+    if (secured && http.protectDocs) await api.register(docs);
+  });
   return app;
 }

@@ -9,6 +9,8 @@ export class AppError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** Headers the answer must carry, e.g. Retry-After. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -72,7 +74,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const appError = toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
-    return reply.status(appError.statusCode).send(body);
+    return reply.status(appError.statusCode).headers(appError.headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` } };

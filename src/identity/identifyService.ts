@@ -24,6 +24,8 @@ export interface IdentifyServiceOptions {
   /** How often a transaction aborted by a deadlock or serialization failure is run again. */
   retryAttempts?: number;
   onRetry?: (error: unknown, attempt: number) => void;
+  /** A plan found its customers changed since they were read, and was decided again. */
+  onStalePlan?: () => void;
 }
 
 export interface IdentifyService {
@@ -38,11 +40,12 @@ export function createIdentifyService(db: Database, options: IdentifyServiceOpti
   return {
     async identify(request) {
       const rows = await findCustomers(db, request);
-      const optimistic = await withRetry(() => reconcile(db, request, rows, OPTIMISTIC_ATTEMPTS), retry);
+      const attempt = (q: Queryable, decidedOn: LinkedContact[], attempts: number) => reconcile(q, request, decidedOn, attempts, options.onStalePlan);
+      const optimistic = await withRetry(() => attempt(db, rows, OPTIMISTIC_ATTEMPTS), retry);
       if (!Array.isArray(optimistic)) return optimistic;
       // In a transaction the first attempt, applied or not, leaves the identifiers and primaries
       // locked until commit, so the decision on the rows it reports cannot be overtaken.
-      const locked = await withRetry(() => db.transaction((tx) => reconcile(tx, request, optimistic, 2)), retry);
+      const locked = await withRetry(() => db.transaction((tx) => attempt(tx, optimistic, 2)), retry);
       if (Array.isArray(locked)) throw new Error('customers changed while their locks were held');
       return locked;
     },
@@ -53,13 +56,20 @@ export function createIdentifyService(db: Database, options: IdentifyServiceOpti
  * Decides on `rows` and applies the plan if they are still current, deciding again on what the
  * database reports otherwise. Returns the rows of the last lost race when out of attempts.
  */
-async function reconcile(db: Queryable, request: Identifiers, rows: LinkedContact[], attempts: number): Promise<IdentifyResult | LinkedContact[]> {
+async function reconcile(
+  db: Queryable,
+  request: Identifiers,
+  rows: LinkedContact[],
+  attempts: number,
+  onStalePlan?: () => void,
+): Promise<IdentifyResult | LinkedContact[]> {
   let decidedOn = rows;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const plan = decide(request, decidedOn);
     if (isNoop(plan)) return { customer: toCustomer(decidedOn), outcome: 'unchanged' };
     const result = await applyPlanIfCurrent(db, request, decidedOn, plan);
     if (result.applied) return { customer: toCustomer(applyPlan(decidedOn, plan, result.inserted)), outcome: outcomeOf(plan) };
+    onStalePlan?.();
     decidedOn = result.rows;
   }
   return decidedOn;

@@ -133,6 +133,7 @@ describe('a database that goes away', () => {
     const refuse = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
     const db: Database = {
       kind: real.kind,
+      stats: () => real.stats(),
       query: (sql, params) => (state.down ? refuse() : real.query(sql, params)),
       exec: (sql) => (state.down ? refuse() : real.exec(sql)),
       transaction: (work) => (state.down ? refuse() : real.transaction(work)),

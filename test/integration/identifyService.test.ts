@@ -10,6 +10,7 @@ function countingDatabase(real: Database, beforeQuery: (sql: string) => Promise<
   const calls = { queries: 0, transactions: 0 };
   const db: Database = {
     kind: real.kind,
+    stats: () => real.stats(),
     query: async (sql, params) => {
       calls.queries++;
       await beforeQuery(sql);

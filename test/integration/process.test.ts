@@ -42,7 +42,7 @@ it('stops at start-up with one clear line when the configuration is invalid', ()
   assert.match(result.stderr, /invalid configuration: PORT must be integer/);
 });
 
-it('with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port and stops them all on SIGTERM', { skip: postgresUrl === undefined && 'needs PostgreSQL (TEST_DATABASE_URL)' }, async () => {
+it('with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port, sums their metrics, and stops them all on SIGTERM', { skip: postgresUrl === undefined && 'needs PostgreSQL (TEST_DATABASE_URL)' }, async () => {
   const scratch = await openScratchPostgres(postgresUrl as string);
   const service = await startService({ DATABASE_URL: scratch.url as string, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
   try {
@@ -57,6 +57,10 @@ it('with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port and s
     ));
     // Both workers wrote to one customer, linearly: its sizes are exactly 1..20.
     assert.deepEqual(answers.map((answer) => answer.customer.secondaryContactIds.length).sort((a, b) => a - b), [...Array(20).keys()]);
+    // Whichever worker answers the scrape, /metrics counts the requests of both.
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_primary"\} 1\n/);
+    assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_secondary"\} 19\n/);
     assert.equal(await service.stop('SIGTERM'), 0);
     assert.match(service.output(), /shutting down: workers finish in-flight requests/);
   } finally {

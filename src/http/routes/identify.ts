@@ -4,21 +4,40 @@ import type { Customer } from '../../identity/contact.js';
 import type { IdentifyService } from '../../identity/identifyService.js';
 import { normaliseIdentifiers } from '../../identity/normalize.js';
 import { AppError } from '../errors.js';
-import { BitespeedResponse, CustomerResponse, ErrorResponse, IdentifyBody } from '../schemas.js';
+import { recordIdentify, type Metrics } from '../metrics.js';
+import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';
 
 export type ResponseFormat = 'customer' | 'bitespeed';
 
-export function identifyRoutes(service: IdentifyService, format: ResponseFormat) {
+export interface IdentifyRouteOptions {
+  service: IdentifyService;
+  format: ResponseFormat;
+  metrics: Metrics;
+  /** OpenAPI security requirement, when the API needs a key. */
+  security?: Record<string, string[]>[];
+}
+
+export function identifyRoutes({ service, format, metrics, security }: IdentifyRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.post<{ Body: IdentifyBody }>(
       '/identify',
       {
         schema: {
+          tags: ['identity'],
+          summary: 'Reconcile a checkout: the whole customer its email and/or phone belong to',
+          description:
+            'Creates a primary contact for unseen identifiers, a secondary only when the request brings an email or phone the customer does not have yet, and merges customers joined by the request under the oldest primary. Safe to repeat: a request that brings nothing new writes nothing.',
+          ...(security ? { security } : {}),
           body: IdentifyBody,
           response: {
             200: format === 'bitespeed' ? BitespeedResponse : CustomerResponse,
-            '4xx': ErrorResponse,
-            '5xx': ErrorResponse,
+            400: ERROR_RESPONSES.badRequest,
+            ...(security ? { 401: ERROR_RESPONSES.unauthorized } : {}),
+            413: ERROR_RESPONSES.payloadTooLarge,
+            415: ERROR_RESPONSES.unsupportedMediaType,
+            429: ERROR_RESPONSES.tooManyRequests,
+            500: ERROR_RESPONSES.internal,
+            503: ERROR_RESPONSES.unavailable,
           },
         },
       },
@@ -26,6 +45,7 @@ export function identifyRoutes(service: IdentifyService, format: ResponseFormat)
         const normalised = normaliseIdentifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
         const { customer, outcome } = await service.identify(normalised.value);
+        recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
         request.logFields = { outcome, primaryContactId: customer.primaryContactId };
         return present(customer, format);
       },
