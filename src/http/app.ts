@@ -94,7 +94,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   registerRequestLog(app);
   registerErrorHandling(app);
-  await app.register(helmet);
+  // TLS ends at the proxy (README); upgrade-insecure-requests would break /docs over plain HTTP
+  // on a private network, and HSTS already keeps browsers on HTTPS where it is served.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   if (http.corsOrigins.length > 0) {
     await app.register(cors, { origin: http.corsOrigins.includes('*') ? '*' : http.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }
