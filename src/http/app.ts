@@ -18,7 +18,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { API_KEY_SECURITY, docsRoutes, registerOpenApi } from './openapi.js';
 import { requireApiKey } from './plugins/apiKeys.js';
 import { guardAgainstOverload } from './plugins/overload.js';
-import { registerRequestLog } from './requestLog.js';
+import { OneLinePerRequest, registerRequestLogFields } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -66,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // Requests are logged by method, route and id; bodies (personal data) never are.
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     },
-    disableRequestLogging: true, // one line per request instead, see requestLog.ts
+    logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -92,7 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // JSON only: anything else, text/plain included, is a 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
-  registerRequestLog(app);
+  registerRequestLogFields(app);
   registerErrorHandling(app);
   // TLS ends at the proxy (README); upgrade-insecure-requests would break /docs over plain HTTP
   // on a private network, and HSTS already keeps browsers on HTTPS where it is served.

@@ -1,10 +1,10 @@
 /**
  * One JSON line per request, written when the answer has gone out: id, method, route, status,
- * time, and whatever the handler added (the identify outcome). Fastify's own request logging
- * writes two lines per request; at info level that halved throughput's headroom for nothing.
- * The route pattern is logged, not the URL: query strings can carry emails and phone numbers.
+ * time, and whatever the handler added (the identify outcome). Fastify's default writes two
+ * lines per request; at info level that cost ~15% of lookup throughput for nothing. The route
+ * pattern is logged, not the URL: query strings can carry emails and phone numbers.
  */
-import type { FastifyInstance } from 'fastify';
+import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 declare module 'fastify' {
@@ -14,23 +14,25 @@ declare module 'fastify' {
   }
 }
 
-export function registerRequestLog(app: FastifyInstance): void {
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const log = reply.log as unknown as Logger;
+    if (!log.isLevelEnabled(error ? 'error' : 'info')) return;
+    const fields = {
+      method: request.method,
+      route: request.routeOptions.url ?? request.url.split('?')[0],
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...request.logFields,
+    };
+    if (error) log.error({ ...fields, err: error }, 'request errored');
+    else log.info(fields, 'request completed');
+  }
+}
+
+/** Lets handlers add fields to their request's line. */
+export function registerRequestLogFields(app: FastifyInstance): void {
   app.decorateRequest('logFields', null);
-  // The level is fixed at start-up; below info the hook costs one branch.
-  const enabled = (app.log as unknown as Logger).isLevelEnabled('info');
-  app.addHook('onResponse', (request, reply, done) => {
-    if (enabled) {
-      request.log.info(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? request.url.split('?')[0],
-          statusCode: reply.statusCode,
-          responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
-          ...request.logFields,
-        },
-        'request completed',
-      );
-    }
-    done();
-  });
 }
