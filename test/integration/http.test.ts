@@ -2,16 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { buildTestApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
+import { assertError, buildTestApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase, openScratchPglite } from '../support/databases.js';
-
-function assertError(response: { statusCode: number; json(): unknown }, status: number, code: string) {
-  assert.equal(response.statusCode, status);
-  const body = response.json() as { error: { code: string; message: string } };
-  assert.equal(body.error.code, code);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(body.error.message.length > 0);
-}
 
 describeOnEachDatabase('POST /identify input handling', (scratch) => {
   const testApp = useTestApp(scratch);

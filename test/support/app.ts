@@ -1,4 +1,5 @@
 /** A real application over a scratch database, driven with Fastify's inject (no sockets). */
+import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
@@ -45,4 +46,13 @@ export function storedRows(db: Database): Promise<StoredRow[]> {
   return db.query<StoredRow>(
     `SELECT "id", "email", "phoneNumber", "linkPrecedence", "linkedId" FROM "Contact" ORDER BY "id"`,
   );
+}
+
+/** An answer in the error shape: this status, this code, and a message for people. */
+export function assertError(response: Pick<LightMyRequestResponse, 'statusCode' | 'body' | 'json'>, status: number, code: string): void {
+  assert.equal(response.statusCode, status, response.body);
+  const { error } = response.json() as { error: { code: string; message: unknown } };
+  assert.equal(error.code, code);
+  assert.equal(typeof error.message, 'string');
+  assert.ok((error.message as string).length > 0);
 }
