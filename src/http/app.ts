@@ -1,7 +1,7 @@
 /**
  * Builds the Fastify application from its parts; listening and shutdown belong to main.ts.
  *
- * Two scopes: the API (/identify), behind API keys, rate limits and overload guards when
+ * Two scopes: the API (/identify, /customers/...), behind API keys, rate limits and overload guards when
  * configured; and operations (/health, /ready, /metrics, /docs, /openapi.json), open unless
  * METRICS_REQUIRE_KEY / DOCS_REQUIRE_KEY move metrics or docs into the API scope.
  */
@@ -13,6 +13,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.js';
 import type { IdentifyService } from '../identity/identifyService.js';
+import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { AppError, registerErrorHandling } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { API_KEY_SECURITY, docsRoutes, registerOpenApi } from './openapi.js';
@@ -20,6 +21,7 @@ import { requireApiKey } from './plugins/apiKeys.js';
 import { guardAgainstOverload } from './plugins/overload.js';
 import { OneLinePerRequest, registerRequestLogFields } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
+import { customerRoutes } from './routes/customers.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
@@ -44,6 +46,8 @@ declare module 'fastify' {
 export interface AppOptions {
   db: Database;
   identifyService: IdentifyService;
+  /** The read API's use case; over `db` when absent. */
+  lookupService?: LookupService;
   responseFormat: ResponseFormat;
   logLevel: string;
   /** Where JSON log lines go; stdout when absent. */
@@ -125,6 +129,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       service: options.identifyService,
       format: options.responseFormat,
       metrics,
+      ...(secured ? { security: API_KEY_SECURITY } : {}),
+    }));
+    await api.register(customerRoutes({
+      service: options.lookupService ?? createLookupService(options.db),
       ...(secured ? { security: API_KEY_SECURITY } : {}),
     }));
     if (secured && http.protectMetrics) await api.register(metricsRoute);

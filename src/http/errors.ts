@@ -11,6 +11,8 @@ export class AppError extends Error {
     message: string,
     /** Headers the answer must carry, e.g. Retry-After. */
     readonly headers: Record<string, string> = {},
+    /** Fields a program needs beside the code, sent inside `error` (e.g. the two customers' ids). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -18,7 +20,7 @@ export class AppError extends Error {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; [detail: string]: unknown };
 }
 
 /** Fastify's own client errors, renamed to our codes and told in our words. */
@@ -73,7 +75,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+    const body: ErrorBody = { error: { ...appError.details, code: appError.code, message: appError.message } };
     return reply.status(appError.statusCode).headers(appError.headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

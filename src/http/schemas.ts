@@ -47,6 +47,85 @@ export const CustomerResponse = Type.Object(
   },
 );
 
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const ContactRow = Type.Object(
+  {
+    id: Type.Integer(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    phoneNumber: Type.Union([Type.String(), Type.Null()]),
+    linkPrecedence: Type.Union([Type.Literal('primary'), Type.Literal('secondary')]),
+    linkedId: Type.Union([Type.Integer(), Type.Null()]),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { description: 'A live row of the Contact table' },
+);
+
+export const ContactLink = Type.Object(
+  {
+    contactId: Type.Integer({ description: 'The secondary' }),
+    linkedId: Type.Integer({ description: 'Its primary' }),
+    reason: Type.Union([Type.Literal('shared'), Type.Literal('merged')], {
+      description:
+        '`shared`: it shares the identifiers in `shared` with older contacts of the customer. `merged`: it shares none with them: it was the primary of another customer, joined to this one by a request that carried identifiers of both, and the link is the only record of that.',
+    }),
+    shared: Type.Array(
+      Type.Object({
+        field: Type.Union([Type.Literal('email'), Type.Literal('phoneNumber')]),
+        value: Type.String(),
+        contactId: Type.Integer({ description: 'The oldest contact with this value' }),
+      }),
+    ),
+  },
+  { description: 'Why a secondary belongs to the customer' },
+);
+
+const CUSTOMER_FIELDS = CustomerResponse.properties.customer.properties;
+
+export const CustomerDetailsResponse = Type.Object(
+  {
+    customer: Type.Object({
+      ...CUSTOMER_FIELDS,
+      contacts: Type.Array(ContactRow, { description: 'Every live row of the customer, in row order (createdAt, id)' }),
+      links: Type.Array(ContactLink, { description: 'One per secondary, in row order' }),
+    }),
+  },
+  {
+    description: 'The customer as /identify answers it, with its rows and why each secondary belongs',
+    examples: [
+      {
+        customer: {
+          id: 1,
+          primaryContactId: 1,
+          emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
+          phoneNumbers: ['123456'],
+          secondaryContactIds: [23],
+          contacts: [
+            { id: 1, email: 'lorraine@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'primary', linkedId: null, createdAt: '2023-04-01T00:00:00.374Z', updatedAt: '2023-04-01T00:00:00.374Z' },
+            { id: 23, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1, createdAt: '2023-04-20T05:30:00.110Z', updatedAt: '2023-04-20T05:30:00.110Z' },
+          ],
+          links: [{ contactId: 23, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }],
+        },
+      },
+    ],
+  },
+);
+
+export const CustomerLookupQuery = Type.Object(
+  {
+    email: Type.Optional(Type.String({ examples: ['mcfly@hillvalley.edu'] })),
+    phoneNumber: Type.Optional(Type.String({ examples: ['123456'] })),
+  },
+  { description: 'At least one; normalised as in POST /identify' },
+);
+export type CustomerLookupQuery = Static<typeof CustomerLookupQuery>;
+
+export const ContactIdParams = Type.Object({
+  id: Type.String({ description: 'The id of any live contact of the customer (a positive integer)', examples: ['23'] }),
+});
+export type ContactIdParams = Static<typeof ContactIdParams>;
+
 /** The shape of the original Bitespeed task, key spelling included, for existing clients. */
 export const BitespeedResponse = Type.Object({
   contact: Type.Object({
@@ -67,11 +146,31 @@ export function errorResponse(description: string, example: { code: string; mess
 
 export const ErrorResponse = errorResponse('An error', { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' });
 
+export const DifferentCustomersResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Literal('DIFFERENT_CUSTOMERS'),
+      message: Type.String(),
+      primaryContactIds: Type.Array(Type.Integer(), { description: 'The two customers, oldest first' }),
+    }),
+  },
+  {
+    description: 'The email belongs to one customer and the phone number to another (a lookup never merges them)',
+    examples: [{ error: { code: 'DIFFERENT_CUSTOMERS', message: 'The email and the phone number belong to different customers: 11 and 27.', primaryContactIds: [11, 27] } }],
+  },
+);
+
 export const ERROR_RESPONSES = {
   badRequest: errorResponse('Bad input: INVALID_EMAIL, INVALID_PHONE_NUMBER, MISSING_IDENTIFIER, INVALID_BODY, INVALID_JSON', {
     code: 'MISSING_IDENTIFIER',
     message: 'Provide an email, a phoneNumber, or both.',
   }),
+  badLookup: errorResponse('Bad identifiers: INVALID_EMAIL, INVALID_PHONE_NUMBER, MISSING_IDENTIFIER', {
+    code: 'INVALID_EMAIL',
+    message: 'email must look like name@domain.',
+  }),
+  badContactId: errorResponse('INVALID_CONTACT_ID: the id is not a positive integer', { code: 'INVALID_CONTACT_ID', message: 'The contact id must be a positive integer.' }),
+  notFound: errorResponse('No customer has these identifiers, or no live contact has this id', { code: 'NOT_FOUND', message: 'No customer has these identifiers.' }),
   unauthorized: errorResponse('No API key, or not a valid one (only when API_KEYS is set)', { code: 'UNAUTHORIZED', message: 'The API key is not valid.' }),
   payloadTooLarge: errorResponse('The body is over 16 KB', { code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 16 KB.' }),
   unsupportedMediaType: errorResponse('The body is not application/json', { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as application/json.' }),

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpSettings } from '../../src/http/settings.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { assertError } from '../support/app.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
 
 const KEY = 'k-0123456789abcdef0123';
@@ -21,12 +22,6 @@ function appWith(db: Database, http: Partial<HttpSettings> = {}): Promise<Fastif
 
 const identify = (app: FastifyInstance, headers: Record<string, string> = {}, body: object = { email: 'a@x.io' }) =>
   app.inject({ method: 'POST', url: '/identify', headers, payload: body });
-
-function assertError(response: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(response.statusCode, status, response.body);
-  assert.equal(response.json().error.code, code);
-  assert.equal(typeof response.json().error.message, 'string');
-}
 
 describe('operations at the HTTP edge', () => {
   let scratch: ScratchDatabase;
@@ -58,7 +53,9 @@ describe('operations at the HTTP edge', () => {
       );
       const routes = app.registeredRoutes.filter((route) => route.method !== 'HEAD' && !route.url.startsWith('/docs'));
       assert.ok(routes.length >= 5);
-      for (const route of routes) assert.ok(documented.has(`${route.method} ${route.url}`), `${route.method} ${route.url} is not documented`);
+      // Fastify writes path parameters as :id, OpenAPI as {id}.
+      const asOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+      for (const route of routes) assert.ok(documented.has(`${route.method} ${asOpenApiPath(route.url)}`), `${route.method} ${route.url} is not documented`);
       assert.deepEqual(app.registeredRoutes.filter((route) => !route.documented && !route.url.startsWith('/docs')), []);
     });
 
@@ -129,6 +126,14 @@ describe('operations at the HTTP edge', () => {
       assert.equal((await identify(app, { 'x-api-key': OTHER_KEY })).statusCode, 200);
     });
 
+    it('guards the read API with the same keys', async () => {
+      await identify(app, { 'x-api-key': KEY });
+      for (const url of ['/customers/lookup?email=a@x.io', '/customers/1']) {
+        assertError(await app.inject({ method: 'GET', url }), 401, 'UNAUTHORIZED');
+        assert.equal((await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${OTHER_KEY}` } })).statusCode, 200, url);
+      }
+    });
+
     it('leaves /health, /ready, /metrics and the docs open by default', async () => {
       for (const url of ['/health', '/ready', '/metrics', '/openapi.json']) {
         assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
@@ -150,13 +155,15 @@ describe('operations at the HTTP edge', () => {
   });
 
   describe('rate limits', () => {
-    it('answer 429 RATE_LIMITED with Retry-After once a key used up its window, counting each key apart', async () => {
+    it('answer 429 RATE_LIMITED with Retry-After once a key used up its window on any API route, counting each key apart', async () => {
       const app = await appWith(scratch.db, { apiKeys: [KEY, OTHER_KEY], rateLimitMax: 2, rateLimitWindowMs: 60_000 });
       try {
         for (let i = 0; i < 2; i++) assert.equal((await identify(app, { 'x-api-key': KEY })).statusCode, 200);
         const limited = await identify(app, { 'x-api-key': KEY });
         assertError(limited, 429, 'RATE_LIMITED');
         assert.ok(Number(limited.headers['retry-after']) > 0);
+        // One budget per key for the whole API: the read API counts against it too.
+        assertError(await app.inject({ method: 'GET', url: '/customers/1', headers: { 'x-api-key': KEY } }), 429, 'RATE_LIMITED');
         assert.equal((await identify(app, { 'x-api-key': OTHER_KEY })).statusCode, 200);
         assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
       } finally {

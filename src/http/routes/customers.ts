@@ -1,0 +1,88 @@
+/**
+ * The read API: GET /customers/lookup and GET /customers/{id}. Validate, call the lookup
+ * service, shape the answer; they never write.
+ */
+import type { FastifyInstance } from 'fastify';
+import { normaliseIdentifiers } from '../../identity/normalize.js';
+import type { LookupResult, LookupService } from '../../identity/lookupService.js';
+import { AppError } from '../errors.js';
+import {
+  ContactIdParams,
+  CustomerDetailsResponse,
+  CustomerLookupQuery,
+  DifferentCustomersResponse,
+  ERROR_RESPONSES,
+} from '../schemas.js';
+
+export interface CustomerRouteOptions {
+  service: LookupService;
+  /** OpenAPI security requirement, when the API needs a key. */
+  security?: Record<string, string[]>[];
+}
+
+/** The largest id a PostgreSQL `integer` column holds. */
+const MAX_CONTACT_ID = 2_147_483_647;
+
+export function customerRoutes({ service, security }: CustomerRouteOptions) {
+  const common = {
+    tags: ['customers'],
+    ...(security ? { security } : {}),
+  };
+  const commonResponses = {
+    200: CustomerDetailsResponse,
+    ...(security ? { 401: ERROR_RESPONSES.unauthorized } : {}),
+    429: ERROR_RESPONSES.tooManyRequests,
+    500: ERROR_RESPONSES.internal,
+    503: ERROR_RESPONSES.unavailable,
+  };
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: CustomerLookupQuery }>(
+      '/customers/lookup',
+      {
+        schema: {
+          ...common,
+          summary: 'The customer that owns an email and/or a phone number, without creating anything',
+          description:
+            'Same normalisation and validation as POST /identify. An identifier nobody has is ignored when the other one is found; if the email and the phone belong to two customers, the answer is 409 with both ids — a lookup never merges.',
+          querystring: CustomerLookupQuery,
+          response: { ...commonResponses, 400: ERROR_RESPONSES.badLookup, 404: ERROR_RESPONSES.notFound, 409: DifferentCustomersResponse },
+        },
+      },
+      async (request) => {
+        const normalised = normaliseIdentifiers(request.query);
+        if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
+        return present(await service.byIdentifiers(normalised.value), 'No customer has these identifiers.');
+      },
+    );
+
+    app.get<{ Params: ContactIdParams }>(
+      '/customers/:id',
+      {
+        schema: {
+          ...common,
+          summary: 'The customer owning a contact: any of its contacts ids works, the answer is for the primary',
+          params: ContactIdParams,
+          response: { ...commonResponses, 400: ERROR_RESPONSES.badContactId, 404: ERROR_RESPONSES.notFound },
+        },
+      },
+      async (request) => present(await service.byContactId(parseContactId(request.params.id)), `No live contact has id ${request.params.id}.`),
+    );
+  };
+}
+
+function parseContactId(text: string): number {
+  const id = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(id >= 1 && id <= MAX_CONTACT_ID)) throw new AppError(400, 'INVALID_CONTACT_ID', 'The contact id must be a positive integer.');
+  return id;
+}
+
+function present(result: LookupResult, notFoundMessage: string) {
+  if (result.kind === 'notFound') throw new AppError(404, 'NOT_FOUND', notFoundMessage);
+  if (result.kind === 'differentCustomers') {
+    const [first, second] = result.primaryContactIds;
+    throw new AppError(409, 'DIFFERENT_CUSTOMERS', `The email and the phone number belong to different customers: ${first} and ${second}.`, {}, {
+      primaryContactIds: result.primaryContactIds,
+    });
+  }
+  return { customer: { id: result.customer.primaryContactId, ...result.customer } };
+}
