@@ -14,21 +14,18 @@ export function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifi
 }
 
 /**
- * Every live row of the customer owning live contact `id`. Columns cast as in
- * `identity_customer_rows`, so that an adopted table with other column types reads the same.
+ * Every live row of the customer owning live contact `id`: the customers owning its email or
+ * phone (through the same function as `/identify`), narrowed to the contact's own one — on a
+ * table that keeps the invariants there is no other.
  */
 export function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Contact[]> {
   return db.query<Contact>(
-    `WITH owner AS (
-       SELECT COALESCE("linkedId", "id") AS "primaryId" FROM "Contact" WHERE "id" = $1::int AND "deletedAt" IS NULL
-     ), live AS (
-       SELECT * FROM "Contact" WHERE "deletedAt" IS NULL AND "id" IN (SELECT "primaryId" FROM owner)
-       UNION ALL
-       SELECT * FROM "Contact" WHERE "deletedAt" IS NULL AND "linkedId" IN (SELECT "primaryId" FROM owner)
-     )
-     SELECT "id"::int, "email"::text, "phoneNumber"::text, "linkedId"::int, "linkPrecedence"::text,
-            "createdAt"::timestamptz, "updatedAt"::timestamptz
-       FROM live ORDER BY "createdAt", "id"`,
+    `SELECT r.*
+       FROM "Contact" AS c
+      CROSS JOIN LATERAL identity_customer_rows(c."email"::text, c."phoneNumber"::text) AS r
+      WHERE c."id" = $1::int AND c."deletedAt" IS NULL
+        AND COALESCE(r."linkedId", r."id") = COALESCE(c."linkedId", c."id")
+      ORDER BY r."createdAt", r."id"`,
     [id],
   );
 }

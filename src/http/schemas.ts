@@ -21,6 +21,15 @@ export const IdentifyBody = Type.Object(
 );
 export type IdentifyBody = Static<typeof IdentifyBody>;
 
+/** The customer of the specification's first worked examples. */
+const LORRAINE = {
+  id: 1,
+  primaryContactId: 1,
+  emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
+  phoneNumbers: ['123456'],
+  secondaryContactIds: [2],
+};
+
 export const CustomerResponse = Type.Object(
   {
     customer: Type.Object({
@@ -33,17 +42,7 @@ export const CustomerResponse = Type.Object(
   },
   {
     description: 'The whole customer the identifiers belong to',
-    examples: [
-      {
-        customer: {
-          id: 1,
-          primaryContactId: 1,
-          emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
-          phoneNumbers: ['123456'],
-          secondaryContactIds: [2],
-        },
-      },
-    ],
+    examples: [{ customer: LORRAINE }],
   },
 );
 
@@ -96,16 +95,12 @@ export const CustomerDetailsResponse = Type.Object(
     examples: [
       {
         customer: {
-          id: 1,
-          primaryContactId: 1,
-          emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
-          phoneNumbers: ['123456'],
-          secondaryContactIds: [23],
+          ...LORRAINE,
           contacts: [
             { id: 1, email: 'lorraine@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'primary', linkedId: null, createdAt: '2023-04-01T00:00:00.374Z', updatedAt: '2023-04-01T00:00:00.374Z' },
-            { id: 23, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1, createdAt: '2023-04-20T05:30:00.110Z', updatedAt: '2023-04-20T05:30:00.110Z' },
+            { id: 2, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1, createdAt: '2023-04-20T05:30:00.110Z', updatedAt: '2023-04-20T05:30:00.110Z' },
           ],
-          links: [{ contactId: 23, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }],
+          links: [{ contactId: 2, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }],
         },
       },
     ],
@@ -122,7 +117,7 @@ export const CustomerLookupQuery = Type.Object(
 export type CustomerLookupQuery = Static<typeof CustomerLookupQuery>;
 
 export const ContactIdParams = Type.Object({
-  id: Type.String({ description: 'The id of any live contact of the customer (a positive integer)', examples: ['23'] }),
+  id: Type.String({ description: 'The id of any live contact of the customer (a positive integer)', examples: ['2'] }),
 });
 export type ContactIdParams = Static<typeof ContactIdParams>;
 
