@@ -1,0 +1,69 @@
+/**
+ * The read API over fetch: one call per search, every answer mapped to an outcome the page has a
+ * state for. Errors keep the API's own message, which already says what to fix.
+ */
+import type { SearchQuery } from './search.js';
+import type { CustomerDetails } from './types.js';
+
+export type LookupOutcome =
+  | { kind: 'found'; customer: CustomerDetails }
+  | { kind: 'notFound'; message: string }
+  | { kind: 'badInput'; message: string }
+  | { kind: 'differentCustomers'; message: string; primaryContactIds: number[] }
+  | { kind: 'unauthorized'; message: string }
+  | { kind: 'rateLimited'; message: string }
+  /** A 5xx, an answer the page does not understand, or no answer at all. */
+  | { kind: 'failed'; message: string };
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; primaryContactIds?: number[] };
+}
+
+/** Relative, so the page also works when a proxy serves the service under a path prefix. */
+export function customerUrl(query: SearchQuery): string {
+  if (query.by === 'id') return `customers/${encodeURIComponent(query.id)}`;
+  const params = new URLSearchParams();
+  if (query.email !== undefined) params.set('email', query.email);
+  if (query.phoneNumber !== undefined) params.set('phoneNumber', query.phoneNumber);
+  return `customers/lookup?${params.toString()}`;
+}
+
+/** Rejects only when `signal` aborts (a newer search replaced this one). */
+export async function lookUpCustomer(query: SearchQuery, { apiKey, signal }: { apiKey: string | null; signal: AbortSignal }): Promise<LookupOutcome> {
+  let response: Response;
+  try {
+    response = await fetch(customerUrl(query), {
+      headers: { accept: 'application/json', ...(apiKey !== null ? { authorization: `Bearer ${apiKey}` } : {}) },
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { kind: 'failed', message: 'The service could not be reached. Check the connection and try again.' };
+  }
+  const body = await readJson(response);
+  if (response.ok) {
+    const customer = (body as { customer?: CustomerDetails } | null)?.customer;
+    return customer ? { kind: 'found', customer } : { kind: 'failed', message: 'The service sent an answer this page does not understand.' };
+  }
+  return outcomeOfError(response.status, (body as ErrorBody | null)?.error ?? {});
+}
+
+function outcomeOfError(status: number, error: NonNullable<ErrorBody['error']>): LookupOutcome {
+  const message = error.message ?? `The service answered with status ${status}.`;
+  switch (status) {
+    case 400: return { kind: 'badInput', message };
+    case 401: return { kind: 'unauthorized', message };
+    case 404: return { kind: 'notFound', message };
+    case 409: return { kind: 'differentCustomers', message, primaryContactIds: error.primaryContactIds ?? [] };
+    case 429: return { kind: 'rateLimited', message };
+    default: return { kind: 'failed', message: `${message} (status ${status}${error.code ? `, ${error.code}` : ''})` };
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A found customer: the summary, the identity graph, the contacts table and the details panel.
+ * Choosing a contact in the table or in the graph shows its row in the panel and marks it in both.
+ */
+import { createContactsTable } from './contactsTable.js';
+import { showContactDetails } from './contactDetails.js';
+import { byId, h } from './dom.js';
+import { NONE } from './format.js';
+import { createGraphView } from './graphView.js';
+import { identityGraph } from './identityGraph.js';
+import type { CustomerDetails } from './types.js';
+
+export interface CustomerView {
+  show(customer: CustomerDetails): void;
+  hide(): void;
+}
+
+export function createCustomerView(): CustomerView {
+  const section = byId('customer', HTMLElement);
+  const heading = byId('customer-heading', HTMLHeadingElement);
+  const summary = byId('customer-summary', HTMLDListElement);
+  const detailsHint = byId('details-hint', HTMLParagraphElement);
+  const detailsList = byId('details-list', HTMLDListElement);
+  const table = createContactsTable(byId('contacts-body', HTMLTableSectionElement), select);
+  const graph = createGraphView(byId('graph', HTMLDivElement), byId('graph-caption', HTMLElement), select);
+  let shown: CustomerDetails | null = null;
+
+  function select(contactId: number | null): void {
+    const contact = shown?.contacts.find((candidate) => candidate.id === contactId);
+    table.select(contact ? contact.id : null);
+    graph.select(contact ? contact.id : null);
+    detailsHint.hidden = contact !== undefined;
+    detailsList.hidden = contact === undefined;
+    if (contact) showContactDetails(detailsList, contact, shown?.links.find((link) => link.contactId === contact.id));
+  }
+
+  return {
+    show(customer) {
+      shown = customer;
+      heading.textContent = `Customer ${customer.primaryContactId}`;
+      summary.replaceChildren(
+        ...entry('Primary contact', h('span', { class: 'primary-id' }, `#${customer.primaryContactId}`)),
+        ...entry('Emails', list(customer.emails)),
+        ...entry('Phone numbers', list(customer.phoneNumbers)),
+        ...entry('Secondary contacts', customer.secondaryContactIds.length > 0 ? customer.secondaryContactIds.map((id) => `#${id}`).join(', ') : NONE),
+      );
+      section.hidden = false; // before drawing: the graph measures its box
+      table.show(customer.contacts);
+      graph.show(identityGraph(customer), customer.primaryContactId);
+      select(null);
+    },
+    hide() {
+      section.hidden = true;
+      shown = null;
+    },
+  };
+}
+
+function entry(term: string, value: Node | string): HTMLElement[] {
+  return [h('dt', {}, term), h('dd', {}, value)];
+}
+
+function list(values: readonly string[]): Node | string {
+  return values.length > 0 ? h('ul', { class: 'values' }, ...values.map((value) => h('li', {}, value))) : NONE;
+}

@@ -1,0 +1,127 @@
+/**
+ * The explorer page: a search goes into the URL hash (so it can be linked, and Back works), the
+ * hash drives the lookup, and each outcome of the lookup gets its own state on the page.
+ */
+import { lookUpCustomer, type LookupOutcome } from './api.js';
+import { storedApiKey } from './apiKey.js';
+import { createCustomerView } from './customerView.js';
+import { byId } from './dom.js';
+import { count } from './format.js';
+import { createKeyPrompt } from './keyPrompt.js';
+import { createNotice, type NoticeAction, type NoticeTone } from './notice.js';
+import { createSearchForm } from './searchForm.js';
+import { describeQuery, fromHash, toHash, type ParsedSearch, type SearchQuery } from './search.js';
+
+const status = byId('status', HTMLParagraphElement);
+const results = byId('results', HTMLDivElement);
+const notice = createNotice(byId('notice', HTMLElement), results);
+const customerView = createCustomerView();
+const searchForm = createSearchForm(search);
+const keyPrompt = createKeyPrompt({ focusAfter: results, onKey: retry, onForget: () => announce('The API key is forgotten.') });
+
+let lastQuery: SearchQuery | null = null;
+let inFlight: AbortController | null = null;
+
+function announce(text: string): void {
+  status.textContent = text;
+}
+
+function search(parsed: ParsedSearch): void {
+  if (!parsed.ok) {
+    cancelLookUp();
+    showNotice('error', 'Check the search', parsed.message);
+    return;
+  }
+  navigateTo(parsed.query);
+}
+
+/** Puts `query` in the hash; the hashchange that follows runs it (the same hash fires none). */
+function navigateTo(query: SearchQuery): void {
+  const hash = toHash(query);
+  if (location.hash.slice(1) === hash) void lookUp(query);
+  else location.hash = hash;
+}
+
+function followHash(): void {
+  const query = fromHash(location.hash);
+  if (query === null) {
+    notice.hide();
+    customerView.hide();
+    return;
+  }
+  searchForm.fill(query);
+  void lookUp(query);
+}
+
+function retry(): void {
+  if (lastQuery !== null) void lookUp(lastQuery);
+}
+
+/** A newer search (or a bad one) wins: an older answer must not overwrite what it shows. */
+function cancelLookUp(): void {
+  inFlight?.abort();
+  inFlight = null;
+  results.removeAttribute('aria-busy');
+}
+
+async function lookUp(query: SearchQuery): Promise<void> {
+  cancelLookUp();
+  const controller = new AbortController();
+  inFlight = controller;
+  lastQuery = query;
+  results.setAttribute('aria-busy', 'true');
+  showNotice('loading', 'Searching', `Looking up ${describeQuery(query)}…`);
+  let outcome: LookupOutcome;
+  try {
+    outcome = await lookUpCustomer(query, { apiKey: storedApiKey(), signal: controller.signal });
+  } catch {
+    return; // aborted by a newer search
+  }
+  if (controller.signal.aborted) return;
+  results.removeAttribute('aria-busy');
+  render(outcome, query);
+}
+
+function render(outcome: LookupOutcome, query: SearchQuery): void {
+  switch (outcome.kind) {
+    case 'found': {
+      const { customer } = outcome;
+      notice.hide();
+      customerView.show(customer);
+      announce(
+        `Customer ${customer.primaryContactId}: ${count(customer.contacts.length, 'contact')}, ` +
+          `${count(customer.emails.length, 'email')}, ${count(customer.phoneNumbers.length, 'phone number')}.`,
+      );
+      return;
+    }
+    case 'notFound':
+      return showNotice('info', 'No customer found', outcome.message);
+    case 'badInput':
+      return showNotice('error', 'Check the search', outcome.message);
+    case 'differentCustomers':
+      return showNotice(
+        'info',
+        'Two different customers',
+        `${describeQuery(query)} belong to two different customers. A lookup never merges them; open either one.`,
+        outcome.primaryContactIds.map((id) => ({ label: `Open customer #${id}`, run: () => navigateTo({ by: 'id', id: String(id) }) })),
+      );
+    case 'unauthorized':
+      notice.hide();
+      keyPrompt.ask(storedApiKey() === null ? 'This service needs an API key for lookups.' : 'The service did not accept that API key; type another.');
+      return announce('An API key is needed.');
+    case 'rateLimited':
+      return showNotice('error', 'Too many requests', outcome.message, [{ label: 'Try again', run: retry }]);
+    case 'failed':
+      return showNotice('error', 'The lookup failed', outcome.message, [{ label: 'Try again', run: retry }]);
+  }
+}
+
+/** Every outcome but a customer: the notice box, and the same words for screen readers. */
+function showNotice(tone: NoticeTone, title: string, message: string, actions: readonly NoticeAction[] = []): void {
+  customerView.hide();
+  notice.show(tone, title, message, actions);
+  announce(`${title}. ${message}`);
+}
+
+window.addEventListener('hashchange', followHash);
+followHash();

@@ -1,0 +1,11 @@
+/**
+ * The read API's answer as the page sees it: derived from the server's own TypeBox schemas, so a
+ * change of the contract fails the page's type check instead of its users.
+ */
+import type { Static } from '@sinclair/typebox';
+import type { CustomerDetailsResponse, DifferentCustomersResponse } from '../../src/http/schemas.js';
+
+export type CustomerDetails = Static<typeof CustomerDetailsResponse>['customer'];
+export type Contact = CustomerDetails['contacts'][number];
+export type ContactLink = CustomerDetails['links'][number];
+export type DifferentCustomersError = Static<typeof DifferentCustomersResponse>['error'];
