@@ -1,5 +1,6 @@
 /** Entry point of `npm start`: configuration, database, migrations, HTTP, graceful shutdown. */
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -7,6 +8,9 @@ import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
 import { createIdentifyService } from './identity/identifyService.js';
 import { clusterMetricsCollector, superviseWorkers } from './workers.js';
+
+/** Where `npm run build` puts the explorer page: dist/public, from dist/main.js and src/main.ts alike. */
+const EXPLORER_DIR = fileURLToPath(new URL('../dist/public', import.meta.url));
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
@@ -27,6 +31,7 @@ export async function serve(): Promise<void> {
     logLevel: config.logLevel,
     http: config.http,
     metrics,
+    explorerDir: EXPLORER_DIR,
     ...(cluster.isWorker ? { collectMetrics: clusterMetricsCollector(metrics.registry) } : {}),
   });
 

@@ -2,7 +2,7 @@
  * Builds the Fastify application from its parts; listening and shutdown belong to main.ts.
  *
  * Two scopes: the API (/identify, /customers/...), behind API keys, rate limits and overload guards when
- * configured; and operations (/health, /ready, /metrics, /docs, /openapi.json), open unless
+ * configured; and operations (/health, /ready, /metrics, /docs, /openapi.json, the explorer page at /), open unless
  * METRICS_REQUIRE_KEY / DOCS_REQUIRE_KEY move metrics or docs into the API scope.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,7 @@ import { guardAgainstOverload } from './plugins/overload.js';
 import { OneLinePerRequest, registerRequestLogFields } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { customerRoutes } from './routes/customers.js';
+import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
@@ -57,6 +58,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** How /metrics gathers its text; by default this process's registry (workers aggregate). */
   collectMetrics?: () => Promise<string>;
+  /** The built explorer page (web/build.ts), served at `/`; no page when absent. */
+  explorerDir?: string;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -111,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const docs = docsRoutes();
   if (!(secured && http.protectMetrics)) await app.register(metricsRoute);
   if (!(secured && http.protectDocs)) await app.register(docs);
+  if (options.explorerDir !== undefined) await app.register(explorerRoutes(options.explorerDir));
 
   await app.register(async (api) => {
     api.decorateRequest('apiKeyId', null);
