@@ -326,6 +326,19 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     await page.getByRole('heading', { name: 'API key needed' }).waitFor();
   });
 
+  it('does not draw a customer too big to read, and lists every contact in the table', async () => {
+    // One email and 160 phones: 160 contacts + 161 identifiers = 321 nodes, over the 300 drawn.
+    for (let i = 0; i < 160; i++) await identifyOver(open.baseUrl, { email: 'placeholder@hillvalley.edu', phoneNumber: String(800000 + i) });
+    await page.goto(open.baseUrl);
+    await search('placeholder@hillvalley.edu');
+    await page.getByRole('heading', { name: /^Customer \d+$/ }).waitFor();
+    assert.equal((await tableRows()).length, 160);
+    assert.equal(
+      await page.locator('#graph-caption').innerText(),
+      'Not drawn: 321 nodes are more than a picture can show legibly (at most 300). The table lists every contact.',
+    );
+  });
+
   it('fits a phone-sized screen: no sideways page scroll, the table scrolls in its own box, the graph fits', async () => {
     await page.goto(`${open.baseUrl}/#email=mcfly%40hillvalley.edu`);
     await assertMergedCustomer();

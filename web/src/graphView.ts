@@ -5,6 +5,7 @@
  * the same numbers the picture shows.
  */
 import cytoscape from 'cytoscape';
+import { count } from './format.js';
 import { contactNodeId, describeGraph, type IdentityGraph } from './identityGraph.js';
 
 export interface GraphView {
@@ -12,6 +13,12 @@ export interface GraphView {
   /** Rings the contact's node, or no node for null. */
   select(contactId: number | null): void;
 }
+
+/**
+ * Past this many nodes the layout takes seconds and the picture is a blur of labels; such a
+ * customer (often a shared placeholder phone or email) is read from the table instead.
+ */
+export const MAX_DRAWN_NODES = 300;
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -92,6 +99,11 @@ export function createGraphView(container: HTMLElement, caption: HTMLElement, on
   return {
     show(graph, primaryContactId) {
       cy.elements().remove();
+      if (graph.nodes.length > MAX_DRAWN_NODES) {
+        primaryId = null;
+        caption.textContent = `Not drawn: ${count(graph.nodes.length, 'node')} are more than a picture can show legibly (at most ${MAX_DRAWN_NODES}). The table lists every contact.`;
+        return;
+      }
       cy.add([
         ...graph.nodes.map((node) => ({ group: 'nodes' as const, data: { ...node } })),
         ...graph.edges.map((edge) => ({ group: 'edges' as const, data: { ...edge } })),
