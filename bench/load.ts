@@ -1,6 +1,6 @@
 /** Drives the running service over HTTP: autocannon for throughput, a sequential client for latency. */
 import autocannon from 'autocannon';
-import { nextBody, type Body, type WorkloadName, type WorkloadState } from './workloads.js';
+import { nextRequest, type Body, type WorkloadName, type WorkloadState } from './workloads.js';
 
 export interface LoadSettings {
   connections: number;
@@ -19,14 +19,16 @@ export interface WorkloadResult {
 
 export async function drive(baseUrl: string, workload: WorkloadName, state: WorkloadState, { connections, duration }: LoadSettings): Promise<WorkloadResult> {
   const result = await autocannon({
-    url: `${baseUrl}/identify`,
+    url: baseUrl,
     connections,
     duration,
     requests: [
       {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: JSON.stringify(nextBody(workload, state)) }),
+        setupRequest: (request) => {
+          const next = nextRequest(workload, state);
+          if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
+          return { ...request, method: 'POST', path: next.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(next.body) };
+        },
       },
     ],
   });

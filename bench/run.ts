@@ -47,7 +47,7 @@ const customers = SIZES[args.size] ?? Number(args.size);
 const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
 const skip = new Set(args.skip.split(',').filter(Boolean));
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed'];
+const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed', 'details'];
 const GROWTH_ROWS = [10_000, 1_000_000];
 const BIG_CUSTOMER_CONTACTS = 5_000;
 

@@ -4,8 +4,11 @@
  */
 import { emailOf, phoneOf } from './seed.js';
 
-export type WorkloadName = 'lookup' | 'new' | 'extend' | 'merge' | 'mixed';
+export type WorkloadName = 'lookup' | 'new' | 'extend' | 'merge' | 'mixed' | 'details';
 export type Body = { email?: string; phoneNumber?: string };
+
+/** One request of a workload: POST /identify with a body, or a read-API GET. */
+export type BenchRequest = { method: 'POST'; path: '/identify'; body: Body } | { method: 'GET'; path: string };
 
 export interface WorkloadState {
   customers: number;
@@ -25,7 +28,7 @@ function nextFullCustomer(state: WorkloadState): number {
   return customer;
 }
 
-const generators: Record<Exclude<WorkloadName, 'mixed'>, (state: WorkloadState) => Body> = {
+const generators: Record<Exclude<WorkloadName, 'mixed' | 'details'>, (state: WorkloadState) => Body> = {
   lookup(state) {
     const customer = random(state.customers);
     const email = emailOf(customer);
@@ -50,7 +53,16 @@ const generators: Record<Exclude<WorkloadName, 'mixed'>, (state: WorkloadState) 
   },
 };
 
-export function nextBody(workload: WorkloadName, state: WorkloadState): Body {
+/**
+ * `details` asks the read API for the customers `lookup` identifies: the same rows found, plus
+ * every column, the links and a bigger answer.
+ */
+export function nextRequest(workload: WorkloadName, state: WorkloadState): BenchRequest {
+  if (workload !== 'details') return { method: 'POST', path: '/identify', body: nextBody(workload, state) };
+  return { method: 'GET', path: `/customers/lookup?${new URLSearchParams(generators.lookup(state))}` };
+}
+
+export function nextBody(workload: Exclude<WorkloadName, 'details'>, state: WorkloadState): Body {
   if (workload !== 'mixed') return generators[workload](state);
   const roll = Math.random();
   if (roll < 0.8) return generators.lookup(state);
