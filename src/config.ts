@@ -21,6 +21,7 @@ const ConfigSchema = Type.Object({
   DB_NAME: Type.Optional(Type.String()),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  DB_TRANSACTION_POOLER: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -107,7 +108,8 @@ function httpSettings(raw: RawConfig): HttpSettings {
 /** DATABASE_URL wins; then the seed's DB_* settings; with neither, embedded PGlite on disk. */
 function databaseTarget(raw: RawConfig): DatabaseTarget {
   if (raw.DATABASE_URL === 'memory://') return { kind: 'pglite', dataDir: null };
-  if (raw.DATABASE_URL) return { kind: 'postgres', connectionString: raw.DATABASE_URL, poolSize: raw.DB_POOL_SIZE };
+  const pooling = { poolSize: raw.DB_POOL_SIZE, transactionPooler: raw.DB_TRANSACTION_POOLER };
+  if (raw.DATABASE_URL) return { kind: 'postgres', connectionString: raw.DATABASE_URL, ...pooling };
   if (raw.DB_HOST || raw.DB_USER || raw.DB_NAME || raw.DB_PASSWORD) {
     const url = new URL('postgresql://');
     url.hostname = raw.DB_HOST ?? 'localhost';
@@ -115,7 +117,7 @@ function databaseTarget(raw: RawConfig): DatabaseTarget {
     url.username = raw.DB_USER ?? '';
     url.password = raw.DB_PASSWORD ?? '';
     url.pathname = `/${raw.DB_NAME ?? 'postgres'}`;
-    return { kind: 'postgres', connectionString: url.toString(), poolSize: raw.DB_POOL_SIZE };
+    return { kind: 'postgres', connectionString: url.toString(), ...pooling };
   }
   return { kind: 'pglite', dataDir: raw.DATA_DIR };
 }

@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, verifyMigrations } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
 import { createIdentifyService } from './identity/identifyService.js';
@@ -17,6 +17,7 @@ export async function serve(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const db = await openDatabase(config.database);
   if (config.migrateOnStart) await migrate(db);
+  else await verifyMigrations(db);
   const metrics = createMetrics(() => db.stats());
   const app = await buildApp({
     db,

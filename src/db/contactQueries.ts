@@ -9,7 +9,7 @@ import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
 import type { Queryable } from './database.js';
 
-const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId"';
+const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
 
 /**
  * Every live row of every customer owning the email or the phone, in row order. One statement,
@@ -22,7 +22,7 @@ export function findCustomers(db: Queryable, request: Identifiers): Promise<Link
 }
 
 export const APPLY_PLAN_SQL =
-  'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int, $6::int[], $7::boolean)';
+  'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean)';
 
 export type PlanAttempt =
   /** Written; `inserted` is the row created for `plan.insert`, if the plan had one. */
@@ -48,8 +48,10 @@ export async function applyPlanIfCurrent(
     request.phoneNumber,
     decidedOn.map((row) => row.id),
     decidedOn.map((row) => row.linkedId ?? 0),
+    update?.lockIds ?? [],
     update?.survivorId ?? null,
-    update?.demotedPrimaryIds ?? [],
+    update?.promote ?? false,
+    update?.relinkIds ?? [],
     plan.insert !== null,
   ]);
   const [first] = result;
@@ -57,7 +59,7 @@ export async function applyPlanIfCurrent(
   return { applied: false, rows: result.map(linkedContact) };
 }
 
-function linkedContact({ id, email, phoneNumber, linkedId }: AttemptRow): LinkedContact {
-  if (id === null) throw new Error('identity_apply_plan returned a row without an id');
-  return { id, email, phoneNumber, linkedId };
+function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: AttemptRow): LinkedContact {
+  if (id === null || linkPrecedence === null) throw new Error('identity_apply_plan returned a row without an id');
+  return { id, email, phoneNumber, linkedId, linkPrecedence };
 }

@@ -14,9 +14,9 @@ export function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifi
 }
 
 /**
- * Every live row of the customer owning live contact `id`: the customers owning its email or
- * phone (through the same function as `/identify`), narrowed to the contact's own one — on a
- * table that keeps the invariants there is no other.
+ * Every live row of every customer owning live contact `id`'s email or phone (through the same
+ * function as `/identify`), the contact's own customer among them; on a table that keeps the
+ * invariants there is no other.
  */
 export function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Contact[]> {
   return db.query<Contact>(
@@ -24,7 +24,6 @@ export function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Co
        FROM "Contact" AS c
       CROSS JOIN LATERAL identity_customer_rows(c."email"::text, c."phoneNumber"::text) AS r
       WHERE c."id" = $1::int AND c."deletedAt" IS NULL
-        AND COALESCE(r."linkedId", r."id") = COALESCE(c."linkedId", c."id")
       ORDER BY r."createdAt", r."id"`,
     [id],
   );

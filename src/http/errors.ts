@@ -19,6 +19,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * 409 NEEDS_REPAIR: the customers a request touches have links the service does not decide on
+ * (a chain or a cycle, left by another writer). Not the caller's fault and not transient: an
+ * operator runs `repair`. The ids are logged at error level so that the alert says which.
+ */
+export function brokenLinksError(contactIds: readonly number[]): AppError {
+  return new AppError(
+    409,
+    'NEEDS_REPAIR',
+    `The links of contacts ${contactIds.join(', ')} are broken (a chain or a cycle); nothing was written. An operator must run \`identity-service repair\`.`,
+    {},
+    { contactIds: [...contactIds] },
+  );
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
 }
@@ -75,6 +90,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (appError.code === 'NEEDS_REPAIR') request.log.error({ contactIds: appError.details.contactIds }, 'broken links: run `identity-service repair`');
     const body: ErrorBody = { error: { ...appError.details, code: appError.code, message: appError.message } };
     return reply.status(appError.statusCode).headers(appError.headers).send(body);
   });

@@ -155,7 +155,22 @@ export const DifferentCustomersResponse = Type.Object(
   },
 );
 
+export const NeedsRepairResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Literal('NEEDS_REPAIR'),
+      message: Type.String(),
+      contactIds: Type.Array(Type.Integer(), { description: 'The contacts whose links are broken, lowest first' }),
+    }),
+  },
+  {
+    description: 'The customer\'s rows link to a secondary or in a cycle (left by another writer); nothing was written. An operator runs `identity-service repair`.',
+    examples: [{ error: { code: 'NEEDS_REPAIR', message: 'The links of contacts 2, 3 are broken (a chain or a cycle); nothing was written. An operator must run `identity-service repair`.', contactIds: [2, 3] } }],
+  },
+);
+
 export const ERROR_RESPONSES = {
+  needsRepair: NeedsRepairResponse,
   badRequest: errorResponse('Bad input: INVALID_EMAIL, INVALID_PHONE_NUMBER, MISSING_IDENTIFIER, INVALID_BODY, INVALID_JSON', {
     code: 'MISSING_IDENTIFIER',
     message: 'Provide an email, a phoneNumber, or both.',

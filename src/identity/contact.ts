@@ -13,7 +13,7 @@ export interface Contact {
  * A row reduced to what linking needs. The decision and the answer use nothing else, so the hot
  * read fetches only these columns (no timestamps to transfer and parse).
  */
-export type LinkedContact = Pick<Contact, 'id' | 'email' | 'phoneNumber' | 'linkedId'>;
+export type LinkedContact = Pick<Contact, 'id' | 'email' | 'phoneNumber' | 'linkedId' | 'linkPrecedence'>;
 
 /** A request after normalisation: at least one identifier is present. */
 export interface Identifiers {

@@ -13,7 +13,20 @@ import { applyPlanIfCurrent, findCustomers } from '../db/contactQueries.js';
 import { withRetry } from '../db/retry.js';
 import type { Customer, Identifiers, LinkedContact } from './contact.js';
 import { applyPlan, decide, isNoop, toCustomer, type Plan } from './reconcile.js';
-export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'unchanged';
+
+/** `relinked`: the request added nothing, but put a customer's links in place (a deleted primary's rows). */
+export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'relinked' | 'unchanged';
+
+/**
+ * The customers a request touches link to a secondary or in a cycle (a table not written by the
+ * service alone). Nothing was written; `identity-service repair` puts the links right.
+ */
+export class BrokenLinksError extends Error {
+  override name = 'BrokenLinksError';
+  constructor(readonly contactIds: readonly number[]) {
+    super(`contacts ${contactIds.join(', ')} link to a secondary or in a cycle; run \`identity-service repair\``);
+  }
+}
 
 export interface IdentifyResult {
   customer: Customer;
@@ -41,7 +54,7 @@ export function createIdentifyService(db: Database, options: IdentifyServiceOpti
     async identify(request) {
       const rows = await findCustomers(db, request);
       const attempt = (q: Queryable, decidedOn: LinkedContact[], attempts: number) => reconcile(q, request, decidedOn, attempts, options.onStalePlan);
-      const optimistic = await withRetry(() => attempt(db, rows, OPTIMISTIC_ATTEMPTS), retry);
+      const optimistic = await withRetry(() => attempt(db.readCommitted, rows, OPTIMISTIC_ATTEMPTS), retry);
       if (!Array.isArray(optimistic)) return optimistic;
       // In a transaction the first attempt, applied or not, leaves the identifiers and primaries
       // locked until commit, so the decision on the rows it reports cannot be overtaken.
@@ -66,6 +79,7 @@ async function reconcile(
   let decidedOn = rows;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const plan = decide(request, decidedOn);
+    if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
     if (isNoop(plan)) return { customer: toCustomer(decidedOn), outcome: 'unchanged' };
     const result = await applyPlanIfCurrent(db, request, decidedOn, plan);
     if (result.applied) return { customer: toCustomer(applyPlan(decidedOn, plan, result.inserted)), outcome: outcomeOf(plan) };
@@ -77,6 +91,7 @@ async function reconcile(
 
 function outcomeOf(plan: Plan): IdentifyOutcome {
   if (plan.kind === 'createPrimary') return 'created_primary';
-  if (plan.demotedPrimaryIds.length > 0) return 'merged';
-  return plan.insert === null ? 'unchanged' : 'created_secondary';
+  if (plan.customersJoined > 1) return 'merged';
+  if (plan.insert !== null) return 'created_secondary';
+  return isNoop(plan) ? 'unchanged' : 'relinked';
 }

@@ -2,17 +2,24 @@
  * The read-only use case behind `GET /customers/...`: find the customer that owns some
  * identifiers or a contact, and describe it. Never writes: identifiers of two customers are
  * reported as such, not merged (merging is `/identify`'s job, on a checkout).
+ *
+ * Customers are shown as `customerGroups.ts` defines them: a customer whose primary was
+ * soft-deleted is answered with its oldest live row as primary, as the table holds it once the
+ * next checkout (or `repair`) has put its links in place.
  */
 import { findCustomerRows, findCustomerRowsOfContact } from '../db/customerQueries.js';
 import type { Queryable } from '../db/database.js';
-import { primaryIdOf, type Contact, type Identifiers } from './contact.js';
+import type { Contact, Identifiers } from './contact.js';
+import { groupByCustomer, linkedToOldest } from './customerGroups.js';
 import { describeCustomer, type CustomerDetails } from './customerDetails.js';
 
 export type LookupResult =
   | { kind: 'found'; customer: CustomerDetails }
   | { kind: 'notFound' }
   /** The email belongs to one customer and the phone to another; their primaries, oldest first. */
-  | { kind: 'differentCustomers'; primaryContactIds: number[] };
+  | { kind: 'differentCustomers'; primaryContactIds: number[] }
+  /** The rows link to a secondary or in a cycle; `repair` puts them right. */
+  | { kind: 'brokenLinks'; contactIds: number[] };
 
 export interface LookupService {
   /** The customer owning the email and/or the phone; an identifier nobody has is ignored. */
@@ -24,16 +31,20 @@ export interface LookupService {
 export function createLookupService(db: Queryable): LookupService {
   return {
     byIdentifiers: async (identifiers) => lookupResult(await findCustomerRows(db, identifiers)),
-    byContactId: async (id) => lookupResult(await findCustomerRowsOfContact(db, id)),
+    byContactId: async (id) => lookupResult(await findCustomerRowsOfContact(db, id), id),
   };
 }
 
-function lookupResult(rows: readonly Contact[]): LookupResult {
-  if (rows.length === 0) return { kind: 'notFound' };
-  const primaryIds = [...new Set(rows.map(primaryIdOf))];
-  if (primaryIds.length > 1) {
-    // Rows come in row order, so the first row of each customer is its primary: oldest first.
-    return { kind: 'differentCustomers', primaryContactIds: primaryIds };
+/** `ofContact`: answer only for the customer of this contact, whatever else the rows hold. */
+function lookupResult(rows: readonly Contact[], ofContact?: number): LookupResult {
+  const grouping = groupByCustomer(rows);
+  if (!grouping.ok) return { kind: 'brokenLinks', contactIds: grouping.brokenContactIds };
+  const groups = ofContact === undefined ? grouping.groups : grouping.groups.filter((group) => group.rows.some((row) => row.id === ofContact));
+  const [only, ...others] = groups;
+  if (only === undefined) return { kind: 'notFound' };
+  if (others.length > 0) {
+    // Groups come in the order of their oldest rows, each the primary: oldest first.
+    return { kind: 'differentCustomers', primaryContactIds: groups.map((group) => (group.rows[0] as Contact).id) };
   }
-  return { kind: 'found', customer: describeCustomer(rows) };
+  return { kind: 'found', customer: describeCustomer(linkedToOldest(only.rows)) };
 }

@@ -5,8 +5,10 @@
  *
  * Contract for `rows`: every live row of every customer that owns one of the request's
  * identifiers, in row order (`createdAt`, `id`). Rows of uninvolved customers must not appear.
+ * Customers are made of rows as `customerGroups.ts` says, deleted primaries and all.
  */
-import { primaryIdOf, type Customer, type Identifiers, type LinkedContact } from './contact.js';
+import type { Customer, Identifiers, LinkedContact } from './contact.js';
+import { groupByCustomer, isInPlace, linkedToOldest } from './customerGroups.js';
 
 export type Plan =
   /** Nothing matched: the request starts a new customer. */
@@ -14,14 +16,26 @@ export type Plan =
   /** The customer exists; maybe merge others into it, maybe add one secondary row. */
   | {
       kind: 'update';
+      /** The oldest live row of the customers involved: their primary from now on. */
       survivorId: number;
-      /** Primaries that become secondaries of the survivor, with all their secondaries. */
-      demotedPrimaryIds: number[];
+      /** The rows every involved customer links to: what a writer of these customers locks. */
+      lockIds: number[];
+      /** The survivor is not a primary yet (its customer's primary was deleted, or it merges). */
+      promote: boolean;
+      /** Rows that must become secondaries linked straight to the survivor, in row order. */
+      relinkIds: number[];
+      /** How many customers the request joins into one (1: none joined). */
+      customersJoined: number;
       /** A secondary row to insert when the request brings a new email or phone. */
       insert: Identifiers | null;
     };
 
-export function decide(request: Identifiers, rows: readonly LinkedContact[]): Plan {
+export type Decision =
+  | Plan
+  /** The rows link to a secondary or round in a cycle: nothing is decided on them until `repair`. */
+  | { kind: 'brokenLinks'; contactIds: number[] };
+
+export function decide(request: Identifiers, rows: readonly LinkedContact[]): Decision {
   const matched = rows.filter(
     (row) =>
       (request.email !== null && row.email === request.email) ||
@@ -29,11 +43,15 @@ export function decide(request: Identifiers, rows: readonly LinkedContact[]): Pl
   );
   if (matched.length === 0) return { kind: 'createPrimary', insert: request };
 
-  const involvedPrimaryIds = new Set(matched.map(primaryIdOf));
-  // Rows come in row order, so the first involved primary is the oldest: it survives.
-  const primaries = rows.filter((row) => involvedPrimaryIds.has(row.id));
-  const [survivor, ...demoted] = primaries;
-  if (survivor === undefined) throw new Error('rows do not include the primary of a matched row');
+  const grouping = groupByCustomer(rows);
+  if (!grouping.ok) return { kind: 'brokenLinks', contactIds: grouping.brokenContactIds };
+  const matchedIds = new Set(matched.map((row) => row.id));
+  const involved = grouping.groups.filter((group) => group.rows.some((row) => matchedIds.has(row.id)));
+  // Rows come in row order, so the first involved row is the oldest: it is the primary.
+  const involvedOwners = new Set(involved.map((group) => group.ownerId));
+  const involvedRows = rows.filter((row) => involvedOwners.has(row.linkedId ?? row.id));
+  const [survivor] = involvedRows;
+  if (survivor === undefined) throw new Error('a matched row belongs to no customer');
 
   const bringsNewEmail = request.email !== null && !rows.some((row) => row.email === request.email);
   const bringsNewPhone =
@@ -42,19 +60,22 @@ export function decide(request: Identifiers, rows: readonly LinkedContact[]): Pl
   return {
     kind: 'update',
     survivorId: survivor.id,
-    demotedPrimaryIds: demoted.map((row) => row.id),
+    lockIds: [...involvedOwners],
+    promote: !isInPlace(survivor, survivor.id),
+    relinkIds: involvedRows.filter((row) => row !== survivor && !isInPlace(row, survivor.id)).map((row) => row.id),
+    customersJoined: involved.length,
     insert: bringsNewEmail || bringsNewPhone ? request : null,
   };
 }
 
 /** True when the plan writes nothing: the common case of a returning customer. */
 export function isNoop(plan: Plan): boolean {
-  return plan.kind === 'update' && plan.demotedPrimaryIds.length === 0 && plan.insert === null;
+  return plan.kind === 'update' && !plan.promote && plan.relinkIds.length === 0 && plan.insert === null;
 }
 
 /**
- * The rows after the plan took effect, in row order: demoted customers re-linked to the survivor,
- * the row the store inserted for `plan.insert` (the newest) last. The SQL function
+ * The rows after the plan took effect, in row order: the involved customers linked to the
+ * survivor, the row the store inserted for `plan.insert` (the newest) last. The SQL function
  * `identity_apply_plan` changes the table the same way and reports only the inserted row.
  */
 export function applyPlan(rows: readonly LinkedContact[], plan: Plan, inserted: LinkedContact | null): LinkedContact[] {
@@ -62,8 +83,9 @@ export function applyPlan(rows: readonly LinkedContact[], plan: Plan, inserted: 
     if (inserted === null) throw new Error('a createPrimary plan needs the inserted row');
     return [inserted];
   }
-  const demoted = new Set(plan.demotedPrimaryIds);
-  const relinked = rows.map((row) => (demoted.has(primaryIdOf(row)) ? { ...row, linkedId: plan.survivorId } : row));
+  // Every row is of an involved customer (the contract), so the oldest is the survivor.
+  const relinked = linkedToOldest(rows);
+  if (relinked[0]?.id !== plan.survivorId) throw new Error('the rows are not the ones the plan was decided on');
   return inserted === null ? relinked : [...relinked, inserted];
 }
 

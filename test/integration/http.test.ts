@@ -129,6 +129,9 @@ describe('a database that goes away', () => {
       query: (sql, params) => (state.down ? refuse() : real.query(sql, params)),
       exec: (sql) => (state.down ? refuse() : real.exec(sql)),
       transaction: (work) => (state.down ? refuse() : real.transaction(work)),
+      get readCommitted() {
+        return db;
+      },
       close: () => real.close(),
     };
     return { db, state };

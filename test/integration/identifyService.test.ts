@@ -21,6 +21,10 @@ function countingDatabase(real: Database, beforeQuery: (sql: string) => Promise<
       calls.transactions++;
       return real.transaction(work);
     },
+    // The real one is the database itself on these sessions; counting it means counting `db`.
+    get readCommitted() {
+      return db;
+    },
     close: () => real.close(),
   };
   return { db, calls };

@@ -35,7 +35,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         VALUES ('old@x.io', '123456', 'primary', '2020-01-01');`);
     assert.deepEqual(await indexes(), []);
 
-    assert.deepEqual(await migrate(db), { applied: ['0001_contact.sql', '0002_identify_functions.sql'] });
+    assert.deepEqual(await migrate(db), { applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql'] });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
 
     const app = await buildTestApp(db);

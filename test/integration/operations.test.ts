@@ -62,7 +62,7 @@ describe('operations at the HTTP edge', () => {
     it('gives /identify its error responses, the error shape, examples and the API-key security', async () => {
       const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const operation = document.paths['/identify'].post;
-      assert.deepEqual(Object.keys(operation.responses).sort(), ['200', '400', '401', '413', '415', '429', '500', '503']);
+      assert.deepEqual(Object.keys(operation.responses).sort(), ['200', '400', '401', '409', '413', '415', '429', '500', '503']);
       const errorSchema = operation.responses['400'].content['application/json'].schema;
       assert.deepEqual(Object.keys(errorSchema.properties.error.properties), ['code', 'message']);
       assert.ok(JSON.stringify(operation).includes('lorraine@hillvalley.edu'));

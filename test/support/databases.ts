@@ -25,13 +25,25 @@ export async function openScratchPglite(): Promise<ScratchDatabase> {
   return { db, url: null, reset: () => resetContacts(db), dispose: () => db.close() };
 }
 
-export async function openScratchPostgres(adminUrl: string): Promise<ScratchDatabase> {
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface ScratchOptions {
+  /** `ALTER DATABASE … SET default_transaction_isolation`, as some DBAs and managed databases do. */
+  defaultIsolation?: IsolationLevel;
+  /** Leave the migrations to the test. */
+  migrate?: boolean;
+}
+
+export async function openScratchPostgres(adminUrl: string, options: ScratchOptions = {}): Promise<ScratchDatabase> {
   const name = `identity_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(`CREATE DATABASE ${name}`);
+    if (options.defaultIsolation) await admin.query(`ALTER DATABASE ${name} SET default_transaction_isolation = '${options.defaultIsolation}'`);
+  });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase({ kind: 'postgres', connectionString: url.toString(), poolSize: 20 });
-  await migrate(db);
+  if (options.migrate ?? true) await migrate(db);
   return {
     db,
     url: url.toString(),

@@ -17,8 +17,13 @@ describe('configuration', () => {
 
   it('uses PostgreSQL from DATABASE_URL with the configured pool size', () => {
     assert.deepEqual(load({ DATABASE_URL: 'postgresql://u@db:5432/shop', DB_POOL_SIZE: '25' }).database, {
-      kind: 'postgres', connectionString: 'postgresql://u@db:5432/shop', poolSize: 25,
+      kind: 'postgres', connectionString: 'postgresql://u@db:5432/shop', poolSize: 25, transactionPooler: false,
     });
+  });
+
+  it('talks to a transaction-mode pooler with DB_TRANSACTION_POOLER=true', () => {
+    const target = load({ DATABASE_URL: 'postgresql://u@pgbouncer:6432/shop', DB_TRANSACTION_POOLER: 'true' }).database;
+    assert.equal(target.kind === 'postgres' && target.transactionPooler, true);
   });
 
   it('builds a PostgreSQL URL from the seed\'s DB_* settings, escaping the password', () => {

@@ -14,6 +14,7 @@ import { requestSequence } from '../support/arbitraries.js';
 function identifyInMemory(table: LinkedContact[], request: Identifiers): { table: LinkedContact[]; answer: ReturnType<typeof toCustomer> } {
   const involved = rowsOfInvolvedCustomers(table, request);
   const plan = decide(request, involved);
+  if (plan.kind === 'brokenLinks') throw new Error('the service never writes broken links');
   const inserted = plan.insert === null ? null : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
   const after = applyPlan(involved, plan, inserted);
   const changed = new Map(after.map((row) => [row.id, row]));

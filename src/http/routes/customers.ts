@@ -2,10 +2,11 @@
  * The read API: GET /customers/lookup and GET /customers/{id}. Validate, call the lookup
  * service, shape the answer; they never write.
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { normaliseIdentifiers } from '../../identity/normalize.js';
 import type { LookupResult, LookupService } from '../../identity/lookupService.js';
-import { AppError } from '../errors.js';
+import { AppError, brokenLinksError } from '../errors.js';
 import {
   ContactIdParams,
   CustomerDetailsResponse,
@@ -45,7 +46,7 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
           description:
             'Same normalisation and validation as POST /identify. An identifier nobody has is ignored when the other one is found; if the email and the phone belong to two customers, the answer is 409 with both ids — a lookup never merges.',
           querystring: CustomerLookupQuery,
-          response: { ...commonResponses, 400: ERROR_RESPONSES.badLookup, 404: ERROR_RESPONSES.notFound, 409: DifferentCustomersResponse },
+          response: { ...commonResponses, 400: ERROR_RESPONSES.badLookup, 404: ERROR_RESPONSES.notFound, 409: Type.Union([DifferentCustomersResponse, ERROR_RESPONSES.needsRepair]) },
         },
       },
       async (request) => {
@@ -62,7 +63,7 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
           ...common,
           summary: 'The customer owning a contact: any of its contacts ids works, the answer is for the primary',
           params: ContactIdParams,
-          response: { ...commonResponses, 400: ERROR_RESPONSES.badContactId, 404: ERROR_RESPONSES.notFound },
+          response: { ...commonResponses, 400: ERROR_RESPONSES.badContactId, 404: ERROR_RESPONSES.notFound, 409: ERROR_RESPONSES.needsRepair },
         },
       },
       async (request) => present(await service.byContactId(parseContactId(request.params.id)), `No live contact has id ${request.params.id}.`),
@@ -78,6 +79,7 @@ function parseContactId(text: string): number {
 
 function present(result: LookupResult, notFoundMessage: string) {
   if (result.kind === 'notFound') throw new AppError(404, 'NOT_FOUND', notFoundMessage);
+  if (result.kind === 'brokenLinks') throw brokenLinksError(result.contactIds);
   if (result.kind === 'differentCustomers') {
     const [first, second] = result.primaryContactIds;
     throw new AppError(409, 'DIFFERENT_CUSTOMERS', `The email and the phone number belong to different customers: ${first} and ${second}.`, {}, {

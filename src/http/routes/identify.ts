@@ -1,9 +1,9 @@
 /** POST /identify: validate, normalise, call the service, shape the answer. Nothing else. */
 import type { FastifyInstance } from 'fastify';
 import type { Customer } from '../../identity/contact.js';
-import type { IdentifyService } from '../../identity/identifyService.js';
+import { BrokenLinksError, type IdentifyService } from '../../identity/identifyService.js';
 import { normaliseIdentifiers } from '../../identity/normalize.js';
-import { AppError } from '../errors.js';
+import { AppError, brokenLinksError } from '../errors.js';
 import { recordIdentify, type Metrics } from '../metrics.js';
 import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';
 
@@ -34,6 +34,7 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
             400: ERROR_RESPONSES.badRequest,
             ...(security ? { 401: ERROR_RESPONSES.unauthorized } : {}),
             413: ERROR_RESPONSES.payloadTooLarge,
+            409: ERROR_RESPONSES.needsRepair,
             415: ERROR_RESPONSES.unsupportedMediaType,
             429: ERROR_RESPONSES.tooManyRequests,
             500: ERROR_RESPONSES.internal,
@@ -44,7 +45,9 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
       async (request) => {
         const normalised = normaliseIdentifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
-        const { customer, outcome } = await service.identify(normalised.value);
+        const { customer, outcome } = await service.identify(normalised.value).catch((error: unknown) => {
+          throw error instanceof BrokenLinksError ? brokenLinksError(error.contactIds) : error;
+        });
         recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
         request.logFields = { outcome, primaryContactId: customer.primaryContactId };
         return present(customer, format);
