@@ -67,6 +67,21 @@ it('check and repair on a database without a Contact table exit 1 and say how to
   }
 });
 
+it('serve and migrate stop with exit 1 and one clear line when an applied migration file has changed', async () => {
+  const database = await cliDatabase(async (db) => {
+    await db.query(`UPDATE identity_migrations SET checksum = repeat('0', 64) WHERE name = '0002_identify_functions.sql'`);
+  });
+  try {
+    for (const command of ['migrate', 'serve']) {
+      const result = await runCli([command], { ...database.env, PORT: '0', HOST: '127.0.0.1' });
+      assert.equal(result.status, 1, `${command}: ${result.stderr}`);
+      assert.match(result.stderr, /^start-up failed: migration 0002_identify_functions\.sql was changed after it was applied to this database; .*new numbered migration$/m);
+    }
+  } finally {
+    await database.dispose();
+  }
+});
+
 it('--help describes every command and exits 0', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.status, 0);

@@ -1,13 +1,20 @@
 /**
  * Racing requests against two service processes on one PostgreSQL database. Whatever the
  * interleaving, the table must end as some one-at-a-time order would leave it (I1–I5), and no
- * request may fail.
+ * request may fail. The same races run on databases whose default isolation is not READ
+ * COMMITTED, and through PgBouncer in transaction mode: the service's correctness must not
+ * depend on the server's settings or on keeping a session.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { checkInvariants, totalViolations } from '../../src/db/invariants.js';
-import { openScratchPostgres, postgresUrl, type ScratchDatabase } from '../support/databases.js';
+import { openScratchPostgres, postgresUrl, type IsolationLevel, type ScratchDatabase } from '../support/databases.js';
+import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 import { startService, type ServiceProcess } from '../support/serviceProcess.js';
+
+/** Random bursts draw from this seed; a failure prints it, and CONCURRENCY_SEED=… replays it. */
+const SEED = Number(process.env.CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 interface Body {
   email?: string;
@@ -18,121 +25,146 @@ interface Answer {
   customer: { primaryContactId: number; emails: string[]; phoneNumbers: string[]; secondaryContactIds: number[] };
 }
 
-describe('concurrent requests on several processes [PostgreSQL]', { skip: postgresUrl ? false : 'set TEST_DATABASE_URL to run' }, () => {
-  let scratch: ScratchDatabase;
-  let services: ServiceProcess[] = [];
-  let sent = 0;
+interface Setting {
+  name: string;
+  defaultIsolation?: IsolationLevel;
+  /** The services reach PostgreSQL through PgBouncer in transaction mode. */
+  pgbouncer?: boolean;
+}
 
-  before(async () => {
-    scratch = await openScratchPostgres(postgresUrl as string);
-    const env = { DATABASE_URL: scratch.url as string, DB_POOL_SIZE: '10' };
-    services = await Promise.all([startService(env), startService(env)]);
-  });
-  after(async () => {
-    await Promise.all(services.map((service) => service.stop()));
-    await scratch?.dispose();
-  });
-  beforeEach(() => scratch.reset());
+const SETTINGS: Setting[] = [
+  { name: 'default settings' },
+  { name: 'default isolation repeatable read', defaultIsolation: 'repeatable read' },
+  { name: 'default isolation serializable', defaultIsolation: 'serializable' },
+  { name: 'through PgBouncer in transaction mode', pgbouncer: true },
+];
 
-  /** Sends one request to the next process in turn. */
-  async function identify(body: Body): Promise<Answer> {
-    const service = services[sent++ % services.length] as ServiceProcess;
-    const response = await fetch(`${service.baseUrl}/identify`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+for (const setting of SETTINGS) describeRaces(setting);
+
+function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
+  const skip = !postgresUrl ? 'needs PostgreSQL' : pgbouncer ? pgBouncerSkipReason() : false;
+  describe(`concurrent requests on several processes, ${name} [PostgreSQL]`, { skip }, () => {
+    let scratch: ScratchDatabase;
+    let bouncer: PgBouncer | undefined;
+    let services: ServiceProcess[] = [];
+    let sent = 0;
+
+    before(async () => {
+      scratch = await openScratchPostgres(postgresUrl as string, defaultIsolation ? { defaultIsolation } : {});
+      if (pgbouncer) bouncer = await startPgBouncer({ upstreamUrl: scratch.url as string, poolMode: 'transaction' });
+      const env = bouncer
+        ? { DATABASE_URL: bouncer.url, DB_TRANSACTION_POOLER: 'true', DB_POOL_SIZE: '10' }
+        : { DATABASE_URL: scratch.url as string, DB_POOL_SIZE: '10' };
+      services = await Promise.all([startService(env), startService(env)]);
     });
-    const json = (await response.json()) as { customer: Answer['customer'] };
-    return { status: response.status, customer: json.customer };
-  }
+    after(async () => {
+      await Promise.all(services.map((service) => service.stop()));
+      await bouncer?.stop();
+      await scratch?.dispose();
+    });
+    beforeEach(() => scratch.reset());
 
-  async function burst(bodies: Body[]): Promise<Answer[]> {
-    const answers = await Promise.all(bodies.map(identify));
-    assert.deepEqual(answers.filter((answer) => answer.status !== 200).map((answer) => answer.status), []);
-    return answers;
-  }
-
-  async function assertInvariants(): Promise<void> {
-    const results = await checkInvariants(scratch.db);
-    assert.equal(totalViolations(results), 0, JSON.stringify(results.filter((result) => result.count > 0)));
-  }
-
-  /** I5: every identifier of every answered request is stored in a live row. */
-  async function assertStored(bodies: Body[]): Promise<void> {
-    const rows = await scratch.db.query<{ email: string | null; phoneNumber: string | null }>(
-      `SELECT "email", "phoneNumber" FROM "Contact" WHERE "deletedAt" IS NULL`,
-    );
-    const emails = new Set(rows.map((row) => row.email));
-    const phones = new Set(rows.map((row) => row.phoneNumber));
-    for (const body of bodies) {
-      if (body.email) assert.ok(emails.has(body.email), `email ${body.email} is not stored`);
-      if (body.phoneNumber) assert.ok(phones.has(body.phoneNumber), `phone ${body.phoneNumber} is not stored`);
+    /** Sends one request to the next process in turn. */
+    async function identify(body: Body): Promise<Answer> {
+      const service = services[sent++ % services.length] as ServiceProcess;
+      const response = await fetch(`${service.baseUrl}/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as { customer: Answer['customer'] };
+      return { status: response.status, customer: json.customer };
     }
-  }
 
-  it('50 first orders sharing one new phone make one customer with 50 rows, answered as if one at a time', async () => {
-    // Several rounds, each a fresh phone, so that the race is actually run more than once.
-    for (let round = 0; round < 4; round++) {
-      const phoneNumber = `700000${round}`;
-      const bodies = Array.from({ length: 50 }, (_, i) => ({ email: `racer${round}-${i}@x.io`, phoneNumber }));
-      const answers = await burst(bodies);
+    async function burst(bodies: Body[]): Promise<Answer[]> {
+      const answers = await Promise.all(bodies.map(identify));
+      assert.deepEqual(answers.filter((answer) => answer.status !== 200).map((answer) => answer.status), []);
+      return answers;
+    }
 
-      const rows = await scratch.db.query<{ id: number; linkedId: number | null }>(
-        `SELECT "id", "linkedId" FROM "Contact" WHERE "phoneNumber" = $1`,
-        [phoneNumber],
+    async function assertInvariants(): Promise<void> {
+      const results = await checkInvariants(scratch.db);
+      assert.equal(totalViolations(results), 0, JSON.stringify(results.filter((result) => result.count > 0)));
+    }
+
+    /** I5: every identifier of every answered request is stored in a live row. */
+    async function assertStored(bodies: Body[]): Promise<void> {
+      const rows = await scratch.db.query<{ email: string | null; phoneNumber: string | null }>(
+        `SELECT "email", "phoneNumber" FROM "Contact" WHERE "deletedAt" IS NULL`,
       );
-      assert.equal(rows.length, 50);
-      const primaries = rows.filter((row) => row.linkedId === null).map((row) => row.id);
-      assert.equal(primaries.length, 1);
-      assert.deepEqual(new Set(answers.map((answer) => answer.customer.primaryContactId)), new Set(primaries));
-      // One at a time, the k-th request sees k rows: the answers' sizes are exactly 1..50.
-      const sizes = answers.map((answer) => answer.customer.secondaryContactIds.length + 1).sort((a, b) => a - b);
-      assert.deepEqual(sizes, Array.from({ length: 50 }, (_, i) => i + 1));
-      const final = await identify({ phoneNumber });
-      assert.deepEqual([...final.customer.emails].sort(), bodies.map((body) => body.email).sort());
-      await assertStored(bodies);
+      const emails = new Set(rows.map((row) => row.email));
+      const phones = new Set(rows.map((row) => row.phoneNumber));
+      for (const body of bodies) {
+        if (body.email) assert.ok(emails.has(body.email), `email ${body.email} is not stored`);
+        if (body.phoneNumber) assert.ok(phones.has(body.phoneNumber), `phone ${body.phoneNumber} is not stored`);
+      }
     }
-    await assertInvariants();
-  });
 
-  it('overlapping bridges between 30 customers merge them all under the oldest, without chains', async () => {
-    const customers = Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@x.io`, phoneNumber: `9000${i}` }));
-    for (const body of customers) await identify(body);
-    const bridges = customers.slice(0, -1).map((body, i) => ({ email: body.email, phoneNumber: customers[i + 1]?.phoneNumber }));
-    await burst(bridges.sort(() => Math.random() - 0.5));
+    it('50 first orders sharing one new phone make one customer with 50 rows, answered as if one at a time', async () => {
+      // Several rounds, each a fresh phone, so that the race is actually run more than once.
+      for (let round = 0; round < 4; round++) {
+        const phoneNumber = `700000${round}`;
+        const bodies = Array.from({ length: 50 }, (_, i) => ({ email: `racer${round}-${i}@x.io`, phoneNumber }));
+        const answers = await burst(bodies);
 
-    const rows = await scratch.db.query<{ id: number; linkedId: number | null }>(`SELECT "id", "linkedId" FROM "Contact" ORDER BY "id"`);
-    assert.equal(rows.length, 30, 'a bridge brings nothing new, so it adds no row');
-    assert.deepEqual(rows.filter((row) => row.linkedId === null).map((row) => row.id), [1]);
-    assert.ok(rows.slice(1).every((row) => row.linkedId === 1));
-    const final = await identify({ email: 'c29@x.io' });
-    assert.equal(final.customer.primaryContactId, 1);
-    assert.equal(final.customer.secondaryContactIds.length, 29);
-    await assertInvariants();
-  });
-
-  it('a random mix over a small pool of identifiers keeps every invariant', async () => {
-    const emails = Array.from({ length: 8 }, (_, i) => `m${i}@x.io`);
-    const phones = Array.from({ length: 8 }, (_, i) => `80000${i}`);
-    const pick = (values: string[]) => values[Math.floor(Math.random() * values.length)] as string;
-    const bodies: Body[] = Array.from({ length: 300 }, () => {
-      const shape = Math.random();
-      if (shape < 0.25) return { email: pick(emails) };
-      if (shape < 0.5) return { phoneNumber: pick(phones) };
-      return { email: pick(emails), phoneNumber: pick(phones) };
+        const rows = await scratch.db.query<{ id: number; linkedId: number | null }>(
+          `SELECT "id", "linkedId" FROM "Contact" WHERE "phoneNumber" = $1`,
+          [phoneNumber],
+        );
+        assert.equal(rows.length, 50);
+        const primaries = rows.filter((row) => row.linkedId === null).map((row) => row.id);
+        assert.equal(primaries.length, 1);
+        assert.deepEqual(new Set(answers.map((answer) => answer.customer.primaryContactId)), new Set(primaries));
+        // One at a time, the k-th request sees k rows: the answers' sizes are exactly 1..50.
+        const sizes = answers.map((answer) => answer.customer.secondaryContactIds.length + 1).sort((a, b) => a - b);
+        assert.deepEqual(sizes, Array.from({ length: 50 }, (_, i) => i + 1));
+        const final = await identify({ phoneNumber });
+        assert.deepEqual([...final.customer.emails].sort(), bodies.map((body) => body.email).sort());
+        await assertStored(bodies);
+      }
+      await assertInvariants();
     });
-    for (let start = 0; start < bodies.length; start += 25) await burst(bodies.slice(start, start + 25));
 
-    await assertInvariants();
-    await assertStored(bodies);
-    // Every identifier is answered, one at a time now, by the customer owning it in the table.
-    const owners = await scratch.db.query<{ identifier: string; owner: number }>(
-      `SELECT DISTINCT "email" AS identifier, COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "email" IS NOT NULL
-       UNION SELECT DISTINCT "phoneNumber", COALESCE("linkedId", "id") FROM "Contact" WHERE "phoneNumber" IS NOT NULL`,
-    );
-    for (const { identifier, owner } of owners) {
-      const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
-      assert.equal(answer.customer.primaryContactId, owner, identifier);
-    }
+    it('overlapping bridges between 30 customers merge them all under the oldest, without chains', async () => {
+      const customers = Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@x.io`, phoneNumber: `9000${i}` }));
+      for (const body of customers) await identify(body);
+      const bridges = customers.slice(0, -1).map((body, i) => ({ email: body.email, phoneNumber: customers[i + 1]?.phoneNumber }));
+      const [shuffled] = fc.sample(fc.shuffledSubarray(bridges, { minLength: bridges.length, maxLength: bridges.length }), { seed: SEED, numRuns: 1 });
+      await burst(shuffled as Body[]);
+
+      const rows = await scratch.db.query<{ id: number; linkedId: number | null }>(`SELECT "id", "linkedId" FROM "Contact" ORDER BY "id"`);
+      assert.equal(rows.length, 30, 'a bridge brings nothing new, so it adds no row');
+      assert.deepEqual(rows.filter((row) => row.linkedId === null).map((row) => row.id), [1]);
+      assert.ok(rows.slice(1).every((row) => row.linkedId === 1));
+      const final = await identify({ email: 'c29@x.io' });
+      assert.equal(final.customer.primaryContactId, 1);
+      assert.equal(final.customer.secondaryContactIds.length, 29);
+      await assertInvariants();
+    });
+
+    it(`a random mix over a small pool of identifiers keeps every invariant (seed ${SEED}; CONCURRENCY_SEED=${SEED} replays it)`, async () => {
+      const emails = Array.from({ length: 8 }, (_, i) => `m${i}@x.io`);
+      const phones = Array.from({ length: 8 }, (_, i) => `80000${i}`);
+      const body = fc.oneof(
+        fc.record({ email: fc.constantFrom(...emails) }),
+        fc.record({ phoneNumber: fc.constantFrom(...phones) }),
+        fc.record({ email: fc.constantFrom(...emails), phoneNumber: fc.constantFrom(...phones) }),
+        fc.record({ email: fc.constantFrom(...emails), phoneNumber: fc.constantFrom(...phones) }),
+      );
+      const [bodies] = fc.sample(fc.array(body, { minLength: 300, maxLength: 300 }), { seed: SEED, numRuns: 1 }) as [Body[]];
+      for (let start = 0; start < bodies.length; start += 25) await burst(bodies.slice(start, start + 25));
+
+      await assertInvariants();
+      await assertStored(bodies);
+      // Every identifier is answered, one at a time now, by the customer owning it in the table.
+      const owners = await scratch.db.query<{ identifier: string; owner: number }>(
+        `SELECT DISTINCT "email" AS identifier, COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "email" IS NOT NULL
+         UNION SELECT DISTINCT "phoneNumber", COALESCE("linkedId", "id") FROM "Contact" WHERE "phoneNumber" IS NOT NULL`,
+      );
+      for (const { identifier, owner } of owners) {
+        const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
+        assert.equal(answer.customer.primaryContactId, owner, identifier);
+      }
+    });
   });
-});
+}

@@ -1,7 +1,7 @@
 /** Migrations work on an empty database and adopt a shop's existing `Contact` table. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { migrate } from '../../src/db/migrate.js';
+import { checksumOf, migrate, MigrationChangedError, verifyMigrations } from '../../src/db/migrate.js';
 import { buildTestApp, postIdentify } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
@@ -47,5 +47,34 @@ describeOnEachDatabase('migrations', (scratch) => {
     } finally {
       await app.close();
     }
+  });
+
+  it('record a SHA-256 checksum of every applied file', async () => {
+    const rows = await scratch().db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM identity_migrations ORDER BY name');
+    assert.ok(rows.length >= 3);
+    for (const row of rows) assert.match(row.checksum, /^[0-9a-f]{64}$/, row.name);
+  });
+
+  it('refuse to run, naming the file, when an applied file has changed since (the database would keep the old SQL)', async () => {
+    const db = scratch().db;
+    await db.query(`UPDATE identity_migrations SET checksum = $1 WHERE name = '0002_identify_functions.sql'`, [checksumOf('-- another version')]);
+    try {
+      await assert.rejects(migrate(db), (error: Error) => error instanceof MigrationChangedError && /0002_identify_functions\.sql was changed after it was applied/.test(error.message));
+      await assert.rejects(verifyMigrations(db), MigrationChangedError);
+    } finally {
+      await db.query(`UPDATE identity_migrations SET checksum = NULL WHERE name = '0002_identify_functions.sql'`);
+    }
+  });
+
+  it('take the files as they are for migrations recorded before checksums existed', async () => {
+    const db = scratch().db;
+    await db.exec('ALTER TABLE identity_migrations DROP COLUMN checksum');
+    assert.deepEqual(await migrate(db), { applied: [] });
+    const unrecorded = await db.query('SELECT name FROM identity_migrations WHERE checksum IS NULL');
+    assert.deepEqual(unrecorded, []);
+  });
+
+  it('count a file checked out with CRLF line endings as the same file', () => {
+    assert.equal(checksumOf('SELECT 1;\r\nSELECT 2;\r\n'), checksumOf('SELECT 1;\nSELECT 2;\n'));
   });
 });
