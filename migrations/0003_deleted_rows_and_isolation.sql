@@ -8,6 +8,11 @@
 --   not: that row is what every writer of the customer locks, whatever its state.
 -- * Deleted rows linked to a row that stops being a primary follow it to the survivor, so no
 --   link ever points at a secondary, hidden or not.
+-- * Locks are taken in one global order, so requests never deadlock: the identifiers' advisory
+--   locks by hash, then rows by id. A re-read can show a customer that a concurrent merge moved
+--   under a row with a lower id than one already held; that lock is only tried (SKIP LOCKED), and
+--   if it is taken the function gives up with one row, `applied = false` and no id, and the
+--   caller reads again and retries with every lock known up front, in order.
 -- * The protocol re-reads after each lock and needs every statement to see the rows committed
 --   before it: READ COMMITTED. The service asks for it on every connection and transaction; a
 --   caller that did not (a pooler dropping the setting, a console) gets an error, not a wrong write.
@@ -27,6 +32,7 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   v_locked int[] := '{}';
   v_to_lock int[] := p_lock_ids;
+  v_out_of_order int[];
   v_ids int[];
   v_links int[];
   v_now timestamptz;
@@ -44,10 +50,21 @@ BEGIN
   ) AS ordered;
 
   LOOP
-    IF cardinality(v_to_lock) > 0 THEN
-      PERFORM 1 FROM "Contact" AS c WHERE c."id" = ANY(v_to_lock) ORDER BY c."id" FOR UPDATE;
-      v_locked := v_locked || v_to_lock;
+    v_out_of_order := ARRAY(SELECT x FROM unnest(v_to_lock) AS x WHERE x < (SELECT max(y) FROM unnest(v_locked) AS y));
+    IF cardinality(v_out_of_order) > 0 THEN
+      -- Waiting here could close a cycle with a request that holds this row and waits for ours.
+      IF (SELECT count(*) FROM (SELECT 1 FROM "Contact" AS c WHERE c."id" = ANY(v_out_of_order)
+                                 ORDER BY c."id" FOR UPDATE SKIP LOCKED) AS got)
+         < (SELECT count(*) FROM "Contact" AS c WHERE c."id" = ANY(v_out_of_order)) THEN
+        RETURN QUERY SELECT false, NULL::int, NULL::text, NULL::text, NULL::int, NULL::text;
+        RETURN;
+      END IF;
     END IF;
+    IF cardinality(v_to_lock) > cardinality(v_out_of_order) THEN
+      PERFORM 1 FROM "Contact" AS c WHERE c."id" = ANY(v_to_lock) AND NOT c."id" = ANY(v_out_of_order)
+       ORDER BY c."id" FOR UPDATE;
+    END IF;
+    v_locked := v_locked || v_to_lock;
     SELECT COALESCE(array_agg(r."id" ORDER BY r."createdAt", r."id"), '{}'),
            COALESCE(array_agg(COALESCE(r."linkedId", 0) ORDER BY r."createdAt", r."id"), '{}'),
            COALESCE(array_agg(DISTINCT COALESCE(r."linkedId", r."id"))

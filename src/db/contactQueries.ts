@@ -26,9 +26,14 @@ export const APPLY_PLAN_SQL =
 
 export type PlanAttempt =
   /** Written; `inserted` is the row created for `plan.insert`, if the plan had one. */
-  | { applied: true; inserted: LinkedContact | null }
+  | { kind: 'applied'; inserted: LinkedContact | null }
   /** The customers changed since `decidedOn` was read: nothing written, here is how they are now. */
-  | { applied: false; rows: LinkedContact[] };
+  | { kind: 'stale'; rows: LinkedContact[] }
+  /**
+   * A concurrent merge moved the customers under a row that could only be locked out of order,
+   * and another request holds it: nothing written, nothing known; read again and retry.
+   */
+  | { kind: 'outOfOrder' };
 
 type AttemptRow = { applied: boolean } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
 
@@ -55,8 +60,9 @@ export async function applyPlanIfCurrent(
     plan.insert !== null,
   ]);
   const [first] = result;
-  if (first?.applied) return { applied: true, inserted: first.id === null ? null : linkedContact(first) };
-  return { applied: false, rows: result.map(linkedContact) };
+  if (first?.applied) return { kind: 'applied', inserted: first.id === null ? null : linkedContact(first) };
+  if (first !== undefined && first.id === null) return { kind: 'outOfOrder' };
+  return { kind: 'stale', rows: result.map(linkedContact) };
 }
 
 function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: AttemptRow): LinkedContact {

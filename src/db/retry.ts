@@ -1,10 +1,5 @@
 /** Retries work that PostgreSQL aborted to keep transactions serialisable or deadlock-free. */
-
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
-
-export function isRetryable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has(String((error as { code?: unknown }).code));
-}
+import { isRetryable } from './errors.js';
 
 export interface RetryOptions {
   attempts: number;

@@ -3,6 +3,7 @@
  * type for what we mean to say, and one handler that maps everything else onto it.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { classifyDatabaseError } from '../db/errors.js';
 
 export class AppError extends Error {
   constructor(
@@ -53,18 +54,6 @@ const FIELD_CODES: Record<string, string> = {
   '/phoneNumber': 'INVALID_PHONE_NUMBER',
 };
 
-/** SQLSTATE classes and socket errors that mean "the database is not there right now". */
-function isDatabaseUnavailable(error: { code?: unknown }): boolean {
-  const code = String(error.code ?? '');
-  return (
-    code.startsWith('08') || // connection exception
-    code === '57P01' || code === '57P02' || code === '57P03' || // admin shutdown, crash, cannot connect now
-    code === '53300' || // too many connections
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(String((error as Error).message))
-  );
-}
-
 export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
@@ -80,8 +69,12 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   const status = fastifyError.statusCode ?? 500;
   if (renamed) return new AppError(status, renamed.code, renamed.message);
   if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', fastifyError.message);
-  if (isDatabaseUnavailable(fastifyError)) {
-    return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.');
+  const failure = classifyDatabaseError(error);
+  if (failure === 'unavailable') {
+    return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.', { 'retry-after': '1' });
+  }
+  if (failure === 'busy') {
+    return new AppError(503, 'DATABASE_BUSY', 'Every database connection stayed busy for the whole wait; try again shortly.', { 'retry-after': '1' });
   }
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred.');
 }

@@ -2,6 +2,7 @@
  * Prometheus metrics (prom-client), one registry per application so that tests and workers do
  * not share state. Names and what to alert on are listed in the README, "Observability".
  */
+import { classifyDatabaseError, type DatabaseFailure } from '../db/errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '../db/database.js';
 import type { IdentifyOutcome } from '../identity/identifyService.js';
@@ -15,7 +16,8 @@ export interface Metrics {
 }
 
 /** SQLSTATEs the service retries, by the name an operator searches for. */
-const RETRY_REASONS: Record<string, string> = { '40001': 'serialization_failure', '40P01': 'deadlock' };
+/** Label values of `identity_db_retries_total`, kept as they were before the classifier existed. */
+const RETRY_REASONS: Partial<Record<DatabaseFailure, string>> = { serialization: 'serialization_failure', deadlock: 'deadlock', lock_order: 'lock_order' };
 
 export function createMetrics(poolStats: () => PoolStats): Metrics {
   const registry = new Registry();
@@ -43,7 +45,7 @@ export function createMetrics(poolStats: () => PoolStats): Metrics {
     }),
     retries: new Counter({
       name: 'identity_db_retries_total',
-      help: 'Database work run again: deadlock, serialization_failure, or stale_plan (customers changed between read and write)',
+      help: 'Database work run again: deadlock, serialization_failure, lock_order (a lock only obtainable out of order was held), or stale_plan (customers changed between read and write)',
       labelNames: ['reason'],
       registers: [registry],
     }),
@@ -64,7 +66,7 @@ export function createMetrics(poolStats: () => PoolStats): Metrics {
 }
 
 export function recordRetry(metrics: Metrics, error: unknown): void {
-  metrics.retries.inc({ reason: RETRY_REASONS[String((error as { code?: unknown }).code)] ?? 'other' });
+  metrics.retries.inc({ reason: RETRY_REASONS[classifyDatabaseError(error)] ?? 'other' });
 }
 
 export function recordIdentify(metrics: Metrics, outcome: IdentifyOutcome, contacts: number): void {

@@ -10,6 +10,7 @@
  */
 import type { Database, Queryable } from '../db/database.js';
 import { applyPlanIfCurrent, findCustomers } from '../db/contactQueries.js';
+import { LockOrderConflict } from '../db/errors.js';
 import { withRetry } from '../db/retry.js';
 import type { Customer, Identifiers, LinkedContact } from './contact.js';
 import { applyPlan, decide, isNoop, toCustomer, type Plan } from './reconcile.js';
@@ -48,45 +49,53 @@ export interface IdentifyService {
 /** Races lost without a transaction before the next attempt holds its locks until commit. */
 const OPTIMISTIC_ATTEMPTS = 3;
 
+/** One decision applied, or lost to a concurrent change: the rows as they are now, or `null` to read again. */
+type Round = { kind: 'done'; result: IdentifyResult } | { kind: 'lost'; rows: LinkedContact[] | null };
+
 export function createIdentifyService(db: Database, options: IdentifyServiceOptions = {}): IdentifyService {
   const retry = { attempts: options.retryAttempts ?? 20, onRetry: options.onRetry };
+  const round = (q: Queryable, request: Identifiers, rows: LinkedContact[]) => withRetry(() => decideAndApply(q, request, rows), retry);
   return {
     async identify(request) {
-      const rows = await findCustomers(db, request);
-      const attempt = (q: Queryable, decidedOn: LinkedContact[], attempts: number) => reconcile(q, request, decidedOn, attempts, options.onStalePlan);
-      const optimistic = await withRetry(() => attempt(db.readCommitted, rows, OPTIMISTIC_ATTEMPTS), retry);
-      if (!Array.isArray(optimistic)) return optimistic;
-      // In a transaction the first attempt, applied or not, leaves the identifiers and primaries
-      // locked until commit, so the decision on the rows it reports cannot be overtaken.
-      const locked = await withRetry(() => db.transaction((tx) => attempt(tx, optimistic, 2)), retry);
-      if (Array.isArray(locked)) throw new Error('customers changed while their locks were held');
-      return locked;
+      let rows = await findCustomers(db, request);
+      for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
+        const outcome = await round(db.readCommitted, request, rows);
+        if (outcome.kind === 'done') return outcome.result;
+        options.onStalePlan?.();
+        rows = outcome.rows ?? (await findCustomers(db, request));
+      }
+      // In a transaction the first attempt, applied or not, leaves the identifiers and the
+      // customers locked until commit, so the decision on the rows it reports cannot be overtaken.
+      return withRetry(
+        () =>
+          db.transaction(async (tx) => {
+            const first = await decideAndApply(tx, request, rows);
+            if (first.kind === 'done') return first.result;
+            if (first.rows === null) {
+              // Locks it could only have taken out of order: start over, in order, from a fresh read.
+              rows = await findCustomers(db, request);
+              throw new LockOrderConflict();
+            }
+            const second = await decideAndApply(tx, request, first.rows);
+            if (second.kind === 'done') return second.result;
+            throw new Error('customers changed while their locks were held');
+          }),
+        retry,
+      );
     },
   };
 }
 
-/**
- * Decides on `rows` and applies the plan if they are still current, deciding again on what the
- * database reports otherwise. Returns the rows of the last lost race when out of attempts.
- */
-async function reconcile(
-  db: Queryable,
-  request: Identifiers,
-  rows: LinkedContact[],
-  attempts: number,
-  onStalePlan?: () => void,
-): Promise<IdentifyResult | LinkedContact[]> {
-  let decidedOn = rows;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const plan = decide(request, decidedOn);
-    if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
-    if (isNoop(plan)) return { customer: toCustomer(decidedOn), outcome: 'unchanged' };
-    const result = await applyPlanIfCurrent(db, request, decidedOn, plan);
-    if (result.applied) return { customer: toCustomer(applyPlan(decidedOn, plan, result.inserted)), outcome: outcomeOf(plan) };
-    onStalePlan?.();
-    decidedOn = result.rows;
+/** Decides on `rows` and applies the plan if they are still what the table holds. */
+async function decideAndApply(db: Queryable, request: Identifiers, rows: LinkedContact[]): Promise<Round> {
+  const plan = decide(request, rows);
+  if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
+  if (isNoop(plan)) return { kind: 'done', result: { customer: toCustomer(rows), outcome: 'unchanged' } };
+  const attempt = await applyPlanIfCurrent(db, request, rows, plan);
+  if (attempt.kind === 'applied') {
+    return { kind: 'done', result: { customer: toCustomer(applyPlan(rows, plan, attempt.inserted)), outcome: outcomeOf(plan) } };
   }
-  return decidedOn;
+  return { kind: 'lost', rows: attempt.kind === 'stale' ? attempt.rows : null };
 }
 
 function outcomeOf(plan: Plan): IdentifyOutcome {

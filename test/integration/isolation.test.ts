@@ -46,6 +46,11 @@ for (const defaultIsolation of DEFAULTS) {
       }
     });
 
+    it('the service\'s sessions use generic plans for prepared statements (a giant customer cannot make every lookup re-plan)', async () => {
+      const [setting] = await scratch.db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+      assert.equal(setting?.plan_cache_mode, 'force_generic_plan');
+    });
+
     it('the service\'s statements and transactions run READ COMMITTED', async () => {
       const [statement] = await scratch.db.query<{ transaction_isolation: string }>('SHOW transaction_isolation');
       assert.equal(statement?.transaction_isolation, 'read committed');
