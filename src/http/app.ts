@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -14,6 +16,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
+import { answerClientError, answerFrameworkError } from './edgeErrors.js';
 import { AppError, registerErrorHandling } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { API_KEY_SECURITY, docsRoutes, registerOpenApi } from './openapi.js';
@@ -28,6 +31,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+const COMPRESS_THRESHOLD_BYTES = 4 * 1024;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -80,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: http.trustProxy,
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // A phone sent as a number must stay a number, and an email sent as a number must fail.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
@@ -118,6 +124,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     api.decorateRequest('apiKeyId', null);
+    // Every answer here carries personal data (or says whose it is not): no cache may keep it.
+    api.addHook('onSend', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
+    // A customer of thousands of rows is megabytes of JSON; compressed it is a tenth of that.
+    // Small answers (the common /identify) go as they are: compressing them costs more than it saves.
+    await api.register(compress, { threshold: COMPRESS_THRESHOLD_BYTES, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } } });
     if (secured) api.addHook('onRequest', requireApiKey(http.apiKeys));
     await guardAgainstOverload(api, { maxEventLoopDelayMs: http.maxEventLoopDelayMs, maxPoolWaiting: http.maxPoolWaiting, poolStats: () => options.db.stats() });
     if (http.rateLimitMax > 0) {

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { classifyDatabaseError } from '../db/errors.js';
+import { createOutageLog } from './outageLog.js';
 
 export class AppError extends Error {
   constructor(
@@ -52,6 +53,8 @@ const FASTIFY_CODES: Record<string, { code: string; message: string }> = {
 const FIELD_CODES: Record<string, string> = {
   '/email': 'INVALID_EMAIL',
   '/phoneNumber': 'INVALID_PHONE_NUMBER',
+  '/contactsOffset': 'INVALID_PAGE',
+  '/contactsLimit': 'INVALID_PAGE',
 };
 
 export function toAppError(error: FastifyError | AppError | Error): AppError {
@@ -68,7 +71,8 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   const renamed = FASTIFY_CODES[fastifyError.code ?? ''];
   const status = fastifyError.statusCode ?? 500;
   if (renamed) return new AppError(status, renamed.code, renamed.message);
-  if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', fastifyError.message);
+  // Fastify's own words may quote the request; ours never do.
+  if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', 'The request is not valid.');
   const failure = classifyDatabaseError(error);
   if (failure === 'unavailable') {
     return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.', { 'retry-after': '1' });
@@ -79,16 +83,27 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred.');
 }
 
+/** Answers that show the database worked: a 2xx of a route that reads or writes it. */
+const DATABASE_ROUTES = new Set(['/identify', '/customers/lookup', '/customers/:id', '/ready']);
+const OUTAGE_CODES = new Set(['DATABASE_UNAVAILABLE', 'DATABASE_BUSY']);
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  const outage = createOutageLog(app.log);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode < 300 && DATABASE_ROUTES.has(request.routeOptions.url ?? '')) outage.succeeded();
+    done();
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
-    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (OUTAGE_CODES.has(appError.code)) outage.failed(appError.code, error);
+    else if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     if (appError.code === 'NEEDS_REPAIR') request.log.error({ contactIds: appError.details.contactIds }, 'broken links: run `identity-service repair`');
     const body: ErrorBody = { error: { ...appError.details, code: appError.code, message: appError.message } };
     return reply.status(appError.statusCode).headers(appError.headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` } };
+    // Nothing of the request is repeated: its query string may hold an email or a phone number.
+    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: 'There is no such route.' } };
     return reply.status(404).send(body);
   });
 }

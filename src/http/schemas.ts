@@ -3,6 +3,7 @@
  * Examples come from the worked examples of the specification.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_CONTACTS_PAGE } from '../identity/customerDetails.js';
 
 export const IdentifyBody = Type.Object(
   {
@@ -86,8 +87,17 @@ export const CustomerDetailsResponse = Type.Object(
   {
     customer: Type.Object({
       ...CUSTOMER_FIELDS,
-      contacts: Type.Array(ContactRow, { description: 'Every live row of the customer, in row order (createdAt, id)' }),
-      links: Type.Array(ContactLink, { description: 'One per secondary, in row order' }),
+      contacts: Type.Array(ContactRow, { description: 'The live rows of the customer on this page (all of them unless it has more than the page size), in row order (createdAt, id)' }),
+      links: Type.Array(ContactLink, { description: 'One per secondary on this page, in row order' }),
+      page: Type.Object(
+        {
+          offset: Type.Integer({ minimum: 0 }),
+          limit: Type.Integer({ minimum: 1 }),
+          total: Type.Integer({ minimum: 1, description: 'Every live contact of the customer' }),
+          nextOffset: Type.Union([Type.Integer(), Type.Null()], { description: 'contactsOffset of the next page; null on the last' }),
+        },
+        { description: 'Which contacts this answer holds: contactsOffset and contactsLimit of the request' },
+      ),
     }),
   },
   {
@@ -101,20 +111,31 @@ export const CustomerDetailsResponse = Type.Object(
             { id: 2, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1, createdAt: '2023-04-20T05:30:00.110Z', updatedAt: '2023-04-20T05:30:00.110Z' },
           ],
           links: [{ contactId: 2, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }],
+          page: { offset: 0, limit: 1000, total: 2, nextOffset: null },
         },
       },
     ],
   },
 );
 
+/** Which page of a big customer's contacts to answer with. */
+export const ContactsPageQuery = {
+  contactsOffset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'Contacts to skip, in row order (default 0)', examples: ['0'] })),
+  contactsLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `Contacts per answer, 1 to ${MAX_CONTACTS_PAGE} (the default)`, examples: ['100'] })),
+};
+
 export const CustomerLookupQuery = Type.Object(
   {
     email: Type.Optional(Type.String({ examples: ['mcfly@hillvalley.edu'] })),
     phoneNumber: Type.Optional(Type.String({ examples: ['123456'] })),
+    ...ContactsPageQuery,
   },
-  { description: 'At least one; normalised as in POST /identify' },
+  { description: 'At least one identifier; normalised as in POST /identify' },
 );
 export type CustomerLookupQuery = Static<typeof CustomerLookupQuery>;
+
+export const ContactPageOnlyQuery = Type.Object(ContactsPageQuery);
+export type ContactPageOnlyQuery = Static<typeof ContactPageOnlyQuery>;
 
 export const ContactIdParams = Type.Object({
   id: Type.String({ description: 'The id of any live contact of the customer (a positive integer)', examples: ['2'] }),

@@ -57,3 +57,31 @@ export function describeCustomer(rows: readonly Contact[]): CustomerDetails {
 function identifierKey(field: IdentifierField, value: string): string {
   return `${field}:${value}`;
 }
+
+/** The most contacts one answer of the read API carries; a bigger customer comes in pages. */
+export const MAX_CONTACTS_PAGE = 1000;
+
+export interface ContactsPage {
+  offset: number;
+  limit: number;
+  /** Every live contact of the customer. */
+  total: number;
+  /** Where the next page starts, or null on the last one. */
+  nextOffset: number | null;
+}
+
+/**
+ * The customer with only `limit` of its contacts from `offset` (row order), and the links of
+ * those contacts. The summary (emails, phones, secondary ids) stays whole, as /identify answers it.
+ */
+export function pageOfContacts(details: CustomerDetails, offset: number, limit: number): CustomerDetails & { page: ContactsPage } {
+  const contacts = details.contacts.slice(offset, offset + limit);
+  const onPage = new Set(contacts.map((contact) => contact.id));
+  const total = details.contacts.length;
+  return {
+    ...details,
+    contacts,
+    links: details.links.filter((link) => onPage.has(link.contactId)),
+    page: { offset, limit, total, nextOffset: offset + limit < total ? offset + limit : null },
+  };
+}

@@ -6,9 +6,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { normaliseIdentifiers } from '../../identity/normalize.js';
 import type { LookupResult, LookupService } from '../../identity/lookupService.js';
+import { MAX_CONTACTS_PAGE, pageOfContacts } from '../../identity/customerDetails.js';
 import { AppError, brokenLinksError } from '../errors.js';
 import {
   ContactIdParams,
+  ContactPageOnlyQuery,
   CustomerDetailsResponse,
   CustomerLookupQuery,
   DifferentCustomersResponse,
@@ -52,21 +54,27 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
       async (request) => {
         const normalised = normaliseIdentifiers(request.query);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
-        return present(await service.byIdentifiers(normalised.value), 'No customer has these identifiers.');
+        const page = parsePage(request.query);
+        return present(await service.byIdentifiers(normalised.value), 'No customer has these identifiers.', page);
       },
     );
 
-    app.get<{ Params: ContactIdParams }>(
+    app.get<{ Params: ContactIdParams; Querystring: ContactPageOnlyQuery }>(
       '/customers/:id',
       {
         schema: {
           ...common,
           summary: 'The customer owning a contact: any of its contacts ids works, the answer is for the primary',
           params: ContactIdParams,
+          querystring: ContactPageOnlyQuery,
           response: { ...commonResponses, 400: ERROR_RESPONSES.badContactId, 404: ERROR_RESPONSES.notFound, 409: ERROR_RESPONSES.needsRepair },
         },
       },
-      async (request) => present(await service.byContactId(parseContactId(request.params.id)), `No live contact has id ${request.params.id}.`),
+      async (request) => {
+        const id = parseContactId(request.params.id);
+        const page = parsePage(request.query);
+        return present(await service.byContactId(id), `No live contact has id ${id}.`, page);
+      },
     );
   };
 }
@@ -77,7 +85,21 @@ function parseContactId(text: string): number {
   return id;
 }
 
-function present(result: LookupResult, notFoundMessage: string) {
+interface Page {
+  offset: number;
+  limit: number;
+}
+
+function parsePage(query: { contactsOffset?: string; contactsLimit?: string }): Page {
+  const offset = Number(query.contactsOffset ?? 0);
+  const limit = Number(query.contactsLimit ?? MAX_CONTACTS_PAGE);
+  if (!(limit >= 1 && limit <= MAX_CONTACTS_PAGE)) {
+    throw new AppError(400, 'INVALID_PAGE', `contactsLimit must be 1 to ${MAX_CONTACTS_PAGE}; contactsOffset a non-negative integer.`);
+  }
+  return { offset, limit };
+}
+
+function present(result: LookupResult, notFoundMessage: string, page: Page) {
   if (result.kind === 'notFound') throw new AppError(404, 'NOT_FOUND', notFoundMessage);
   if (result.kind === 'brokenLinks') throw brokenLinksError(result.contactIds);
   if (result.kind === 'differentCustomers') {
@@ -86,5 +108,6 @@ function present(result: LookupResult, notFoundMessage: string) {
       primaryContactIds: result.primaryContactIds,
     });
   }
-  return { customer: { id: result.customer.primaryContactId, ...result.customer } };
+  const customer = pageOfContacts(result.customer, page.offset, page.limit);
+  return { customer: { id: customer.primaryContactId, ...customer } };
 }
