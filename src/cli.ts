@@ -76,7 +76,10 @@ program
 program
   .command('check')
   .summary("check the Contact table's invariants; exit 1 if any is broken")
-  .description("check the Contact table's invariants I1–I4; exit 0 when they hold, 1 when any is broken")
+  .description(
+    "check the Contact table's invariants I1–I4 and that stored emails and phones are in normal form (N1, N2); " +
+      'exit 0 when they hold, 1 when any is broken',
+  )
   .option('--json', 'print the result as one JSON object')
   .action((options: { json?: boolean }) => withContactTable((db) => runCheck(db, options, process.stdout)).catch(reportFailureOf('check')));
 
