@@ -85,10 +85,11 @@ program
 
 program
   .command('repair')
-  .summary('fix the links: one primary per customer, its oldest row (I1–I3)')
+  .summary('normalise emails and phones, fix the links: one primary per customer, its oldest row (I1–I3, N1)')
   .description(
-    'make every customer one primary (its oldest row) with every other row linked straight to it (I1–I3), ' +
-      'in one transaction; redundant rows (I4) are reported, never deleted',
+    'put every email and phone in the normal form requests use (N1), then make every customer one primary (its oldest row) ' +
+      'with every other row linked straight to it (I1–I3), in one transaction; redundant rows (I4) are reported, never deleted, ' +
+      'and values with no normal form (N2) are reported and left as they are',
   )
   .option('--dry-run', 'do everything, print the summary and the first changes, then roll back')
   .option('--batch-size <rows>', 'rows per read and per UPDATE statement', positiveInteger, DEFAULT_BATCH_SIZE)

@@ -103,8 +103,8 @@ export async function checkInvariants(db: Queryable, { pageSize = DEFAULT_PAGE_S
 }
 
 export const NORMAL_FORM_DESCRIPTIONS: Record<'N1' | 'N2', string> = {
-  N1: "a row's email or phone is not in the normal form requests are matched in (repair normalises it)",
-  N2: "a row's email or phone is invalid: it has no normal form (reported; repair leaves it as it is)",
+  N1: "a row's email or phone is not in normal form, so no request finds it",
+  N2: "a row's email or phone is invalid: it has no normal form, and repair leaves it as it is",
 };
 
 interface StoredIdentifiers {
