@@ -1,11 +1,12 @@
 /**
- * `npx tsx bench/repair.ts [--rows 1000000]`: how long `repair` takes on a big, partly broken
- * table. Seeds database identity_bench_repair (on DATABASE_URL's server) with the benchmark's
- * customers, breaks a few percent of them with SQL, repairs, and checks the invariants after.
+ * `npx tsx bench/repair.ts [--rows 1000000]`: how long `check` and `repair` take on a big, partly
+ * broken table. Seeds database identity_bench_repair (on DATABASE_URL's server) with the
+ * benchmark's customers, breaks a few percent of them with SQL (links, and legacy values that
+ * are not in normal form), checks, repairs, and checks the invariants after.
  */
 import { parseArgs } from 'node:util';
 import type { Queryable } from '../src/db/database.js';
-import { checkInvariants, type InvariantResult } from '../src/db/invariants.js';
+import { checkInvariants, checkNormalForm, type InvariantResult } from '../src/db/invariants.js';
 import { formatCheck } from '../src/maintenance/checkCommand.js';
 import { progressOn } from '../src/maintenance/progress.js';
 import { repair, REPAIRED_INVARIANTS } from '../src/maintenance/repair.js';
@@ -50,6 +51,25 @@ const BREAKAGES: { what: string; sql: string }[] = [
     what: 'secondaries unlinked into primaries of their own',
     sql: `UPDATE "Contact" SET "linkedId" = NULL, "linkPrecedence" = 'primary' WHERE "linkedId" % 50 = 41`,
   },
+  {
+    what: 'legacy values: emails upper-cased',
+    sql: `UPDATE "Contact" SET "email" = upper("email") WHERE "id" % 50 = 31 AND "email" IS NOT NULL`,
+  },
+  {
+    what: 'legacy values: phones written with separators, (90) 12-345',
+    sql: `UPDATE "Contact" SET "phoneNumber" = '(' || left("phoneNumber", 2) || ') ' || substr("phoneNumber", 3, 2) || '-' || substr("phoneNumber", 5)
+           WHERE "id" % 50 = 37 AND "phoneNumber" IS NOT NULL`,
+  },
+  {
+    what: "one person twice: a primary takes the next customer's email, upper-cased (one customer once normalised)",
+    sql: `UPDATE "Contact" SET "email" = upper('u' || ("id" + 1) || '@bench.io') WHERE "id" < $1 AND "id" % 50 = 47`,
+  },
+  {
+    what: 'invalid values: emails without @, phones with words (reported, left as they are)',
+    sql: `UPDATE "Contact" SET "email" = CASE WHEN "id" % 2000 = 43 THEN replace("email", '@', ' at ') ELSE "email" END,
+                              "phoneNumber" = CASE WHEN "id" % 2000 = 59 THEN 'ext ' || "phoneNumber" ELSE "phoneNumber" END
+           WHERE ("id" % 2000 = 43 AND "email" IS NOT NULL) OR ("id" % 2000 = 59 AND "phoneNumber" IS NOT NULL)`,
+  },
 ];
 
 async function breakTable(db: Queryable): Promise<void> {
@@ -80,7 +100,9 @@ try {
     const seeded = await timed(() => seed(db, customers));
     log(`seeded ${seeded.value.rows.toLocaleString('en-US')} rows (${customers.toLocaleString('en-US')} customers) in ${seeded.seconds.toFixed(1)} s; breaking:`);
     await breakTable(db);
-    log(`\nbefore the repair:\n${formatCheck(await checkInvariants(db))}`);
+    const checked = await timed(() => checkInvariants(db));
+    const scanned = await timed(() => checkNormalForm(db));
+    log(`\nbefore the repair (check: ${checked.seconds.toFixed(1)} s, of which the normal-form scan N1–N2 ${scanned.seconds.toFixed(1)} s):\n${formatCheck(checked.value)}`);
 
     const repaired = await timed(() => repair(db, { batchSize: Number(args['batch-size']), progress: progressOn(process.stderr) }));
     log(`\n${formatRepair(repaired.value, repaired.seconds * 1000)}`);

@@ -76,16 +76,20 @@ program
 program
   .command('check')
   .summary("check the Contact table's invariants; exit 1 if any is broken")
-  .description("check the Contact table's invariants I1–I4; exit 0 when they hold, 1 when any is broken")
+  .description(
+    "check the Contact table's invariants I1–I4 and that stored emails and phones are in normal form (N1, N2); " +
+      'exit 0 when they hold, 1 when any is broken',
+  )
   .option('--json', 'print the result as one JSON object')
   .action((options: { json?: boolean }) => withContactTable((db) => runCheck(db, options, process.stdout)).catch(reportFailureOf('check')));
 
 program
   .command('repair')
-  .summary('fix the links: one primary per customer, its oldest row (I1–I3)')
+  .summary('normalise emails and phones, fix the links: one primary per customer, its oldest row (I1–I3, N1)')
   .description(
-    'make every customer one primary (its oldest row) with every other row linked straight to it (I1–I3), ' +
-      'in one transaction; redundant rows (I4) are reported, never deleted',
+    'put every email and phone in the normal form requests use (N1), then make every customer one primary (its oldest row) ' +
+      'with every other row linked straight to it (I1–I3), in one transaction; redundant rows (I4) are reported, never deleted, ' +
+      'and values with no normal form (N2) are reported and left as they are',
   )
   .option('--dry-run', 'do everything, print the summary and the first changes, then roll back')
   .option('--batch-size <rows>', 'rows per read and per UPDATE statement', positiveInteger, DEFAULT_BATCH_SIZE)

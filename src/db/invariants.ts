@@ -1,11 +1,15 @@
 /**
- * Set-based checks of the table's invariants over live rows. Used by the concurrency tests (and,
- * later, an operator's `check` command), so each is one plain SQL statement that runs on
- * PostgreSQL and PGlite alike and scales with the table, not with its square.
+ * Checks of the table's invariants over live rows, for the concurrency tests and the operator's
+ * `check` and `repair`. I1–I4 are each one set-based SQL statement that runs on PostgreSQL and
+ * PGlite alike and scales with the table, not with its square. N1–N2 (stored values in normal
+ * form) cannot be SQL, the rules being `normalize.ts`'s: they are one keyset-paged scan of the
+ * live rows through that normaliser.
  */
+import type { IdentifierField } from '../identity/normalize.js';
+import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { Queryable } from './database.js';
 
-export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4';
+export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'N1' | 'N2';
 
 export interface InvariantResult {
   invariant: InvariantName;
@@ -14,7 +18,16 @@ export interface InvariantResult {
   count: number;
   /** Up to five ids of such rows, lowest first. */
   examples: number[];
+  /** N1 and N2 only: how many of those rows break it by their email, and by their phone. */
+  byField?: Record<IdentifierField, number>;
 }
+
+export interface CheckOptions {
+  /** Rows per page of the normal-form scan (N1, N2). */
+  pageSize?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 10_000;
 
 const LIVE = `live AS (
   SELECT "id", "email", "phoneNumber", "createdAt", "linkedId", COALESCE("linkedId", "id") AS owner
@@ -75,15 +88,76 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
   },
 ];
 
-export async function checkInvariants(db: Queryable): Promise<InvariantResult[]> {
+const EXAMPLES = 5;
+
+export async function checkInvariants(db: Queryable, { pageSize = DEFAULT_PAGE_SIZE }: CheckOptions = {}): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   for (const { invariant, description, offendingIds } of CHECKS) {
     const rows = await db.query<{ id: number; total: number }>(
-      `SELECT "id", (count(*) OVER ())::int AS total FROM (${offendingIds}) AS offending ORDER BY "id" LIMIT 5`,
+      `SELECT "id", (count(*) OVER ())::int AS total FROM (${offendingIds}) AS offending ORDER BY "id" LIMIT ${EXAMPLES}`,
     );
     results.push({ invariant, description, count: rows[0]?.total ?? 0, examples: rows.map((row) => row.id) });
   }
+  results.push(...(await checkNormalForm(db, pageSize)));
   return results;
+}
+
+export const NORMAL_FORM_DESCRIPTIONS: Record<'N1' | 'N2', string> = {
+  N1: "a row's email or phone is not in normal form, so no request finds it",
+  N2: "a row's email or phone is invalid: it has no normal form, and repair leaves it as it is",
+};
+
+interface StoredIdentifiers {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+}
+
+/**
+ * N1 and N2: every live row with an email or phone, a page at a time by id (no statement returns
+ * the table, no offset rescans it), judged by `judgeStoredValue`. Ids come in ascending order, so
+ * the first five found are the lowest.
+ */
+export async function checkNormalForm(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): Promise<InvariantResult[]> {
+  const fixable = tally('N1');
+  const invalid = tally('N2');
+  for (let afterId = 0; ;) {
+    const page = await db.query<StoredIdentifiers>(
+      `SELECT "id", "email", "phoneNumber" FROM "Contact"
+        WHERE "deletedAt" IS NULL AND ("email" IS NOT NULL OR "phoneNumber" IS NOT NULL) AND "id" > $1
+        ORDER BY "id" LIMIT $2`,
+      [afterId, pageSize],
+    );
+    for (const row of page) {
+      let isFixable = false;
+      let isInvalid = false;
+      for (const field of IDENTIFIER_FIELDS) {
+        const { kind } = judgeStoredValue(field, row[field]);
+        if (kind === 'fixable') {
+          fixable.byField[field] += 1;
+          isFixable = true;
+        } else if (kind === 'invalid') {
+          invalid.byField[field] += 1;
+          isInvalid = true;
+        }
+      }
+      if (isFixable) count(fixable, row.id);
+      if (isInvalid) count(invalid, row.id);
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < pageSize) break;
+    afterId = last.id;
+  }
+  return [fixable, invalid];
+}
+
+function tally(invariant: 'N1' | 'N2'): InvariantResult & { byField: Record<IdentifierField, number> } {
+  return { invariant, description: NORMAL_FORM_DESCRIPTIONS[invariant], count: 0, examples: [], byField: { email: 0, phoneNumber: 0 } };
+}
+
+function count(result: InvariantResult, id: number): void {
+  result.count += 1;
+  if (result.examples.length < EXAMPLES) result.examples.push(id);
 }
 
 export function totalViolations(results: readonly InvariantResult[]): number {

@@ -1,6 +1,8 @@
 /**
  * Turns the raw `email` / `phoneNumber` of a request into the canonical form that is matched and
  * stored, or says exactly what is wrong with it. Pure: the HTTP layer maps failures to 400s.
+ * The one definition of the normal form: `check` and `repair` judge stored rows by the per-field
+ * functions below, so a legacy `Foo@X.com` becomes what a request for it would look up.
  */
 import type { Identifiers } from './contact.js';
 
@@ -20,31 +22,41 @@ const PHONE_SHAPE = /^\+?\d+$/;
 
 export function normaliseIdentifiers(raw: { email?: unknown; phoneNumber?: unknown }): Normalised {
   const email = normaliseEmail(raw.email);
-  if (typeof email === 'object' && email !== null) return email;
+  if (!email.ok) return email;
   const phoneNumber = normalisePhoneNumber(raw.phoneNumber);
-  if (typeof phoneNumber === 'object' && phoneNumber !== null) return phoneNumber;
-  if (email === null && phoneNumber === null) {
+  if (!phoneNumber.ok) return phoneNumber;
+  if (email.value === null && phoneNumber.value === null) {
     return fail('MISSING_IDENTIFIER', 'Provide an email, a phoneNumber, or both.');
   }
-  return { ok: true, value: { email, phoneNumber } };
+  return { ok: true, value: { email: email.value, phoneNumber: phoneNumber.value } };
 }
 
-type Failure = Extract<Normalised, { ok: false }>;
+export type NormalisationFailure = Extract<Normalised, { ok: false }>;
 
-function normaliseEmail(value: unknown): string | null | Failure {
-  if (value === undefined || value === null) return null;
+/** One identifier's normal form (`null`: absent — missing, null, or blank), or why it has none. */
+export type NormalisedField = { ok: true; value: string | null } | NormalisationFailure;
+
+export type IdentifierField = 'email' | 'phoneNumber';
+
+/** The normal form of one identifier, by the same rules as a request's (what `repair` applies to stored rows). */
+export function normaliseField(field: IdentifierField, value: unknown): NormalisedField {
+  return field === 'email' ? normaliseEmail(value) : normalisePhoneNumber(value);
+}
+
+export function normaliseEmail(value: unknown): NormalisedField {
+  if (value === undefined || value === null) return absent;
   if (typeof value !== 'string') return fail('INVALID_EMAIL', 'email must be a string or null.');
   const email = value.trim().toLowerCase();
-  if (email === '') return null;
+  if (email === '') return absent;
   if (email.length > MAX_EMAIL_LENGTH) {
     return fail('INVALID_EMAIL', `email must be at most ${MAX_EMAIL_LENGTH} characters.`);
   }
   if (!EMAIL_SHAPE.test(email)) return fail('INVALID_EMAIL', 'email must look like name@domain.');
-  return email;
+  return { ok: true, value: email };
 }
 
-function normalisePhoneNumber(value: unknown): string | null | Failure {
-  if (value === undefined || value === null) return null;
+export function normalisePhoneNumber(value: unknown): NormalisedField {
+  if (value === undefined || value === null) return absent;
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -56,7 +68,7 @@ function normalisePhoneNumber(value: unknown): string | null | Failure {
   } else {
     return fail('INVALID_PHONE_NUMBER', 'phoneNumber must be a string, an integer or null.');
   }
-  if (text === '') return null;
+  if (text === '') return absent;
   const phone = text.replace(PHONE_SEPARATORS, '');
   if (!PHONE_SHAPE.test(phone)) {
     return fail('INVALID_PHONE_NUMBER', 'phoneNumber may hold only digits, an optional leading +, spaces, dashes, dots and parentheses.');
@@ -65,9 +77,11 @@ function normalisePhoneNumber(value: unknown): string | null | Failure {
   if (digits < MIN_PHONE_DIGITS || digits > MAX_PHONE_DIGITS) {
     return fail('INVALID_PHONE_NUMBER', `phoneNumber must have ${MIN_PHONE_DIGITS} to ${MAX_PHONE_DIGITS} digits.`);
   }
-  return phone;
+  return { ok: true, value: phone };
 }
 
-function fail(code: InputErrorCode, message: string): Failure {
+const absent: NormalisedField = { ok: true, value: null };
+
+function fail(code: InputErrorCode, message: string): NormalisationFailure {
   return { ok: false, code, message };
 }

@@ -1,7 +1,14 @@
 /**
  * The repair of a broken `Contact` table, as a pure function of its live rows: which rows must
- * change their `linkedId` / `linkPrecedence` so that every customer has one primary, its oldest
- * row, and every other row points straight at it. No I/O here; `repair.ts` reads and writes.
+ * change their email / phone to its normal form, and which their `linkedId` / `linkPrecedence`
+ * so that every customer has one primary, its oldest row, and every other row points straight at
+ * it. No I/O here; `repair.ts` reads and writes.
+ *
+ * Values first: each stored email and phone is judged by the request rules (`storedValues.ts`).
+ * One not in normal form (`Foo@X.com`, `(555) 010-9999`) takes it; one with no normal form (an
+ * email without `@`) is kept as it is and reported. Customers are then found on the values as
+ * they will be stored, so rows that become equal are connected, exactly as `check`'s I2 will see
+ * them afterwards.
  *
  * A customer is a connected component of live rows, two rows being connected when they share a
  * non-null email, a non-null phone, one links to the other, or both link to the same id. Links
@@ -9,6 +16,8 @@
  * only in the links), and a shared `linkedId` keeps the secondaries of a deleted primary together.
  * Rows are never deleted or merged away: a redundant row (I4) stays as it is.
  */
+import type { IdentifierField } from '../identity/normalize.js';
+import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import { DisjointSets } from './disjointSets.js';
 
 export type Precedence = 'primary' | 'secondary';
@@ -55,6 +64,29 @@ export interface RepairChange {
   reason: ChangeReason;
 }
 
+/** A row whose email or phone (or both) is put in normal form. */
+export interface ValueChange {
+  id: number;
+  /** The fields that change, email first. */
+  fields: IdentifierField[];
+  /** The row's values after the repair: normalised in `fields`, as stored in the other. */
+  email: string | null;
+  phoneNumber: string | null;
+}
+
+/** A row with an email or phone (or both) that has no normal form: kept as it is, reported. */
+export interface InvalidValues {
+  id: number;
+  fields: IdentifierField[];
+}
+
+/** Rows, and how many of them by their email and by their phone (a row may count in both). */
+export interface FieldCounts {
+  rows: number;
+  email: number;
+  phoneNumber: number;
+}
+
 export interface RepairSummary {
   /** Live rows read. */
   rows: number;
@@ -63,15 +95,24 @@ export interface RepairSummary {
   /** Rows whose link or precedence changes. */
   changed: number;
   byReason: Record<ChangeReason, number>;
+  /** Rows whose email or phone is normalised. */
+  normalised: FieldCounts;
+  /** Rows with an email or phone that has no normal form (left as they are). */
+  invalid: FieldCounts;
 }
 
 export interface RepairPlan {
-  /** Only the rows that change, in the order of `rows`. */
+  /** Only the rows whose link changes, in the order of `rows`. */
   changes: RepairChange[];
+  /** Only the rows whose values change, in the order of `rows`. */
+  values: ValueChange[];
+  /** The rows with invalid values, in the order of `rows`. */
+  invalid: InvalidValues[];
   summary: RepairSummary;
 }
 
-export function planRepair(rows: readonly RepairRow[]): RepairPlan {
+export function planRepair(storedRows: readonly RepairRow[]): RepairPlan {
+  const { rows, values, invalid } = normaliseValues(storedRows);
   const indexById = new Map<number, number>();
   rows.forEach((row, index) => indexById.set(row.id, index));
   const customers = connectCustomers(rows, indexById);
@@ -87,7 +128,48 @@ export function planRepair(rows: readonly RepairRow[]): RepairPlan {
     byReason[reason] += 1;
     changes.push({ id: row.id, from: { linkedId: row.linkedId, linkPrecedence: row.linkPrecedence }, to, reason });
   });
-  return { changes, summary: { rows: rows.length, components: primaries.count, changed: changes.length, byReason } };
+  return {
+    changes,
+    values,
+    invalid,
+    summary: {
+      rows: rows.length, components: primaries.count, changed: changes.length, byReason,
+      normalised: fieldCounts(values), invalid: fieldCounts(invalid),
+    },
+  };
+}
+
+/**
+ * The rows with their values as the repair will leave them (a row that keeps its values is the
+ * same object), the rows whose values change, and the rows with values that have no normal form.
+ */
+function normaliseValues(rows: readonly RepairRow[]): { rows: RepairRow[]; values: ValueChange[]; invalid: InvalidValues[] } {
+  const values: ValueChange[] = [];
+  const invalid: InvalidValues[] = [];
+  const normalised = rows.map((row) => {
+    let after: RepairRow | undefined;
+    let changed: IdentifierField[] | undefined;
+    let bad: IdentifierField[] | undefined;
+    for (const field of IDENTIFIER_FIELDS) {
+      const verdict = judgeStoredValue(field, row[field]);
+      if (verdict.kind === 'fixable') {
+        after = { ...(after ?? row), [field]: verdict.value };
+        (changed ??= []).push(field);
+      } else if (verdict.kind === 'invalid') {
+        (bad ??= []).push(field);
+      }
+    }
+    if (after !== undefined && changed !== undefined) values.push({ id: row.id, fields: changed, email: after.email, phoneNumber: after.phoneNumber });
+    if (bad !== undefined) invalid.push({ id: row.id, fields: bad });
+    return after ?? row;
+  });
+  return { rows: normalised, values, invalid };
+}
+
+function fieldCounts(rows: readonly { fields: readonly IdentifierField[] }[]): FieldCounts {
+  const counts: FieldCounts = { rows: rows.length, email: 0, phoneNumber: 0 };
+  for (const { fields } of rows) for (const field of fields) counts[field] += 1;
+  return counts;
 }
 
 /**

@@ -25,7 +25,7 @@ it('check exits 1 with a report on a broken table; repair --dry-run changes noth
 
     const json = await cli('check', '--json');
     assert.equal(json.status, 1);
-    assert.deepEqual(JSON.parse(json.stdout).invariants.map((result: { count: number }) => result.count), [2, 2, 0, 0]);
+    assert.deepEqual(JSON.parse(json.stdout).invariants.map((result: { count: number }) => result.count), [2, 2, 0, 0, 0, 0]);
 
     const dryRun = await cli('repair', '--dry-run');
     assert.equal(dryRun.status, 0, dryRun.stderr);
@@ -47,6 +47,45 @@ it('check exits 1 with a report on a broken table; repair --dry-run changes noth
     const clean = await cli('check');
     assert.equal(clean.status, 0, clean.stdout);
     assert.match(clean.stdout, /all invariants hold/);
+  } finally {
+    await database.dispose();
+  }
+});
+
+it('legacy values: check reports them by id and count, repair --dry-run lists the value changes, repair normalises them; invalid ones stay reported', async () => {
+  const database = await cliDatabase((db) => insertRows(db, [
+    { id: 1, email: 'Foo@X.com', phone: '111', at: 10 }, { id: 2, email: 'foo@x.com', at: 20 },
+    { id: 3, phone: '(555) 010-9999' }, { id: 4, email: 'no-at-sign', phone: '444' },
+  ]));
+  const cli = (...args: string[]) => runCli(args, database.env);
+  const noValues = (output: string) => assert.doesNotMatch(output, /foo|no-at-sign|555|111|444/i, 'no personal data in the output');
+  try {
+    const before = await cli('check');
+    assert.equal(before.status, 1);
+    assert.match(before.stdout, /^N1 +FAIL +2 +.* \(1 email, 1 phone; e\.g\. ids 1, 3\)$/m);
+    assert.match(before.stdout, /^N2 +FAIL +1 +.* \(1 email, 0 phones; e\.g\. ids 4\)$/m);
+    assert.match(before.stdout, /^I2 +ok +0 /m);
+    noValues(before.stdout);
+
+    const dryRun = await cli('repair', '--dry-run');
+    assert.equal(dryRun.status, 0, dryRun.stderr);
+    assert.match(dryRun.stdout, /^4 live rows, 3 customers; 1 rows to change$/m);
+    assert.match(dryRun.stdout, /^N1: 2 rows with an email or phone to put in the normal form requests use \(1 email, 1 phone\)$/m);
+    assert.match(dryRun.stdout, /^N2: 1 rows with an email or phone that has no normal form: reported, left as they are \(1 email, 0 phones; e\.g\. ids 4\)$/m);
+    assert.match(dryRun.stdout, /^first 2 of 2 value changes \(id: fields put in normal form\):\n +1: email\n +3: phoneNumber$/m);
+    assert.match(dryRun.stdout, /^ +2: -\/primary -> 1\/secondary \(demoted\)$/m);
+    noValues(dryRun.stdout);
+
+    const repaired = await cli('repair');
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.match(repaired.stdout, /^N1: 2 rows with an email or phone put in the normal form requests use/m);
+    assert.match(repaired.stderr, /^writing fixes: 3\/3 \(100%\)/m);
+
+    const after = await cli('check');
+    assert.equal(after.status, 1, 'the invalid email is still there: only a person can fix it');
+    assert.match(after.stdout, /^N1 +ok +0 /m);
+    assert.match(after.stdout, /^N2 +FAIL +1 +.*e\.g\. ids 4\)$/m);
+    assert.match(after.stdout, /^I4 +FAIL +1 /m);
   } finally {
     await database.dispose();
   }

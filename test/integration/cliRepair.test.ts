@@ -46,6 +46,7 @@ describeOnEachDatabase('repair', (scratch) => {
     assert.deepEqual(plan.summary, {
       rows: 11, components: 4, changed: 7,
       byReason: { demoted: 1, promoted: 2, precedence: 0, orphan: 1, chain: 2, relinked: 1 },
+      normalised: { rows: 0, email: 0, phoneNumber: 0 }, invalid: { rows: 0, email: 0, phoneNumber: 0 },
     });
   });
 

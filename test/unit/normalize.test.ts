@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseIdentifiers } from '../../src/identity/normalize.js';
+import { normaliseEmail, normaliseField, normaliseIdentifiers, normalisePhoneNumber } from '../../src/identity/normalize.js';
 
 function value(raw: { email?: unknown; phoneNumber?: unknown }) {
   const result = normaliseIdentifiers(raw);
@@ -63,5 +63,16 @@ describe('normalising identifiers', () => {
     }
     assert.equal(value({ phoneNumber: '1'.repeat(20) }).phoneNumber, '1'.repeat(20));
     assert.equal(value({ phoneNumber: '+123' }).phoneNumber, '+123');
+  });
+
+  it('normalises one field at a time by the same rules, for stored values', () => {
+    assert.deepEqual(normaliseEmail(' Foo@X.com '), { ok: true, value: 'foo@x.com' });
+    assert.deepEqual(normalisePhoneNumber('(555) 010-9999'), { ok: true, value: '5550109999' });
+    assert.deepEqual(normaliseField('email', '  '), { ok: true, value: null });
+    assert.deepEqual(normaliseField('phoneNumber', null), { ok: true, value: null });
+    assert.equal(normaliseField('email', 'foo.x.com').ok, false);
+    const phone = normaliseField('phoneNumber', 'call me');
+    assert.ok(!phone.ok);
+    assert.equal(phone.code, 'INVALID_PHONE_NUMBER');
   });
 });

@@ -2,7 +2,8 @@
  * Property: whatever state the links are in (chains, cycles, dangling links, wrong precedences,
  * several primaries), after the plan each customer has exactly one primary, its oldest row, and
  * every other row points straight at it. Customers are found here the slow, obvious way — a
- * search over every pair of rows — rather than with the plan's union-find.
+ * search over every pair of rows — rather than with the plan's union-find. And legacy noise in
+ * the values (case, blanks around, phone separators) changes nothing in the outcome.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -14,7 +15,7 @@ const brokenTable: fc.Arbitrary<RowSpec[]> = fc
   .array(
     fc.record({
       email: fc.option(fc.constantFrom('a@x.io', 'b@x.io', 'c@x.io', 'd@x.io'), { freq: 2 }),
-      phone: fc.option(fc.constantFrom('111', '222', '333', '444'), { freq: 2 }),
+      phone: fc.option(fc.constantFrom('111', '222', '333', '+444'), { freq: 2 }),
       // Up to 3 past the last id: links to missing rows.
       link: fc.option(fc.nat(30), { freq: 2 }),
       precedence: fc.constantFrom('primary' as const, 'secondary' as const),
@@ -103,6 +104,55 @@ it('the plan is idempotent and does not depend on the order rows are read in', (
       assert.deepEqual(planRepair(applied(rows)).changes, []);
       const sortById = <T extends { id: number }>(items: T[]) => items.sort((a, b) => a.id - b.id);
       assert.deepEqual(sortById(planRepair([...rows].reverse()).changes), planRepair(rows).changes);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+/** `a@x.io` as a legacy system may have stored it: any letter upper-cased, blanks around. */
+function noisyEmail(email: string): fc.Arbitrary<string> {
+  const blanks = fc.constantFrom('', ' ', '  ', '\t');
+  return fc.tuple(blanks, fc.array(fc.boolean(), { minLength: email.length, maxLength: email.length }), blanks)
+    .map(([before, upper, after]) => `${before}${[...email].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join('')}${after}`);
+}
+
+/** `+444` as a legacy system may have stored it: separators anywhere, blanks around. */
+function noisyPhone(phone: string): fc.Arbitrary<string> {
+  const separators = fc.constantFrom('', '', ' ', '-', '.', '(', ')', ' - ');
+  return fc.array(separators, { minLength: phone.length + 1, maxLength: phone.length + 1 })
+    .map((between) => between.map((separator, i) => `${separator}${phone[i] ?? ''}`).join(''));
+}
+
+/** A broken table, and the same table with noise in some of its values. */
+const noisyTable: fc.Arbitrary<[clean: RowSpec[], noisy: RowSpec[]]> = brokenTable.chain((table) =>
+  fc.tuple(
+    fc.constant(table),
+    fc.tuple(...table.map((row) => fc.record({
+      email: row.email == null ? fc.constant(row.email) : fc.oneof(fc.constant(row.email), noisyEmail(row.email)),
+      phone: row.phone == null ? fc.constant(row.phone) : fc.oneof(fc.constant(row.phone), noisyPhone(row.phone)),
+    }))).map((noise) => table.map((row, i) => ({ ...row, ...noise[i] }))),
+  ));
+
+/** The rows once the whole plan, values and links, is applied. */
+function repairedRows(rows: readonly RepairRow[]): RepairRow[] {
+  const { changes, values } = planRepair(rows);
+  const links = new Map(changes.map((change) => [change.id, change.to]));
+  const normalised = new Map(values.map(({ id, email, phoneNumber }) => [id, { email, phoneNumber }]));
+  return rows.map((row) => ({ ...row, ...links.get(row.id), ...normalised.get(row.id) }));
+}
+
+it('legacy noise in the values (case, blanks, phone separators) changes nothing: the same groups, primaries and values as the clean table', () => {
+  fc.assert(
+    fc.property(noisyTable, ([cleanTable, noisyTable]) => {
+      const [clean, noisy] = [liveRows(cleanTable), liveRows(noisyTable)];
+      const repaired = repairedRows(noisy);
+      assert.deepEqual(repaired, repairedRows(clean));
+      const plan = planRepair(noisy);
+      const noisyIds = noisy.filter((row, i) => row.email !== clean[i]?.email || row.phoneNumber !== clean[i]?.phoneNumber).map((row) => row.id);
+      assert.deepEqual(plan.values.map((change) => change.id), noisyIds);
+      assert.deepEqual(plan.invalid, []);
+      const again = planRepair(repaired);
+      assert.deepEqual([again.changes, again.values], [[], []]);
     }),
     { numRuns: 1000 },
   );

@@ -1,7 +1,8 @@
 /**
- * The repair plan, rule by rule: every customer (rows connected by a shared email or phone, or
- * by links) ends with one primary, its oldest row by (createdAt, id), and every other row
- * linked straight to it; only rows that change are in the plan.
+ * The repair plan, rule by rule: stored emails and phones are put in the normal form requests
+ * use (values with none are kept and reported); every customer (rows connected by a shared email
+ * or phone as they will be stored, or by links) ends with one primary, its oldest row by
+ * (createdAt, id), and every other row linked straight to it; only rows that change are in the plan.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -96,8 +97,11 @@ describe('repair plan', () => {
       { id: 1, email: 'a@x.io', phone: '111' }, { id: 2, email: 'b@x.io', phone: '111', linkedId: 1 }, { id: 3, phone: '333' },
       { id: 4, email: 'a@x.io', phone: '444', linkedId: 1 },
     ]));
-    assert.deepEqual(plan.changes, []);
-    assert.deepEqual(plan.summary, { rows: 4, components: 2, changed: 0, byReason: { demoted: 0, promoted: 0, precedence: 0, orphan: 0, chain: 0, relinked: 0 } });
+    assert.deepEqual([plan.changes, plan.values, plan.invalid], [[], [], []]);
+    assert.deepEqual(plan.summary, {
+      rows: 4, components: 2, changed: 0, byReason: { demoted: 0, promoted: 0, precedence: 0, orphan: 0, chain: 0, relinked: 0 },
+      normalised: { rows: 0, email: 0, phoneNumber: 0 }, invalid: { rows: 0, email: 0, phoneNumber: 0 },
+    });
   });
 
   it('reports each change with the link before and after, and counts them by reason', () => {
@@ -106,7 +110,10 @@ describe('repair plan', () => {
       { id: 2, from: { linkedId: null, linkPrecedence: 'primary' }, to: { linkedId: 1, linkPrecedence: 'secondary' }, reason: 'demoted' },
       { id: 3, from: { linkedId: 2, linkPrecedence: 'secondary' }, to: { linkedId: 1, linkPrecedence: 'secondary' }, reason: 'relinked' },
     ]);
-    assert.deepEqual(plan.summary, { rows: 3, components: 1, changed: 2, byReason: { demoted: 1, promoted: 0, precedence: 0, orphan: 0, chain: 0, relinked: 1 } });
+    assert.deepEqual(plan.summary, {
+      rows: 3, components: 1, changed: 2, byReason: { demoted: 1, promoted: 0, precedence: 0, orphan: 0, chain: 0, relinked: 1 },
+      normalised: { rows: 0, email: 0, phoneNumber: 0 }, invalid: { rows: 0, email: 0, phoneNumber: 0 },
+    });
   });
 
   it('plans a 300,000-row chain and 300,000 rows sharing one phone without recursion (no stack overflow)', () => {
@@ -116,5 +123,60 @@ describe('repair plan', () => {
     const shared = liveRows(Array.from({ length: size }, (_, i) => ({ id: i + 1, phone: '111', at: size - i })));
     const plan = planRepair(shared);
     assert.deepEqual([plan.summary.components, plan.summary.changed], [1, size - 1]);
+  });
+
+  describe('legacy values', () => {
+    it('lower-cases and trims emails and strips phone separators, reporting each row by id and field', () => {
+      const plan = planRepair(liveRows([
+        { id: 1, email: 'Foo@X.com', phone: '111' }, { id: 2, email: 'b@x.io', phone: '(555) 010-9999' },
+        { id: 3, email: '  C@x.IO ', phone: '+1 555.010.7777' }, { id: 4, email: 'd@x.io', phone: '444' },
+      ]));
+      assert.deepEqual(plan.values, [
+        { id: 1, fields: ['email'], email: 'foo@x.com', phoneNumber: '111' },
+        { id: 2, fields: ['phoneNumber'], email: 'b@x.io', phoneNumber: '5550109999' },
+        { id: 3, fields: ['email', 'phoneNumber'], email: 'c@x.io', phoneNumber: '+15550107777' },
+      ]);
+      assert.deepEqual(plan.summary.normalised, { rows: 3, email: 2, phoneNumber: 2 });
+      assert.deepEqual([plan.changes, plan.invalid, plan.summary.changed], [[], [], 0]);
+    });
+
+    it('merges two customers whose values become equal once normalised, under the oldest row', () => {
+      // Customer 1 (rows 1, 2) and customer 3 (rows 3, 4) share a person: Foo@X.com is foo@x.com, (555) 010-9999 is 5550109999.
+      const table = [
+        { id: 1, email: 'Foo@X.com', phone: '111', at: 20 }, { id: 2, email: 'e@x.io', phone: '(555) 010-9999', linkedId: 1, at: 21 },
+        { id: 3, email: 'foo@x.com', at: 10 }, { id: 4, phone: '5550109999', linkedId: 3, at: 11 },
+      ];
+      assert.deepEqual(repaired(table), { 1: 3, 2: 3, 3: 'primary', 4: 3 });
+      const plan = planRepair(liveRows(table));
+      assert.deepEqual(reasons(plan), { 1: 'demoted', 2: 'relinked' });
+      assert.deepEqual(plan.values.map((change) => [change.id, change.fields]), [[1, ['email']], [2, ['phoneNumber']]]);
+      assert.equal(plan.summary.components, 1);
+    });
+
+    it('keeps values with no normal form as they are and reports them; a row may have one of each', () => {
+      const plan = planRepair(liveRows([
+        { id: 1, email: 'foo.x.com' }, { id: 2, phone: 'call me' }, { id: 3, email: 'Foo@X.com', phone: '12' },
+        { id: 4, email: 'a'.repeat(250) + '@b.io' },
+      ]));
+      assert.deepEqual(plan.invalid, [
+        { id: 1, fields: ['email'] }, { id: 2, fields: ['phoneNumber'] }, { id: 3, fields: ['phoneNumber'] }, { id: 4, fields: ['email'] },
+      ]);
+      assert.deepEqual(plan.values, [{ id: 3, fields: ['email'], email: 'foo@x.com', phoneNumber: '12' }]);
+      assert.deepEqual(plan.summary.invalid, { rows: 4, email: 2, phoneNumber: 2 });
+    });
+
+    it('an invalid value still joins rows that store exactly it, as check\'s I2 sees them', () => {
+      assert.deepEqual(repaired([{ id: 1, email: 'nobody' }, { id: 2, email: 'nobody', phone: '222' }, { id: 3, email: 'NOBODY' }]), { 1: 'primary', 2: 1, 3: 'primary' });
+    });
+
+    it('a blank value means absent, as in a request: it becomes null and joins no one', () => {
+      const table = [{ id: 1, email: '  ', phone: '111' }, { id: 2, email: '  ', phone: '222' }, { id: 3, email: 'c@x.io', phone: ' ' }];
+      assert.deepEqual(repaired(table), { 1: 'primary', 2: 'primary', 3: 'primary' });
+      assert.deepEqual(planRepair(liveRows(table)).values, [
+        { id: 1, fields: ['email'], email: null, phoneNumber: '111' },
+        { id: 2, fields: ['email'], email: null, phoneNumber: '222' },
+        { id: 3, fields: ['phoneNumber'], email: 'c@x.io', phoneNumber: null },
+      ]);
+    });
   });
 });
