@@ -28,6 +28,7 @@ const CUSTOMER: CustomerDetails = {
     { contactId: 3, linkedId: 1, reason: 'merged', shared: [] },
     { contactId: 4, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '919191', contactId: 3 }] },
   ],
+  page: { offset: 0, limit: 1000, total: 4, nextOffset: null },
 };
 
 describe('explorer identity graph', () => {

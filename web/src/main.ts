@@ -89,7 +89,8 @@ function render(outcome: LookupOutcome, query: SearchQuery): void {
       notice.hide();
       customerView.show(customer);
       announce(
-        `Customer ${customer.primaryContactId}: ${count(customer.contacts.length, 'contact')}, ` +
+        `Customer ${customer.primaryContactId}: ${count(customer.page.total, 'contact')}` +
+          `${customer.page.nextOffset === null ? '' : ` (the first ${customer.contacts.length.toLocaleString('en-US')} shown)`}, ` +
           `${count(customer.emails.length, 'email')}, ${count(customer.phoneNumbers.length, 'phone number')}.`,
       );
       return;
