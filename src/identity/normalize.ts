@@ -17,6 +17,10 @@ export const MIN_PHONE_DIGITS = 3;
 export const MAX_PHONE_DIGITS = 20;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
+/** C0 and C1 control characters, DEL, and NUL among them: PostgreSQL cannot store NUL at all. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 surrogate pair: the driver would store U+FFFD, a different string than the one decided on. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const PHONE_SEPARATORS = /[\s\-.()]/g;
 const PHONE_SHAPE = /^\+?\d+$/;
 
@@ -46,7 +50,10 @@ export function normaliseField(field: IdentifierField, value: unknown): Normalis
 export function normaliseEmail(value: unknown): NormalisedField {
   if (value === undefined || value === null) return absent;
   if (typeof value !== 'string') return fail('INVALID_EMAIL', 'email must be a string or null.');
-  const email = value.trim().toLowerCase();
+  if (LONE_SURROGATE.test(value)) return fail('INVALID_EMAIL', 'email must be valid Unicode text.');
+  if (CONTROL_CHARACTERS.test(value)) return fail('INVALID_EMAIL', 'email must not contain control characters.');
+  // NFC, so that `josé` typed precomposed or as `jose` + U+0301 is one identifier.
+  const email = value.normalize('NFC').trim().toLowerCase();
   if (email === '') return absent;
   if (email.length > MAX_EMAIL_LENGTH) {
     return fail('INVALID_EMAIL', `email must be at most ${MAX_EMAIL_LENGTH} characters.`);

@@ -79,6 +79,32 @@ describeOnEachDatabase('answers at the edges', (scratch) => {
     assert.equal(small.headers['content-encoding'], undefined, 'small answers are not worth compressing');
   });
 
+  it('an email with a lone UTF-16 surrogate is refused, so repeating it cannot add a row each time', async () => {
+    const payload = '{"email":"ls\\ud800@ft.test"}';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await app().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload });
+      assert.equal(response.statusCode, 400);
+      assert.equal(response.json().error.code, 'INVALID_EMAIL');
+    }
+    assert.deepEqual(await scratch().db.query('SELECT 1 FROM "Contact"'), []);
+  });
+
+  it('a NUL byte in an email is 400, in /identify and in the read API, never a 500', async () => {
+    const identify = await postIdentify(app(), { email: 'nul\u0000@x.io' });
+    assert.equal(identify.statusCode, 400);
+    assert.equal(identify.json().error.code, 'INVALID_EMAIL');
+    const lookup = await app().inject({ method: 'GET', url: '/customers/lookup?email=nul%00@x.io' });
+    assert.equal(lookup.statusCode, 400);
+    assert.equal(lookup.json().error.code, 'INVALID_EMAIL');
+  });
+
+  it('a decomposed and a precomposed é are one customer (NFC)', async () => {
+    const first = (await postIdentify(app(), { email: 'jose\u0301@x.io' })).json().customer;
+    const second = (await postIdentify(app(), { email: 'jos\u00e9@x.io' })).json().customer;
+    assert.equal(second.primaryContactId, first.primaryContactId);
+    assert.deepEqual(second.secondaryContactIds, []);
+  });
+
   it('a page size outside 1..1000 is 400 INVALID_PAGE', async () => {
     for (const query of ['contactsLimit=0', 'contactsLimit=1001', 'contactsLimit=ten', 'contactsOffset=-1']) {
       const response = await app().inject({ method: 'GET', url: `/customers/1?${query}` });

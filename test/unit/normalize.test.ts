@@ -24,6 +24,28 @@ describe('normalising identifiers', () => {
     assert.equal(value({ phoneNumber: '555.010.9999' }).phoneNumber, '5550109999');
   });
 
+  it('rejects an email holding half of a UTF-16 surrogate pair (the database would store U+FFFD instead)', () => {
+    assert.equal(failure({ email: 'ls\ud800@ft.test' }), 'INVALID_EMAIL');
+    assert.equal(failure({ email: 'ls\udc00@ft.test' }), 'INVALID_EMAIL');
+    assert.equal(value({ email: 'emoji\ud83d\ude00@ft.test' }).email, 'emoji\u{1f600}@ft.test', 'a whole pair is fine');
+  });
+
+  it('rejects an email with a control character, NUL (which PostgreSQL cannot store) included', () => {
+    for (const email of ['nul\u0000@x.io', 'tab\tin@x.io', 'bell\u0007@x.io', 'del\u007f@x.io', 'c1\u0085@x.io']) {
+      assert.equal(failure({ email }), 'INVALID_EMAIL', JSON.stringify(email));
+    }
+  });
+
+  it('puts an email in Unicode NFC, so a precomposed and a decomposed é are one email', () => {
+    assert.equal(value({ email: 'jose\u0301@x.io' }).email, 'jos\u00e9@x.io');
+    assert.equal(value({ email: 'JOS\u00c9@X.IO' }).email, 'jos\u00e9@x.io');
+  });
+
+  it('rejects a phone with a NUL or any other character that is not a digit or separator', () => {
+    assert.equal(failure({ phoneNumber: '555\u00000123' }), 'INVALID_PHONE_NUMBER');
+    assert.equal(failure({ phoneNumber: '\u0665\u0665\u0665' }), 'INVALID_PHONE_NUMBER', 'digits of other scripts are not matched as ASCII digits');
+  });
+
   it('turns an integer phone into its decimal string', () => {
     assert.equal(value({ phoneNumber: 5550109999 }).phoneNumber, '5550109999');
   });
