@@ -122,6 +122,36 @@ interface SessionTraits {
   namedStatements: boolean;
 }
 
+interface CheckedOut {
+  client: pg.PoolClient;
+  state: { broken: boolean; onError: () => void };
+}
+
+/**
+ * A client of the pool, listened to for 'error' from the moment it is handed over. A connection
+ * that ends while checked out (the server restarts, pg_terminate_backend) emits 'error' on its
+ * client, the pool listens only while it is idle, and an unheard 'error' ends the process. The
+ * promise form of `pool.connect()` leaves a gap of a few microtasks in which the rest of the
+ * socket's chunk — the FATAL message after the last ReadyForQuery — is parsed and emitted, so the
+ * listener goes on in the callback, synchronously. The query in flight fails on its own; a broken
+ * client is not reused.
+ */
+function checkOut(pool: pg.Pool): Promise<CheckedOut> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error || client === undefined) return reject(error ?? new Error('the pool gave no client'));
+      const state = {
+        broken: false,
+        onError: () => {
+          state.broken = true;
+        },
+      };
+      client.on('error', state.onError);
+      resolve({ client, state });
+    });
+  });
+}
+
 /**
  * pg-pool reports a wait that ran out the same way whether the server did not answer a new
  * connection or every connection stayed in use; only the second means "busy", not "down".
@@ -153,15 +183,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, traits: SessionTrai
       return traits.sessionIsReadCommitted ? database : { query: (sql, params) => database.transaction((tx) => tx.query(sql, params)), exec: (sql) => database.transaction((tx) => tx.exec(sql)) };
     },
     async transaction<T>(work: (tx: Queryable) => Promise<T>) {
-      const client = await pool.connect().catch(poolTimeout);
-      let broken = false;
-      // A connection that ends while checked out (the server restarts, pg_terminate_backend)
-      // emits 'error' on the client; the pool listens only while it is idle, and an unheard
-      // 'error' ends the process. The query in flight fails on its own; this one is not reused.
-      const onError = () => {
-        broken = true;
-      };
-      client.on('error', onError);
+      const { client, state } = await checkOut(pool).catch(poolTimeout);
       try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         const result = await work({
@@ -176,12 +198,12 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, traits: SessionTrai
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {
-          broken = true;
+          state.broken = true;
         });
         throw error;
       } finally {
-        client.removeListener('error', onError);
-        client.release(broken);
+        client.removeListener('error', state.onError);
+        client.release(state.broken);
       }
     },
     async close() {
