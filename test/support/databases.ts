@@ -25,9 +25,30 @@ export async function openScratchPglite(): Promise<ScratchDatabase> {
   return { db, url: null, reset: () => resetContacts(db), dispose: () => db.close() };
 }
 
-export async function openScratchPostgres(adminUrl: string): Promise<ScratchDatabase> {
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+const isolationLevels: readonly IsolationLevel[] = ['read committed', 'repeatable read', 'serializable'];
+
+export interface ScratchPostgresOptions {
+  /**
+   * The database's default_transaction_isolation (`ALTER DATABASE … SET`), which every session
+   * on it starts with: what a server configured with a stricter default gives the service.
+   * Left alone when not given (the server's default, normally read committed).
+   */
+  defaultIsolation?: IsolationLevel;
+}
+
+export async function openScratchPostgres(adminUrl: string, options: ScratchPostgresOptions = {}): Promise<ScratchDatabase> {
   const name = `identity_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
+  const { defaultIsolation } = options;
+  if (defaultIsolation !== undefined && !isolationLevels.includes(defaultIsolation)) {
+    throw new Error(`unknown isolation level: ${String(defaultIsolation)}`);
+  }
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(`CREATE DATABASE ${name}`);
+    if (defaultIsolation !== undefined) {
+      await admin.query(`ALTER DATABASE ${name} SET default_transaction_isolation = '${defaultIsolation}'`);
+    }
+  });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase({ kind: 'postgres', connectionString: url.toString(), poolSize: 20 });
