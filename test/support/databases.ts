@@ -1,6 +1,7 @@
 /**
  * The databases every integration suite runs against: embedded PGlite always, and PostgreSQL
- * when TEST_DATABASE_URL (or DATABASE_URL) is set. Each suite gets its own scratch database.
+ * when TEST_DATABASE_URL (or DATABASE_URL) is set, as `npm test` (test/run.ts) always does. Each
+ * suite gets its own scratch database.
  */
 import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
