@@ -37,12 +37,17 @@ const files = givenFiles.length > 0 ? givenFiles : defaultFiles();
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let interrupted: NodeJS.Signals | undefined;
 let runner: ChildProcess | undefined;
-for (const signal of signals) {
-  process.on(signal, () => {
-    interrupted = signal;
-    signalRunnerGroup(signal);
-  });
+function interrupt(signal: NodeJS.Signals): void {
+  interrupted = signal;
+  signalRunnerGroup(signal);
 }
+for (const signal of signals) process.on(signal, () => interrupt(signal));
+// Whoever started this process is gone (a shell between npm and it would not pass a SIGTERM on;
+// package.json's `exec` avoids that shell): stop as if told to.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid && !interrupted) interrupt('SIGTERM');
+}, 1000).unref();
 
 /**
  * The runner has a process group of its own (a terminal's Ctrl-C reaches npm, this process and the
