@@ -1,6 +1,7 @@
 /**
  * The databases every integration suite runs against: embedded PGlite always, and PostgreSQL
- * when TEST_DATABASE_URL (or DATABASE_URL) is set. Each suite gets its own scratch database.
+ * when TEST_DATABASE_URL (or DATABASE_URL) is set, as `npm test` (test/run.ts) always does. Each
+ * suite gets its own scratch database.
  */
 import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
@@ -26,9 +27,14 @@ export async function openScratchPglite(): Promise<ScratchDatabase> {
 }
 
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+const isolationLevels: readonly IsolationLevel[] = ['read committed', 'repeatable read', 'serializable'];
 
 export interface ScratchOptions {
-  /** `ALTER DATABASE … SET default_transaction_isolation`, as some DBAs and managed databases do. */
+  /**
+   * The database's default_transaction_isolation (`ALTER DATABASE … SET`), which every session
+   * on it starts with: what a server configured with a stricter default gives the service.
+   * Left alone when not given (the server's default, normally read committed).
+   */
   defaultIsolation?: IsolationLevel;
   /** Leave the migrations to the test. */
   migrate?: boolean;
@@ -36,9 +42,15 @@ export interface ScratchOptions {
 
 export async function openScratchPostgres(adminUrl: string, options: ScratchOptions = {}): Promise<ScratchDatabase> {
   const name = `identity_test_${randomBytes(6).toString('hex')}`;
+  const { defaultIsolation } = options;
+  if (defaultIsolation !== undefined && !isolationLevels.includes(defaultIsolation)) {
+    throw new Error(`unknown isolation level: ${String(defaultIsolation)}`);
+  }
   await withAdmin(adminUrl, async (admin) => {
     await admin.query(`CREATE DATABASE ${name}`);
-    if (options.defaultIsolation) await admin.query(`ALTER DATABASE ${name} SET default_transaction_isolation = '${options.defaultIsolation}'`);
+    if (defaultIsolation !== undefined) {
+      await admin.query(`ALTER DATABASE ${name} SET default_transaction_isolation = '${defaultIsolation}'`);
+    }
   });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
