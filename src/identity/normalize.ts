@@ -18,6 +18,7 @@ export const MAX_PHONE_DIGITS = 20;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
 /** C0 and C1 control characters, DEL, and NUL among them: PostgreSQL cannot store NUL at all. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /** Half of a UTF-16 surrogate pair: the driver would store U+FFFD, a different string than the one decided on. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -51,10 +52,11 @@ export function normaliseEmail(value: unknown): NormalisedField {
   if (value === undefined || value === null) return absent;
   if (typeof value !== 'string') return fail('INVALID_EMAIL', 'email must be a string or null.');
   if (LONE_SURROGATE.test(value)) return fail('INVALID_EMAIL', 'email must be valid Unicode text.');
-  if (CONTROL_CHARACTERS.test(value)) return fail('INVALID_EMAIL', 'email must not contain control characters.');
-  // NFC, so that `josé` typed precomposed or as `jose` + U+0301 is one identifier.
+  // NFC, so that `josé` typed precomposed or as `jose` + U+0301 is one identifier. Blanks around
+  // it (tabs and newlines too) are trimmed; a control character inside it is refused.
   const email = value.normalize('NFC').trim().toLowerCase();
   if (email === '') return absent;
+  if (CONTROL_CHARACTERS.test(email)) return fail('INVALID_EMAIL', 'email must not contain control characters.');
   if (email.length > MAX_EMAIL_LENGTH) {
     return fail('INVALID_EMAIL', `email must be at most ${MAX_EMAIL_LENGTH} characters.`);
   }

@@ -22,6 +22,7 @@ interface Body {
 }
 interface Answer {
   status: number;
+  code?: string;
   customer: { primaryContactId: number; emails: string[]; phoneNumbers: string[]; secondaryContactIds: number[] };
 }
 
@@ -72,13 +73,13 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      const json = (await response.json()) as { customer: Answer['customer'] };
-      return { status: response.status, customer: json.customer };
+      const json = (await response.json()) as { customer: Answer['customer']; error?: { code: string } };
+      return { status: response.status, customer: json.customer, ...(json.error ? { code: json.error.code } : {}) };
     }
 
     async function burst(bodies: Body[]): Promise<Answer[]> {
       const answers = await Promise.all(bodies.map(identify));
-      assert.deepEqual(answers.filter((answer) => answer.status !== 200).map((answer) => answer.status), []);
+      assert.deepEqual(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.code}`), []);
       return answers;
     }
 
@@ -148,6 +149,7 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
         await assertStored(bodies);
       }
       await assertInvariants();
+      if (process.env.SHOW_RETRIES) console.log('retries', JSON.stringify(await retries()));
       assert.equal((await retries()).deadlock ?? 0, deadlocksBefore, 'locks are taken in one global order: PostgreSQL never had to break a cycle');
     });
 

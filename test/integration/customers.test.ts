@@ -19,6 +19,7 @@ interface DetailsBody {
     secondaryContactIds: number[];
     contacts: { id: number; email: string | null; phoneNumber: string | null; linkPrecedence: string; linkedId: number | null; createdAt: string; updatedAt: string }[];
     links: { contactId: number; linkedId: number; reason: string; shared: { field: string; value: string; contactId: number }[] }[];
+    page: { offset: number; limit: number; total: number; nextOffset: number | null };
   };
 }
 
@@ -51,7 +52,8 @@ describeOnEachDatabase('read API', (scratch) => {
   it('finds a customer by email: the /identify answer plus every row and why each secondary belongs', async () => {
     await seedLorraine();
     const customer = found(await lookup(app(), { email: 'mcfly@hillvalley.edu' }));
-    const { contacts, links, ...summary } = customer;
+    const { contacts, links, page, ...summary } = customer;
+    assert.deepEqual(page, { offset: 0, limit: 1000, total: 2, nextOffset: null });
     assert.deepEqual(summary, {
       id: 1, primaryContactId: 1, emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'], phoneNumbers: ['123456'], secondaryContactIds: [2],
     });

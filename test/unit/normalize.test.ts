@@ -34,6 +34,7 @@ describe('normalising identifiers', () => {
     for (const email of ['nul\u0000@x.io', 'tab\tin@x.io', 'bell\u0007@x.io', 'del\u007f@x.io', 'c1\u0085@x.io']) {
       assert.equal(failure({ email }), 'INVALID_EMAIL', JSON.stringify(email));
     }
+    assert.equal(value({ email: '\ta@x.io\r\n' }).email, 'a@x.io', 'blanks around it are trimmed as before');
   });
 
   it('puts an email in Unicode NFC, so a precomposed and a decomposed é are one email', () => {
