@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { checkInvariants } from '../../src/db/invariants.js';
 import { openScratchPostgres, postgresUrl, type ScratchDatabase } from '../support/databases.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../support/embeddedPostgres.js';
 import { startService, type ServiceProcess } from '../support/serviceProcess.js';
 
 async function post(baseUrl: string, body: object): Promise<{ status: number; code?: string }> {
@@ -96,5 +97,52 @@ describe('a pool that stays busy [PostgreSQL]', { skip: postgresUrl ? false : 'n
     } finally {
       await locker.end();
     }
+  });
+});
+
+describe('a service process whose PostgreSQL restarts (a server this test started itself)', () => {
+  let server: EmbeddedPostgres;
+  let scratch: ScratchDatabase;
+  let service: ServiceProcess;
+  before(async () => {
+    server = await startEmbeddedPostgres();
+    scratch = await openScratchPostgres(server.url);
+    service = await startService({ DATABASE_URL: scratch.url as string, DB_POOL_SIZE: '10' });
+  });
+  after(async () => {
+    await service?.stop();
+    await scratch?.db.close().catch(() => {});
+    await server?.stop();
+  });
+
+  it('answers 503 DATABASE_UNAVAILABLE while it is down, survives, and serves again once it is back', async () => {
+    let writing = true;
+    const answers: { status: number; code?: string }[] = [];
+    const writers = Array.from({ length: 20 }, async (_, writer) => {
+      for (let i = 0; writing; i++) {
+        answers.push(await post(service.baseUrl, { email: `r${writer}-${i}@x.io`, phoneNumber: '5550200' }));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await server.restart(1500);
+      // Back: within a few seconds every request succeeds again, with no restart of the service.
+      const deadline = Date.now() + 15_000;
+      while ((await post(service.baseUrl, { email: 'probe@x.io' })).status !== 200) {
+        assert.ok(Date.now() < deadline, 'the service did not recover within 15 s of PostgreSQL coming back');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    assert.equal(service.child.exitCode, null, `the process died:\n${service.output()}`);
+    const unexpected = answers.filter((answer) => answer.status !== 200 && !(answer.status === 503 && answer.code === 'DATABASE_UNAVAILABLE'));
+    assert.deepEqual(unexpected.slice(0, 5), [], `${unexpected.length} unexpected answers of ${answers.length}`);
+    assert.ok(answers.some((answer) => answer.code === 'DATABASE_UNAVAILABLE'), 'requests were refused while it was down');
+    for (let i = 0; i < 5; i++) assert.equal((await post(service.baseUrl, { email: `back${i}@x.io`, phoneNumber: '5550200' })).status, 200);
+    const ready = await fetch(`${service.baseUrl}/ready`);
+    assert.equal(ready.status, 200);
   });
 });

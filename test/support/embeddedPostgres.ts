@@ -34,6 +34,8 @@ export interface EmbeddedPostgres {
   onUnexpectedExit(listener: (description: string) => void): void;
   /** Shuts the server down (fast shutdown) and deletes its directory. Safe to call twice. */
   stop(): Promise<void>;
+  /** Shuts the server down (fast shutdown), waits `downMs`, and starts it again on the same port and data. */
+  restart(downMs: number): Promise<void>;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -113,12 +115,28 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     throw new Error(`embedded PostgreSQL did not start: ${reason}\n--- its log ---\n${log.text()}`, { cause: error });
   }
 
-  const child = serverProcess(server);
-  child?.once('exit', (code, signal) => {
-    if (stopped) return;
-    const description = `embedded PostgreSQL on port ${port} exited (${signal ?? `code ${code}`})`;
-    for (const listener of exitListeners) listener(description);
-  });
+  let restarting = false;
+  const watch = (child: ChildProcess | undefined) =>
+    child?.once('exit', (code, signal) => {
+      if (stopped || restarting) return;
+      const description = `embedded PostgreSQL on port ${port} exited (${signal ?? `code ${code}`})`;
+      for (const listener of exitListeners) listener(description);
+    });
+  watch(serverProcess(server));
+  const running = server;
+
+  async function restart(downMs: number): Promise<void> {
+    restarting = true;
+    try {
+      const child = serverProcess(running);
+      if (child) await terminate(child, 'SIGINT', 15_000);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await running.start();
+      watch(serverProcess(running));
+    } finally {
+      restarting = false;
+    }
+  }
 
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
@@ -127,6 +145,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     logTail: () => log.text(),
     onUnexpectedExit: (listener) => void exitListeners.push(listener),
     stop,
+    restart,
   };
 }
 
