@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/contactQueries.js';
+import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/identifyStore.js';
 import type { LoadSettings } from './load.js';
 
 export type CeilingName = 'lookup' | 'new' | 'extend';
@@ -29,7 +29,7 @@ function script(name: CeilingName, customers: number): string {
       return [
         `\\set n random(1, 2000000000)`,
         `${bind(FIND_CUSTOMERS_SQL, email, phone)};`,
-        `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, 'NULL', `'{}'`, 'true')};`,
+        `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, `'{}'`, 'NULL', 'false', `'{}'`, 'true')};`,
       ].join('\n');
     }
     case 'extend': {
@@ -40,7 +40,7 @@ function script(name: CeilingName, customers: number): string {
         `\\set n random(1, 2000000000)`,
         `SELECT coalesce(array_agg("id"), '{}') AS ids, coalesce(array_agg(coalesce("linkedId", 0)), '{}') AS links,`,
         `       min(coalesce("linkedId", "id")) AS survivor FROM (${bind(FIND_CUSTOMERS_SQL, EMAIL, 'NULL')}) AS found \\gset`,
-        `${bind(APPLY_PLAN_SQL, EMAIL, phone, ':ids', ':links', ':survivor', `'{}'`, 'true')};`,
+        `${bind(APPLY_PLAN_SQL, EMAIL, phone, ':ids', ':links', `ARRAY[:survivor]`, ':survivor', 'false', `'{}'`, 'true')};`,
       ].join('\n');
     }
   }

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { hasContactTable } from './db/probes.js';
 import { reportStartupFailure, serve } from './main.js';
 import { runCheck } from './maintenance/checkCommand.js';
 import { DEFAULT_BATCH_SIZE } from './maintenance/repair.js';
@@ -27,8 +28,7 @@ async function withDatabase(work: (db: Database) => Promise<number>): Promise<vo
 /** `withDatabase` for `check` and `repair`: they read a table that must exist, never create it (`migrate` does). */
 function withContactTable(work: (db: Database) => Promise<number>): Promise<void> {
   return withDatabase(async (db) => {
-    const [row] = await db.query<{ table: string | null }>(`SELECT to_regclass('"Contact"')::text AS "table"`);
-    if (row?.table == null) {
+    if (!(await hasContactTable(db))) {
       throw new Error('the database has no "Contact" table: point DATABASE_URL (or DB_*) at the shop\'s database, or run `identity-service migrate` first');
     }
     return work(db);

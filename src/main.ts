@@ -6,6 +6,7 @@ import { openDatabase } from './db/database.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
+import { identifyStore } from './db/identifyStore.js';
 import { createIdentifyService } from './identity/identifyService.js';
 import { clusterMetricsCollector, superviseWorkers } from './workers.js';
 
@@ -21,7 +22,7 @@ export async function serve(): Promise<void> {
   const metrics = createMetrics(() => db.stats());
   const app = await buildApp({
     db,
-    identifyService: createIdentifyService(db, {
+    identifyService: createIdentifyService(identifyStore(db), {
       onRetry: (error, attempt) => {
         recordRetry(metrics, error);
         app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');

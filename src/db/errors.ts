@@ -2,6 +2,7 @@
  * What a failure of the database means for the caller — the one place that reads SQLSTATEs,
  * driver codes and pool errors. Retries, HTTP status codes and metrics all ask this module.
  */
+import { LockOrderConflict } from '../identity/store.js';
 
 export type DatabaseFailure =
   /** PostgreSQL broke a lock cycle (40P01): run the work again. */
@@ -25,13 +26,6 @@ export class PoolBusyError extends Error {
   }
 }
 
-/** Thrown by the identify use case to have its transaction run again from a fresh read. */
-export class LockOrderConflict extends Error {
-  override name = 'LockOrderConflict';
-  constructor() {
-    super('locks could only be taken out of order; retrying from a fresh read');
-  }
-}
 
 const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown (also pg_terminate_backend)

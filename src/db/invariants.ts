@@ -8,6 +8,7 @@
 import type { IdentifierField } from '../identity/normalize.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { Queryable } from './database.js';
+import { live, ownerOf, rowOrder } from './sql.js';
 
 export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'N1' | 'N2';
 
@@ -30,8 +31,8 @@ export interface CheckOptions {
 export const DEFAULT_PAGE_SIZE = 10_000;
 
 const LIVE = `live AS (
-  SELECT "id", "email", "phoneNumber", "createdAt", "linkedId", COALESCE("linkedId", "id") AS owner
-    FROM "Contact" WHERE "deletedAt" IS NULL
+  SELECT "id", "email", "phoneNumber", "createdAt", "linkedId", ${ownerOf()} AS owner
+    FROM "Contact" WHERE ${live()}
 )`;
 
 /** Each query selects the ids of the rows that break one invariant. */
@@ -41,9 +42,9 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
     description: 'a row is neither a primary with no link nor a secondary linked to a live primary',
     offendingIds: `
       SELECT c."id" FROM "Contact" c LEFT JOIN "Contact" p ON p."id" = c."linkedId"
-       WHERE c."deletedAt" IS NULL AND NOT COALESCE(
+       WHERE ${live('c')} AND NOT COALESCE(
          (c."linkPrecedence" = 'primary' AND c."linkedId" IS NULL) OR
-         (c."linkPrecedence" = 'secondary' AND p."id" IS NOT NULL AND p."deletedAt" IS NULL
+         (c."linkPrecedence" = 'secondary' AND p."id" IS NOT NULL AND ${live('p')}
            AND p."linkedId" IS NULL AND p."linkPrecedence" = 'primary'),
          false)`,
   },
@@ -66,21 +67,21 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
     description: "a customer's primary is not its oldest row by (createdAt, id)",
     offendingIds: `
       WITH ${LIVE},
-      oldest AS (SELECT DISTINCT ON (owner) owner, "id" FROM live ORDER BY owner, "createdAt", "id")
+      oldest AS (SELECT DISTINCT ON (owner) owner, "id" FROM live ORDER BY owner, ${rowOrder()})
       -- Owners that are not live primaries are I1's to report; judging them here would double-count.
       SELECT owner AS "id" FROM oldest
        WHERE "id" <> owner AND owner IN (SELECT "id" FROM live WHERE "linkedId" IS NULL)`,
   },
   {
     invariant: 'I4',
-    description: 'a row after the first of its customer brings no email or phone the earlier rows lack',
+    description: 'a row after the first of its customer (in row order) brings no email or phone the earlier rows lack',
     offendingIds: `
       WITH ${LIVE},
       ranked AS (
         SELECT "id", "email", "phoneNumber",
-          row_number() OVER (PARTITION BY owner ORDER BY "id") AS position,
-          row_number() OVER (PARTITION BY owner, "email" ORDER BY "id") AS email_seen,
-          row_number() OVER (PARTITION BY owner, "phoneNumber" ORDER BY "id") AS phone_seen
+          row_number() OVER (PARTITION BY owner ORDER BY ${rowOrder()}) AS position,
+          row_number() OVER (PARTITION BY owner, "email" ORDER BY ${rowOrder()}) AS email_seen,
+          row_number() OVER (PARTITION BY owner, "phoneNumber" ORDER BY ${rowOrder()}) AS phone_seen
         FROM live
       )
       SELECT "id" FROM ranked
@@ -124,7 +125,7 @@ export async function checkNormalForm(db: Queryable, pageSize = DEFAULT_PAGE_SIZ
   for (let afterId = 0; ;) {
     const page = await db.query<StoredIdentifiers>(
       `SELECT "id", "email", "phoneNumber" FROM "Contact"
-        WHERE "deletedAt" IS NULL AND ("email" IS NOT NULL OR "phoneNumber" IS NOT NULL) AND "id" > $1
+        WHERE ${live()} AND ("email" IS NOT NULL OR "phoneNumber" IS NOT NULL) AND "id" > $1
         ORDER BY "id" LIMIT $2`,
       [afterId, pageSize],
     );

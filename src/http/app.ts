@@ -13,6 +13,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { customerStore } from '../db/customerStore.js';
 import type { Database } from '../db/database.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
@@ -149,7 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(secured ? { security: API_KEY_SECURITY } : {}),
     }));
     await api.register(customerRoutes({
-      service: options.lookupService ?? createLookupService(options.db),
+      service: options.lookupService ?? createLookupService(customerStore(options.db)),
       ...(secured ? { security: API_KEY_SECURITY } : {}),
     }));
     if (secured && http.protectMetrics) await api.register(metricsRoute);

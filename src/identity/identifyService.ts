@@ -8,12 +8,10 @@
  * in a transaction, whose locks make the second decision final. Either way the result equals some
  * one-at-a-time order of the requests (README, "Concurrency").
  */
-import type { Database, Queryable } from '../db/database.js';
-import { applyPlanIfCurrent, findCustomers } from '../db/contactQueries.js';
-import { LockOrderConflict } from '../db/errors.js';
-import { withRetry } from '../db/retry.js';
 import type { Customer, Identifiers, LinkedContact } from './contact.js';
-import { applyPlan, decide, isNoop, toCustomer, type Plan } from './reconcile.js';
+import { decide, isNoop, rowsAfter, toCustomer, type Plan } from './reconcile.js';
+import { withRetry } from './retry.js';
+import { LockOrderConflict, type IdentifyStore } from './store.js';
 
 /** `relinked`: the request added nothing, but put a customer's links in place (a deleted primary's rows). */
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'relinked' | 'unchanged';
@@ -52,28 +50,27 @@ const OPTIMISTIC_ATTEMPTS = 3;
 /** One decision applied, or lost to a concurrent change: the rows as they are now, or `null` to read again. */
 type Round = { kind: 'done'; result: IdentifyResult } | { kind: 'lost'; rows: LinkedContact[] | null };
 
-export function createIdentifyService(db: Database, options: IdentifyServiceOptions = {}): IdentifyService {
-  const retry = { attempts: options.retryAttempts ?? 20, onRetry: options.onRetry };
-  const round = (q: Queryable, request: Identifiers, rows: LinkedContact[]) => withRetry(() => decideAndApply(q, request, rows), retry);
+export function createIdentifyService(store: IdentifyStore, options: IdentifyServiceOptions = {}): IdentifyService {
+  const retry = { attempts: options.retryAttempts ?? 20, isRetryable: store.isRetryable, onRetry: options.onRetry };
   return {
     async identify(request) {
-      let rows = await findCustomers(db, request);
+      let rows = await store.findCustomers(request);
       for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
-        const outcome = await round(db.readCommitted, request, rows);
+        const outcome = await withRetry(() => decideAndApply(store, request, rows), retry);
         if (outcome.kind === 'done') return outcome.result;
         options.onStalePlan?.();
-        rows = outcome.rows ?? (await findCustomers(db, request));
+        rows = outcome.rows ?? (await store.findCustomers(request));
       }
       // In a transaction the first attempt, applied or not, leaves the identifiers and the
       // customers locked until commit, so the decision on the rows it reports cannot be overtaken.
       return withRetry(
         () =>
-          db.transaction(async (tx) => {
+          store.transaction(async (tx) => {
             const first = await decideAndApply(tx, request, rows);
             if (first.kind === 'done') return first.result;
             if (first.rows === null) {
               // Locks it could only have taken out of order: start over, in order, from a fresh read.
-              rows = await findCustomers(db, request);
+              rows = await store.findCustomers(request);
               throw new LockOrderConflict();
             }
             const second = await decideAndApply(tx, request, first.rows);
@@ -87,13 +84,13 @@ export function createIdentifyService(db: Database, options: IdentifyServiceOpti
 }
 
 /** Decides on `rows` and applies the plan if they are still what the table holds. */
-async function decideAndApply(db: Queryable, request: Identifiers, rows: LinkedContact[]): Promise<Round> {
+async function decideAndApply(store: IdentifyStore, request: Identifiers, rows: LinkedContact[]): Promise<Round> {
   const plan = decide(request, rows);
   if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
   if (isNoop(plan)) return { kind: 'done', result: { customer: toCustomer(rows), outcome: 'unchanged' } };
-  const attempt = await applyPlanIfCurrent(db, request, rows, plan);
+  const attempt = await store.applyPlanIfCurrent(request, rows, plan);
   if (attempt.kind === 'applied') {
-    return { kind: 'done', result: { customer: toCustomer(applyPlan(rows, plan, attempt.inserted)), outcome: outcomeOf(plan) } };
+    return { kind: 'done', result: { customer: toCustomer(rowsAfter(rows, plan, attempt.inserted)), outcome: outcomeOf(plan) } };
   }
   return { kind: 'lost', rows: attempt.kind === 'stale' ? attempt.rows : null };
 }

@@ -7,11 +7,10 @@
  * soft-deleted is answered with its oldest live row as primary, as the table holds it once the
  * next checkout (or `repair`) has put its links in place.
  */
-import { findCustomerRows, findCustomerRowsOfContact } from '../db/customerQueries.js';
-import type { Queryable } from '../db/database.js';
 import type { Contact, Identifiers } from './contact.js';
 import { groupByCustomer, linkedToOldest } from './customerGroups.js';
 import { describeCustomer, type CustomerDetails } from './customerDetails.js';
+import type { CustomerStore } from './store.js';
 
 export type LookupResult =
   | { kind: 'found'; customer: CustomerDetails }
@@ -28,10 +27,10 @@ export interface LookupService {
   byContactId(id: number): Promise<LookupResult>;
 }
 
-export function createLookupService(db: Queryable): LookupService {
+export function createLookupService(store: CustomerStore): LookupService {
   return {
-    byIdentifiers: async (identifiers) => lookupResult(await findCustomerRows(db, identifiers)),
-    byContactId: async (id) => lookupResult(await findCustomerRowsOfContact(db, id), id),
+    byIdentifiers: async (identifiers) => lookupResult(await store.findCustomerRows(identifiers)),
+    byContactId: async (id) => lookupResult(await store.findCustomerRowsOfContact(id), id),
   };
 }
 

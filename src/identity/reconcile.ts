@@ -78,7 +78,7 @@ export function isNoop(plan: Plan): boolean {
  * survivor, the row the store inserted for `plan.insert` (the newest) last. The SQL function
  * `identity_apply_plan` changes the table the same way and reports only the inserted row.
  */
-export function applyPlan(rows: readonly LinkedContact[], plan: Plan, inserted: LinkedContact | null): LinkedContact[] {
+export function rowsAfter(rows: readonly LinkedContact[], plan: Plan, inserted: LinkedContact | null): LinkedContact[] {
   if (plan.kind === 'createPrimary') {
     if (inserted === null) throw new Error('a createPrimary plan needs the inserted row');
     return [inserted];

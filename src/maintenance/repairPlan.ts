@@ -18,22 +18,13 @@
  */
 import type { IdentifierField } from '../identity/normalize.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
+import type { StoredContact } from '../db/repairQueries.js';
 import { DisjointSets } from './disjointSets.js';
 
 export type Precedence = 'primary' | 'secondary';
 
-export interface RepairRow {
-  id: number;
-  email: string | null;
-  phoneNumber: string | null;
-  linkedId: number | null;
-  linkPrecedence: Precedence;
-  /**
-   * Microseconds since the epoch, timestamptz's own precision: the service creates rows
-   * microseconds apart, and a millisecond Date would tie (and so misorder) them.
-   */
-  createdAt: number;
-}
+/** A live row as read for the repair (createdAt in microseconds). */
+export type RepairRow = StoredContact;
 
 export interface Link {
   linkedId: number | null;

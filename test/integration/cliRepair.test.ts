@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, it } from 'node:test';
 import { checkInvariants, type InvariantName } from '../../src/db/invariants.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
-import { LOCK_CONTACTS, repair } from '../../src/maintenance/repair.js';
+import { LOCK_CONTACTS } from '../../src/db/repairQueries.js';
+import { repair } from '../../src/maintenance/repair.js';
 import { insertRows, links, updatedAts, type RowSpec } from '../support/brokenTables.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
@@ -93,7 +95,7 @@ describeOnEachDatabase('repair', (scratch) => {
   });
 
   it('leaves a table the service built untouched, merges without a new row included', async () => {
-    const service = createIdentifyService(scratch().db);
+    const service = createIdentifyService(identifyStore(scratch().db));
     const orders: [email: string | null, phoneNumber: string][] = [
       ['a@x.io', '111'], ['b@x.io', '222'], ['c@x.io', '111'], ['a@x.io', '222'], [null, '333'], ['d@x.io', '333'], ['b@x.io', '333'],
     ];
@@ -110,7 +112,7 @@ describeOnEachDatabase('repair', (scratch) => {
     if (scratch().db.kind !== 'postgres') return t.skip('PGlite is one session: nothing runs beside the repair');
     // 1 and 2 are two customers sharing 111: the repair makes 2 a secondary of 1.
     await insertRows(scratch().db, [{ id: 1, email: 'a@x.io', phone: '111' }, { id: 2, email: 'b@x.io', phone: '111' }]);
-    const service = createIdentifyService(scratch().db);
+    const service = createIdentifyService(identifyStore(scratch().db));
 
     let write: ReturnType<typeof service.identify> | undefined;
     await scratch().db.transaction(async (tx) => {

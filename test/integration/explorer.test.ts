@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { buildExplorer } from '../../web/build.js';
 import { assertError } from '../support/app.js';
@@ -19,7 +20,7 @@ describe('the explorer page, as served', () => {
   let scratch: ScratchDatabase;
   let bundleDir: string;
   const appServing = (explorerDir: string): Promise<FastifyInstance> =>
-    buildApp({ db: scratch.db, identifyService: createIdentifyService(scratch.db), responseFormat: 'customer', logLevel: 'silent', explorerDir });
+    buildApp({ db: scratch.db, identifyService: createIdentifyService(identifyStore(scratch.db)), responseFormat: 'customer', logLevel: 'silent', explorerDir });
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));

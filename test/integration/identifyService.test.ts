@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
 import type { Database } from '../../src/db/database.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
@@ -35,7 +36,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
 
   it('answers a returning customer that brings nothing new in one round trip, without a transaction', async () => {
     const { db, calls } = countingDatabase(scratch().db);
-    const service = createIdentifyService(db);
+    const service = createIdentifyService(identifyStore(db));
     await service.identify({ email: 'a@x.io', phoneNumber: '111' });
     await service.identify({ email: 'b@x.io', phoneNumber: '111' });
     Object.assign(calls, { queries: 0, transactions: 0 });
@@ -46,7 +47,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
   });
 
   it('reports what each request did', async () => {
-    const service = createIdentifyService(scratch().db);
+    const service = createIdentifyService(identifyStore(scratch().db));
     const outcome = async (email: string | null, phoneNumber: string | null) => (await service.identify({ email, phoneNumber })).outcome;
     assert.equal(await outcome('a@x.io', '111'), 'created_primary');
     assert.equal(await outcome('b@x.io', '111'), 'created_secondary');
@@ -56,7 +57,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
   });
 
   it('stamps a merge with a fresh updatedAt on every re-linked row', async () => {
-    const service = createIdentifyService(scratch().db);
+    const service = createIdentifyService(identifyStore(scratch().db));
     await service.identify({ email: 'a@x.io', phoneNumber: '111' });
     await service.identify({ email: 'b@x.io', phoneNumber: '222' });
     await service.identify({ email: 'c@x.io', phoneNumber: '222' });
@@ -72,7 +73,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
 
   it('writes a first order, a new identifier and a merge in two round trips each, without a transaction', async () => {
     const { db, calls } = countingDatabase(scratch().db);
-    const service = createIdentifyService(db);
+    const service = createIdentifyService(identifyStore(db));
     for (const [request, outcome] of [
       [{ email: 'a@x.io', phoneNumber: '111' }, 'created_primary'],
       [{ email: 'b@x.io', phoneNumber: '111' }, 'created_secondary'],
@@ -86,7 +87,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
   });
 
   it('does not apply a plan whose rows changed after they were read, and decides again on the rows as they are', async () => {
-    const competitor = createIdentifyService(scratch().db);
+    const competitor = createIdentifyService(identifyStore(scratch().db));
     let raced = false;
     const { db, calls } = countingDatabase(scratch().db, async (sql) => {
       if (raced || !sql.includes('identity_apply_plan')) return;
@@ -94,7 +95,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
       await competitor.identify({ email: 'a@x.io', phoneNumber: '222' });
     });
 
-    const result = await createIdentifyService(db).identify({ email: 'a@x.io', phoneNumber: '111' });
+    const result = await createIdentifyService(identifyStore(db)).identify({ email: 'a@x.io', phoneNumber: '111' });
     assert.equal(result.outcome, 'created_secondary');
     const [competitorsRow] = await scratch().db.query<{ id: number }>(`SELECT "id" FROM "Contact" WHERE "phoneNumber" = '222'`);
     assert.equal(result.customer.primaryContactId, competitorsRow?.id);
@@ -103,7 +104,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
   });
 
   it('after losing three races in a row decides under locks held until commit, and that decision holds', async () => {
-    const competitor = createIdentifyService(scratch().db);
+    const competitor = createIdentifyService(identifyStore(scratch().db));
     let races = 0;
     const { db, calls } = countingDatabase(scratch().db, async (sql) => {
       if (!sql.includes('identity_apply_plan')) return;
@@ -111,7 +112,7 @@ describeOnEachDatabase('the identify use case', (scratch) => {
       await competitor.identify({ email: 'a@x.io', phoneNumber: `90${races}` });
     });
 
-    const result = await createIdentifyService(db).identify({ email: 'a@x.io', phoneNumber: '111' });
+    const result = await createIdentifyService(identifyStore(db)).identify({ email: 'a@x.io', phoneNumber: '111' });
     assert.equal(result.outcome, 'created_secondary');
     assert.deepEqual(result.customer.phoneNumbers, ['901', '902', '903', '111']);
     assert.deepEqual(calls, { queries: 4, transactions: 1 });

@@ -63,4 +63,10 @@ describeOnEachDatabase('invariant checks', (scratch) => {
     await table([['a@x.io', '111', null, 0], ['b@x.io', '222', 1, 1], ['a@x.io', '222', 1, 2], [null, '111', 1, 3]]);
     assert.deepEqual(await violations(), { I4: [3, 4] });
   });
+
+  it('I4 reads a customer in row order (createdAt, id), not by id: an imported older row is the first', async () => {
+    // Row 3 was imported with an older createdAt than row 2: in row order it brings b@x.io first.
+    await table([['a@x.io', '111', null, 0], ['b@x.io', '111', 1, 20], ['b@x.io', '222', 1, 10]]);
+    assert.deepEqual(await violations(), { I4: [2] });
+  });
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { buildApp } from '../../src/http/app.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { openScratchPglite } from '../support/databases.js';
 
@@ -10,7 +11,7 @@ it('logs every request as one JSON line with its id, status and outcome, and nev
   const scratch = await openScratchPglite();
   const app = await buildApp({
     db: scratch.db,
-    identifyService: createIdentifyService(scratch.db),
+    identifyService: createIdentifyService(identifyStore(scratch.db)),
     responseFormat: 'customer',
     logLevel: 'info',
     logStream: { write: (line) => void lines.push(line) },

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpSettings } from '../../src/http/settings.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { assertError } from '../support/app.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
@@ -17,7 +18,7 @@ const KEY = 'k-0123456789abcdef0123';
 const OTHER_KEY = 'k-fedcba9876543210fedc';
 
 function appWith(db: Database, http: Partial<HttpSettings> = {}): Promise<FastifyInstance> {
-  return buildApp({ db, identifyService: createIdentifyService(db), responseFormat: 'customer', logLevel: 'silent', http });
+  return buildApp({ db, identifyService: createIdentifyService(identifyStore(db)), responseFormat: 'customer', logLevel: 'silent', http });
 }
 
 const identify = (app: FastifyInstance, headers: Record<string, string> = {}, body: object = { email: 'a@x.io' }) =>

@@ -5,11 +5,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ResponseFormat } from '../../src/http/routes/identify.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import type { ScratchDatabase } from './databases.js';
 
 export function buildTestApp(db: Database, responseFormat: ResponseFormat = 'customer'): Promise<FastifyInstance> {
-  return buildApp({ db, identifyService: createIdentifyService(db), responseFormat, logLevel: 'silent' });
+  return buildApp({ db, identifyService: createIdentifyService(identifyStore(db)), responseFormat, logLevel: 'silent' });
 }
 
 /**

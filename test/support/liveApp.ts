@@ -1,6 +1,7 @@
 /** The real application on a socket (a random loopback port), for clients that need one: browsers. */
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 
 export interface LiveApp {
@@ -10,7 +11,7 @@ export interface LiveApp {
 }
 
 export async function listenOnRandomPort(options: Pick<AppOptions, 'db'> & Partial<AppOptions>): Promise<LiveApp> {
-  const app = await buildApp({ identifyService: createIdentifyService(options.db), responseFormat: 'customer', logLevel: 'silent', ...options });
+  const app = await buildApp({ identifyService: createIdentifyService(identifyStore(options.db)), responseFormat: 'customer', logLevel: 'silent', ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the app is not listening on a TCP port');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import type { Identifiers, LinkedContact } from '../../src/identity/contact.js';
-import { applyPlan, decide, toCustomer } from '../../src/identity/reconcile.js';
+import { rowsAfter, decide, toCustomer } from '../../src/identity/reconcile.js';
 import { contact, rowsOfInvolvedCustomers } from '../support/contacts.js';
 import { ReferenceModel } from '../support/referenceModel.js';
 import { requestSequence } from '../support/arbitraries.js';
@@ -16,7 +16,7 @@ function identifyInMemory(table: LinkedContact[], request: Identifiers): { table
   const plan = decide(request, involved);
   if (plan.kind === 'brokenLinks') throw new Error('the service never writes broken links');
   const inserted = plan.insert === null ? null : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
-  const after = applyPlan(involved, plan, inserted);
+  const after = rowsAfter(involved, plan, inserted);
   const changed = new Map(after.map((row) => [row.id, row]));
   const next = table.map((row) => changed.get(row.id) ?? row);
   if (inserted) next.push(inserted);

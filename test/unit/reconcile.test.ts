@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Identifiers, LinkedContact } from '../../src/identity/contact.js';
-import { applyPlan, decide as decideAny, isNoop, toCustomer, type Plan } from '../../src/identity/reconcile.js';
+import { rowsAfter, decide as decideAny, isNoop, toCustomer, type Plan } from '../../src/identity/reconcile.js';
 import { contact, request } from '../support/contacts.js';
 
 /** The decision on rows whose links are sound: always a plan. */
@@ -63,7 +63,7 @@ describe('the reconciliation decision', () => {
   it('rule 3: demoting a primary re-points all its secondaries straight at the survivor (no chains)', () => {
     const rows = [contact(1, 'a@x.io', '111'), contact(2, 'b@x.io', '222'), contact(3, 'c@x.io', '222', 2)];
     const plan = decide(request('a@x.io', '222'), rows);
-    const after = applyPlan(rows, plan, null);
+    const after = rowsAfter(rows, plan, null);
     assert.deepEqual(after.map((row) => [row.id, row.linkedId]), [[1, null], [2, 1], [3, 1]]);
   });
 
@@ -99,11 +99,11 @@ describe('the reconciliation decision', () => {
     assert.deepEqual(toCustomer(rows).emails, ['old@x.io', 'new@x.io']);
   });
 
-  it('applyPlan appends the inserted row and keeps untouched rows as they were', () => {
+  it('rowsAfter appends the inserted row and keeps untouched rows as they were', () => {
     const rows = [contact(1, 'a@x.io', '111')];
     const plan = decide(request('b@x.io', '111'), rows);
     const inserted = contact(2, 'b@x.io', '111', 1);
-    const after = applyPlan(rows, plan, inserted);
+    const after = rowsAfter(rows, plan, inserted);
     assert.equal(after[0], rows[0]);
     assert.equal(after[1], inserted);
   });
@@ -117,7 +117,7 @@ describe('the decision on tables the service did not write alone', () => {
     const plan = decide(request('b@x.io', null), rows);
     assert.deepEqual(plan, update({ survivorId: 2, lockIds: [1], promote: true, relinkIds: [3] }));
     assert.equal(isNoop(plan), false, 'a request that touches such rows puts their links in place');
-    assert.deepEqual(toCustomer(applyPlan(rows, plan, null)), { primaryContactId: 2, emails: ['b@x.io', 'c@x.io'], phoneNumbers: ['111'], secondaryContactIds: [3] });
+    assert.deepEqual(toCustomer(rowsAfter(rows, plan, null)), { primaryContactId: 2, emails: ['b@x.io', 'c@x.io'], phoneNumbers: ['111'], secondaryContactIds: [3] });
   });
 
   it('one live row left of a customer whose primary was deleted is promoted alone', () => {
@@ -129,7 +129,7 @@ describe('the decision on tables the service did not write alone', () => {
     const rows = [contact(2, 'b@x.io', '111', deleted(1)), contact(3, 'c@x.io', '222')];
     const plan = decide(request('b@x.io', '222'), rows);
     assert.deepEqual(plan, update({ survivorId: 2, lockIds: [1, 3], promote: true, relinkIds: [3], customersJoined: 2 }));
-    assert.deepEqual(applyPlan(rows, plan, null).map((row) => [row.id, row.linkedId, row.linkPrecedence]), [[2, null, 'primary'], [3, 2, 'secondary']]);
+    assert.deepEqual(rowsAfter(rows, plan, null).map((row) => [row.id, row.linkedId, row.linkPrecedence]), [[2, null, 'primary'], [3, 2, 'secondary']]);
   });
 
   it('a primary whose linkPrecedence says secondary is put right by the next request that touches it', () => {

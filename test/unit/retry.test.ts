@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withRetry } from '../../src/db/retry.js';
+import { isRetryable } from '../../src/db/errors.js';
+import { withRetry } from '../../src/identity/retry.js';
 
 const sqlError = (code: string) => Object.assign(new Error(code), { code });
 
@@ -14,7 +15,7 @@ describe('retrying aborted transactions', () => {
           if (++calls < 3) throw sqlError(code);
           return 'done';
         },
-        { attempts: 5, onRetry: (_error, attempt) => retried.push(attempt) },
+        { attempts: 5, isRetryable, onRetry: (_error, attempt) => retried.push(attempt) },
       );
       assert.equal(result, 'done');
       assert.deepEqual(retried, [1, 2]);
@@ -26,7 +27,7 @@ describe('retrying aborted transactions', () => {
     await assert.rejects(withRetry(async () => {
       calls++;
       throw sqlError('23505');
-    }, { attempts: 5 }), /23505/);
+    }, { attempts: 5, isRetryable }), /23505/);
     assert.equal(calls, 1);
   });
 
@@ -35,7 +36,7 @@ describe('retrying aborted transactions', () => {
     await assert.rejects(withRetry(async () => {
       calls++;
       throw sqlError('40P01');
-    }, { attempts: 3 }), /40P01/);
+    }, { attempts: 3, isRetryable }), /40P01/);
     assert.equal(calls, 3);
   });
 });

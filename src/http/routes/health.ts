@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../db/database.js';
+import { ping } from '../../db/probes.js';
 import { AppError } from '../errors.js';
 import { ERROR_RESPONSES } from '../schemas.js';
 
@@ -29,7 +30,7 @@ export function healthRoutes(db: Queryable) {
       },
       async () => {
         try {
-          await db.query('SELECT 1');
+          await ping(db);
         } catch {
           throw new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable.');
         }

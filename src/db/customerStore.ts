@@ -4,12 +4,12 @@
  * is one statement, so one snapshot, and reads only; no locks, no transaction.
  */
 import type { Contact, Identifiers } from '../identity/contact.js';
+import type { CustomerStore } from '../identity/store.js';
 import type { Queryable } from './database.js';
-
-const CONTACT_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt"';
+import { CONTACT_COLUMNS, live, rowOrder } from './sql.js';
 
 /** Every live row of every customer owning the email or the phone (there may be two customers). */
-export function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifiers): Promise<Contact[]> {
+function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifiers): Promise<Contact[]> {
   return db.query<Contact>(`SELECT ${CONTACT_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`, [email, phoneNumber]);
 }
 
@@ -18,13 +18,20 @@ export function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifi
  * function as `/identify`), the contact's own customer among them; on a table that keeps the
  * invariants there is no other.
  */
-export function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Contact[]> {
+function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Contact[]> {
   return db.query<Contact>(
     `SELECT r.*
        FROM "Contact" AS c
       CROSS JOIN LATERAL identity_customer_rows(c."email"::text, c."phoneNumber"::text) AS r
-      WHERE c."id" = $1::int AND c."deletedAt" IS NULL
-      ORDER BY r."createdAt", r."id"`,
+      WHERE c."id" = $1::int AND ${live('c')}
+      ORDER BY ${rowOrder('r')}`,
     [id],
   );
+}
+
+export function customerStore(db: Queryable): CustomerStore {
+  return {
+    findCustomerRows: (identifiers) => findCustomerRows(db, identifiers),
+    findCustomerRowsOfContact: (id) => findCustomerRowsOfContact(db, id),
+  };
 }

@@ -1,12 +1,13 @@
-/** Retries work that PostgreSQL aborted to keep transactions serialisable or deadlock-free. */
-import { isRetryable } from './errors.js';
+/** Runs work again that the store aborted to keep transactions serialisable or deadlock-free. */
 
 export interface RetryOptions {
   attempts: number;
+  /** Which failures may simply be run again; the store knows its own (`IdentifyStore.isRetryable`). */
+  isRetryable: (error: unknown) => boolean;
   onRetry?: (error: unknown, attempt: number) => void;
 }
 
-export async function withRetry<T>(work: () => Promise<T>, { attempts, onRetry }: RetryOptions): Promise<T> {
+export async function withRetry<T>(work: () => Promise<T>, { attempts, isRetryable, onRetry }: RetryOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();

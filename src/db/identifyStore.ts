@@ -1,15 +1,20 @@
 /**
- * The SQL the identify use case runs against `Contact`: two statements, each one round trip.
- * Their bodies live in `migrations/0002_identify_functions.sql` so that the locking protocol is
+ * The identify use case's store: two statements, each one round trip. Their bodies live in
+ * `migrations/0003_deleted_rows_and_isolation.sql` so that the locking protocol is
  * written once, next to the schema it protects. Every statement inside is an index lookup on
  * live rows (email, phoneNumber, linkedId or the primary key), so its cost grows with the
  * customers involved, never with the table.
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
-import type { Queryable } from './database.js';
+import type { IdentifyStore, PlanAttempt } from '../identity/store.js';
+import type { Database, Queryable } from './database.js';
+import { isRetryable } from './errors.js';
 
 const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
+
+/** How a primary's null `linkedId` travels in an int[]; `identity_apply_plan` reads it back the same way. */
+const NO_LINK = 0;
 
 /**
  * Every live row of every customer owning the email or the phone, in row order. One statement,
@@ -17,23 +22,12 @@ const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"
  */
 export const FIND_CUSTOMERS_SQL = `SELECT ${LINK_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`;
 
-export function findCustomers(db: Queryable, request: Identifiers): Promise<LinkedContact[]> {
+function findCustomers(db: Queryable, request: Identifiers): Promise<LinkedContact[]> {
   return db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]);
 }
 
 export const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean)';
-
-export type PlanAttempt =
-  /** Written; `inserted` is the row created for `plan.insert`, if the plan had one. */
-  | { kind: 'applied'; inserted: LinkedContact | null }
-  /** The customers changed since `decidedOn` was read: nothing written, here is how they are now. */
-  | { kind: 'stale'; rows: LinkedContact[] }
-  /**
-   * A concurrent merge moved the customers under a row that could only be locked out of order,
-   * and another request holds it: nothing written, nothing known; read again and retry.
-   */
-  | { kind: 'outOfOrder' };
 
 type AttemptRow = { applied: boolean } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
 
@@ -41,7 +35,7 @@ type AttemptRow = { applied: boolean } & { [Key in keyof LinkedContact]: LinkedC
  * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
  * they were read; otherwise reports how they are now. See the function's comment for the locks.
  */
-export async function applyPlanIfCurrent(
+async function applyPlanIfCurrent(
   db: Queryable,
   request: Identifiers,
   decidedOn: readonly LinkedContact[],
@@ -52,7 +46,7 @@ export async function applyPlanIfCurrent(
     request.email,
     request.phoneNumber,
     decidedOn.map((row) => row.id),
-    decidedOn.map((row) => row.linkedId ?? 0),
+    decidedOn.map((row) => row.linkedId ?? NO_LINK),
     update?.lockIds ?? [],
     update?.survivorId ?? null,
     update?.promote ?? false,
@@ -68,4 +62,21 @@ export async function applyPlanIfCurrent(
 function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: AttemptRow): LinkedContact {
   if (id === null || linkPrecedence === null) throw new Error('identity_apply_plan returned a row without an id');
   return { id, email, phoneNumber, linkedId, linkPrecedence };
+}
+
+/**
+ * The identify store over `db`. Its attempts run under READ COMMITTED (the protocol needs it);
+ * inside `transaction` they share one transaction, whose locks last until commit.
+ */
+export function identifyStore(db: Database): IdentifyStore {
+  return storeOn(db.readCommitted, db);
+}
+
+function storeOn(attempts: Queryable, db: Database): IdentifyStore {
+  return {
+    findCustomers: (request) => findCustomers(db, request),
+    applyPlanIfCurrent: (request, decidedOn, plan) => applyPlanIfCurrent(attempts, request, decidedOn, plan),
+    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db))),
+    isRetryable,
+  };
 }
