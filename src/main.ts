@@ -17,7 +17,8 @@ export async function serve(): Promise<void> {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
   const db = await openDatabase(config.database);
-  if (config.migrateOnStart) await migrate(db);
+  // A cluster's primary has migrated before forking; its workers only check.
+  if (config.migrateOnStart && cluster.isPrimary) await migrate(db);
   else await verifyMigrations(db);
   const metrics = createMetrics(() => db.stats());
   const app = await buildApp({

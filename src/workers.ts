@@ -29,15 +29,13 @@ export async function superviseWorkers(config: Config): Promise<void> {
   let stopping = false;
   const forkedAt = new Map<Worker, number>();
   const fork = () => {
-    // Workers must not race to migrate; the primary did it.
-    forkedAt.set(cluster.fork({ MIGRATE_ON_START: 'false' }), Date.now());
+    forkedAt.set(cluster.fork(), Date.now());
   };
 
   // A worker asked for /metrics: gather every worker's registry and answer with the sum.
-  const aggregator = new AggregatorRegistry();
-  cluster.on('message', (worker, message: { type?: string; id?: string }) => {
+  cluster.on('message', (worker, message: Message) => {
     if (message.type !== METRICS_REQUEST) return;
-    aggregator.clusterMetrics().then(
+    sumOfWorkersMetrics([...forkedAt.keys()]).then(
       (text) => worker.send({ type: METRICS_REPLY, id: message.id, text }),
       (error: Error) => worker.send({ type: METRICS_REPLY, id: message.id, error: error.message }),
     );
@@ -75,21 +73,65 @@ export async function superviseWorkers(config: Config): Promise<void> {
   log.info({ workers: config.workers, database: config.database.kind }, 'identity service primary started');
 }
 
+/**
+ * The messages of the metrics protocol: a worker asks the primary for the service's metrics
+ * (REQUEST -> REPLY with the text); the primary asks every worker for its own (SNAPSHOT_REQUEST ->
+ * SNAPSHOT with prom-client's JSON) and sums them with `AggregatorRegistry.aggregate`.
+ */
 const METRICS_REQUEST = 'identity:metrics-request';
 const METRICS_REPLY = 'identity:metrics-reply';
+const SNAPSHOT_REQUEST = 'identity:metrics-snapshot-request';
+const SNAPSHOT = 'identity:metrics-snapshot';
+
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+interface Message {
+  type?: string;
+  id?: string;
+  text?: string;
+  error?: string;
+  metrics?: MetricsJson;
+}
+
+/** How long the primary waits for a worker's snapshot: a worker stuck longer is left out of the sum. */
+const SNAPSHOT_TIMEOUT_MS = 2_000;
+
+async function sumOfWorkersMetrics(workers: readonly Worker[]): Promise<string> {
+  const id = randomUUID();
+  const snapshots = await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<MetricsJson | null>((resolve) => {
+          const timer = setTimeout(() => done(null), SNAPSHOT_TIMEOUT_MS);
+          const onMessage = (message: Message) => {
+            if (message.type === SNAPSHOT && message.id === id) done(message.metrics ?? null);
+          };
+          const done = (metrics: MetricsJson | null) => {
+            clearTimeout(timer);
+            worker.off('message', onMessage);
+            resolve(metrics);
+          };
+          worker.on('message', onMessage);
+          worker.send({ type: SNAPSHOT_REQUEST, id });
+        }),
+    ),
+  );
+  return AggregatorRegistry.aggregate(snapshots.filter((snapshot): snapshot is MetricsJson => snapshot !== null)).metrics();
+}
 
 /**
- * In a worker: exposes `registry` to the primary's aggregation and returns how /metrics gathers
- * the text: by asking the primary, so a scrape sees the whole service, not one worker.
+ * In a worker: answers the primary's snapshot requests with `registry`, and returns how /metrics
+ * gathers its text: by asking the primary, so a scrape sees the whole service, not one worker.
  */
 export function clusterMetricsCollector(registry: Registry): () => Promise<string> {
-  // Constructing one installs prom-client's listener that answers the primary's requests.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
+  process.on('message', (message: Message) => {
+    if (message.type !== SNAPSHOT_REQUEST) return;
+    void registry.getMetricsAsJSON().then((metrics) => process.send?.({ type: SNAPSHOT, id: message.id, metrics }));
+  });
   return () =>
     new Promise((resolve, reject) => {
       const id = randomUUID();
-      const onMessage = (message: { type?: string; id?: string; text?: string; error?: string }) => {
+      const onMessage = (message: Message) => {
         if (message.type !== METRICS_REPLY || message.id !== id) return;
         process.off('message', onMessage);
         if (message.text === undefined) reject(new Error(message.error ?? 'no metrics from the primary'));

@@ -36,19 +36,6 @@ const COMPRESS_THRESHOLD_BYTES = 4 * 1024;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/** Every route as registered, for the check that the OpenAPI document misses none. */
-export interface RegisteredRoute {
-  method: string;
-  url: string;
-  documented: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    registeredRoutes: readonly RegisteredRoute[];
-  }
-}
-
 export interface AppOptions {
   db: Database;
   identifyService: IdentifyService;
@@ -89,12 +76,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: answerFrameworkError,
     // A phone sent as a number must stay a number, and an email sent as a number must fail.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-  });
-  const registeredRoutes: RegisteredRoute[] = [];
-  app.decorate('registeredRoutes', registeredRoutes);
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) registeredRoutes.push({ method, url: route.url, documented: route.schema?.hide !== true });
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
