@@ -2,10 +2,10 @@
  * Checks of the table's invariants over live rows, for the concurrency tests and the operator's
  * `check` and `repair`. I1–I4 are each one set-based SQL statement that runs on PostgreSQL and
  * PGlite alike and scales with the table, not with its square. N1–N2 (stored values in normal
- * form) cannot be SQL, the rules being `normalize.ts`'s: they are one keyset-paged scan of the
+ * form) cannot be SQL, the rules being `normalise.ts`'s: they are one keyset-paged scan of the
  * live rows through that normaliser.
  */
-import type { IdentifierField } from '../identity/normalize.js';
+import type { IdentifierField } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { Queryable } from './database.js';
 import { live, ownerOf, rowOrder } from './sql.js';

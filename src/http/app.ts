@@ -29,9 +29,9 @@ import { customerRoutes } from './routes/customers.js';
 import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { BODY_LIMIT_BYTES } from './schemas.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
 
-export const BODY_LIMIT_BYTES = 16 * 1024;
 const COMPRESS_THRESHOLD_BYTES = 4 * 1024;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { classifyDatabaseError } from '../db/errors.js';
 import { createOutageLog } from './outageLog.js';
+import { BODY_TOO_LARGE_MESSAGE, CONTACT_ID_MESSAGE, PAGE_MESSAGE } from './schemas.js';
 
 export class AppError extends Error {
   constructor(
@@ -43,30 +44,32 @@ export interface ErrorBody {
 /** Fastify's own client errors, renamed to our codes and told in our words. */
 const FASTIFY_CODES: Record<string, { code: string; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as application/json.' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 16 KB.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: BODY_TOO_LARGE_MESSAGE },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'The body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', message: 'The body is empty; send a JSON object.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH', message: 'Content-Length does not match the body.' },
 };
 
-/** Schema failures name the field that is wrong, so clients can fix the right thing. */
-const FIELD_CODES: Record<string, string> = {
-  '/email': 'INVALID_EMAIL',
-  '/phoneNumber': 'INVALID_PHONE_NUMBER',
-  '/contactsOffset': 'INVALID_PAGE',
-  '/contactsLimit': 'INVALID_PAGE',
+/**
+ * Schema failures name the field that is wrong, so clients can fix the right thing. The schemas
+ * check types and shapes only; the rules of each value are the normaliser's, with its own words.
+ */
+const PAGE_ERROR = { code: 'INVALID_PAGE', message: PAGE_MESSAGE };
+const FIELD_ERRORS: Record<string, { code: string; message: string }> = {
+  '/email': { code: 'INVALID_EMAIL', message: 'email must be a string or null.' },
+  '/phoneNumber': { code: 'INVALID_PHONE_NUMBER', message: 'phoneNumber must be a string, a non-negative integer or null.' },
+  '/id': { code: 'INVALID_CONTACT_ID', message: CONTACT_ID_MESSAGE },
+  '/contactsOffset': PAGE_ERROR,
+  '/contactsLimit': PAGE_ERROR,
 };
 
 export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const field = fastifyError.validation[0]?.instancePath ?? '';
-    const code = FIELD_CODES[field] ?? 'INVALID_BODY';
-    const message = field in FIELD_CODES
-      ? `${field.slice(1)} ${fastifyError.validation[0]?.message ?? 'is invalid'}.`
-      : 'The body must be a JSON object.';
-    return new AppError(400, code, message);
+    const fieldError = FIELD_ERRORS[fastifyError.validation[0]?.instancePath ?? ''];
+    if (fieldError) return new AppError(400, fieldError.code, fieldError.message);
+    return new AppError(400, 'INVALID_BODY', 'The body must be a JSON object.');
   }
   const renamed = FASTIFY_CODES[fastifyError.code ?? ''];
   const status = fastifyError.statusCode ?? 500;

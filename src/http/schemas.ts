@@ -4,11 +4,39 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CONTACTS_PAGE } from '../identity/customerDetails.js';
+import { MAX_EMAIL_LENGTH, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS } from '../identity/normalise.js';
+
+/** The largest id a PostgreSQL `integer` column holds. */
+export const MAX_CONTACT_ID = 2_147_483_647;
+
+/** The largest body any route accepts. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+const BODY_LIMIT = `${BODY_LIMIT_BYTES / 1024} KB`;
+export const BODY_TOO_LARGE_MESSAGE = `The body must be at most ${BODY_LIMIT}.`;
+export const CONTACT_ID_MESSAGE = 'The contact id must be a positive integer.';
+export const PAGE_MESSAGE = `contactsLimit must be 1 to ${MAX_CONTACTS_PAGE}; contactsOffset a non-negative integer.`;
+
+/**
+ * The identifiers as a request sends them. Types are checked here; what a value must look like is
+ * `identity/normalise.ts`'s to say (the same rules apply to stored rows), and is documented here
+ * from its constants.
+ */
+const EmailField = Type.Union([Type.String(), Type.Null()], {
+  description: `An email: put in Unicode NFC, trimmed and lower-cased, then it must look like name@domain, be at most ${MAX_EMAIL_LENGTH} characters and hold no control characters. Blank or null means absent.`,
+  examples: ['mcfly@hillvalley.edu'],
+});
+const PhoneField = Type.Union(
+  [Type.String(), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()],
+  {
+    description: `A phone number: spaces, dashes, dots and parentheses are removed and one leading + kept; ${MIN_PHONE_DIGITS} to ${MAX_PHONE_DIGITS} digits must remain. A JSON integer is its decimal string. Blank or null means absent.`,
+    examples: ['123456', '+1 (555) 010-9999'],
+  },
+);
 
 export const IdentifyBody = Type.Object(
   {
-    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    phoneNumber: Type.Optional(Type.Union([Type.String(), Type.Integer(), Type.Null()])),
+    email: Type.Optional(EmailField),
+    phoneNumber: Type.Optional(PhoneField),
   },
   {
     additionalProperties: true,
@@ -126,8 +154,8 @@ export const ContactsPageQuery = {
 
 export const CustomerLookupQuery = Type.Object(
   {
-    email: Type.Optional(Type.String({ examples: ['mcfly@hillvalley.edu'] })),
-    phoneNumber: Type.Optional(Type.String({ examples: ['123456'] })),
+    email: Type.Optional(Type.String({ description: EmailField.description, examples: ['mcfly@hillvalley.edu'] })),
+    phoneNumber: Type.Optional(Type.String({ description: PhoneField.description, examples: ['123456'] })),
     ...ContactsPageQuery,
   },
   { description: 'At least one identifier; normalised as in POST /identify' },
@@ -138,7 +166,7 @@ export const ContactPageOnlyQuery = Type.Object(ContactsPageQuery);
 export type ContactPageOnlyQuery = Static<typeof ContactPageOnlyQuery>;
 
 export const ContactIdParams = Type.Object({
-  id: Type.String({ description: 'The id of any live contact of the customer (a positive integer)', examples: ['2'] }),
+  id: Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: `The id of any live contact of the customer: a positive integer up to ${MAX_CONTACT_ID}`, examples: ['2'] }),
 });
 export type ContactIdParams = Static<typeof ContactIdParams>;
 
@@ -203,7 +231,7 @@ export const ERROR_RESPONSES = {
   badContactId: errorResponse('INVALID_CONTACT_ID: the id is not a positive integer', { code: 'INVALID_CONTACT_ID', message: 'The contact id must be a positive integer.' }),
   notFound: errorResponse('No customer has these identifiers, or no live contact has this id', { code: 'NOT_FOUND', message: 'No customer has these identifiers.' }),
   unauthorized: errorResponse('No API key, or not a valid one (only when API_KEYS is set)', { code: 'UNAUTHORIZED', message: 'The API key is not valid.' }),
-  payloadTooLarge: errorResponse('The body is over 16 KB', { code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 16 KB.' }),
+  payloadTooLarge: errorResponse(`The body is over ${BODY_LIMIT}`, { code: 'PAYLOAD_TOO_LARGE', message: BODY_TOO_LARGE_MESSAGE }),
   unsupportedMediaType: errorResponse('The body is not application/json', { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as application/json.' }),
   tooManyRequests: errorResponse('Rate limit reached; see Retry-After', { code: 'RATE_LIMITED', message: 'Too many requests: at most 600 per minute. Retry in 12 seconds.' }),
   unavailable: errorResponse('DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After)', { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable; try again shortly.' }),

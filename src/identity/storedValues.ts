@@ -1,10 +1,10 @@
 /**
- * A stored email or phone judged by the rules requests are normalised by (`normalize.ts`, the
+ * A stored email or phone judged by the rules requests are normalised by (`normalise.ts`, the
  * one definition): in normal form; fixable, its normal form being different (`Foo@X.com`,
  * `(555) 010-9999`, a blank that means absent); or invalid, with no normal form at all (an email
  * without `@`, a phone with letters). `check` (N1, N2) and `repair` judge rows with this alone.
  */
-import { normaliseField, type IdentifierField, type InputErrorCode } from './normalize.js';
+import { normaliseField, type IdentifierField, type InputErrorCode } from './normalise.js';
 
 export const IDENTIFIER_FIELDS: readonly IdentifierField[] = ['email', 'phoneNumber'];
 

@@ -16,7 +16,7 @@
  * only in the links), and a shared `linkedId` keeps the secondaries of a deleted primary together.
  * Rows are never deleted or merged away: a redundant row (I4) stays as it is.
  */
-import type { IdentifierField } from '../identity/normalize.js';
+import type { IdentifierField } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { StoredContact } from '../db/repairQueries.js';
 import { DisjointSets } from './disjointSets.js';

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { normaliseIdentifiers } from '../../identity/normalize.js';
+import { normaliseIdentifiers } from '../../identity/normalise.js';
 import type { LookupResult, LookupService } from '../../identity/lookupService.js';
 import { MAX_CONTACTS_PAGE, pageOfContacts } from '../../identity/customerDetails.js';
 import { AppError, brokenLinksError } from '../errors.js';
@@ -15,6 +15,9 @@ import {
   CustomerLookupQuery,
   DifferentCustomersResponse,
   ERROR_RESPONSES,
+  CONTACT_ID_MESSAGE,
+  MAX_CONTACT_ID,
+  PAGE_MESSAGE,
 } from '../schemas.js';
 
 export interface CustomerRouteOptions {
@@ -23,8 +26,6 @@ export interface CustomerRouteOptions {
   security?: Record<string, string[]>[];
 }
 
-/** The largest id a PostgreSQL `integer` column holds. */
-const MAX_CONTACT_ID = 2_147_483_647;
 
 export function customerRoutes({ service, security }: CustomerRouteOptions) {
   const common = {
@@ -79,9 +80,10 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
   };
 }
 
+/** The schema admits 1 to 10 digits; an `integer` column stops short of the largest of those. */
 function parseContactId(text: string): number {
-  const id = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(id >= 1 && id <= MAX_CONTACT_ID)) throw new AppError(400, 'INVALID_CONTACT_ID', 'The contact id must be a positive integer.');
+  const id = Number(text);
+  if (id > MAX_CONTACT_ID) throw new AppError(400, 'INVALID_CONTACT_ID', CONTACT_ID_MESSAGE);
   return id;
 }
 
@@ -94,7 +96,7 @@ function parsePage(query: { contactsOffset?: string; contactsLimit?: string }): 
   const offset = Number(query.contactsOffset ?? 0);
   const limit = Number(query.contactsLimit ?? MAX_CONTACTS_PAGE);
   if (!(limit >= 1 && limit <= MAX_CONTACTS_PAGE)) {
-    throw new AppError(400, 'INVALID_PAGE', `contactsLimit must be 1 to ${MAX_CONTACTS_PAGE}; contactsOffset a non-negative integer.`);
+    throw new AppError(400, 'INVALID_PAGE', PAGE_MESSAGE);
   }
   return { offset, limit };
 }

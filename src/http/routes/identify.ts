@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Customer } from '../../identity/contact.js';
 import { BrokenLinksError, type IdentifyService } from '../../identity/identifyService.js';
-import { normaliseIdentifiers } from '../../identity/normalize.js';
+import { normaliseIdentifiers } from '../../identity/normalise.js';
 import { AppError, brokenLinksError } from '../errors.js';
 import { recordIdentify, type Metrics } from '../metrics.js';
 import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';

@@ -25,7 +25,16 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const PHONE_SEPARATORS = /[\s\-.()]/g;
 const PHONE_SHAPE = /^\+?\d+$/;
 
-export function normaliseIdentifiers(raw: { email?: unknown; phoneNumber?: unknown }): Normalised {
+/**
+ * The raw identifiers of a request, already of the right types (the HTTP schemas check those, and
+ * stored values are text): what is left to check are the rules only this module knows.
+ */
+export interface RawIdentifiers {
+  email?: string | null;
+  phoneNumber?: string | number | null;
+}
+
+export function normaliseIdentifiers(raw: RawIdentifiers): Normalised {
   const email = normaliseEmail(raw.email);
   if (!email.ok) return email;
   const phoneNumber = normalisePhoneNumber(raw.phoneNumber);
@@ -44,13 +53,12 @@ export type NormalisedField = { ok: true; value: string | null } | Normalisation
 export type IdentifierField = 'email' | 'phoneNumber';
 
 /** The normal form of one identifier, by the same rules as a request's (what `repair` applies to stored rows). */
-export function normaliseField(field: IdentifierField, value: unknown): NormalisedField {
+export function normaliseField(field: IdentifierField, value: string | null): NormalisedField {
   return field === 'email' ? normaliseEmail(value) : normalisePhoneNumber(value);
 }
 
-export function normaliseEmail(value: unknown): NormalisedField {
+export function normaliseEmail(value: string | null | undefined): NormalisedField {
   if (value === undefined || value === null) return absent;
-  if (typeof value !== 'string') return fail('INVALID_EMAIL', 'email must be a string or null.');
   if (LONE_SURROGATE.test(value)) return fail('INVALID_EMAIL', 'email must be valid Unicode text.');
   // NFC, so that `josé` typed precomposed or as `jose` + U+0301 is one identifier. Blanks around
   // it (tabs and newlines too) are trimmed; a control character inside it is refused.
@@ -64,19 +72,10 @@ export function normaliseEmail(value: unknown): NormalisedField {
   return { ok: true, value: email };
 }
 
-export function normalisePhoneNumber(value: unknown): NormalisedField {
+/** A JSON number is its decimal string; the schema lets only non-negative safe integers through. */
+export function normalisePhoneNumber(value: string | number | null | undefined): NormalisedField {
   if (value === undefined || value === null) return absent;
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      return fail('INVALID_PHONE_NUMBER', 'A numeric phoneNumber must be a non-negative integer.');
-    }
-    text = String(value);
-  } else if (typeof value === 'string') {
-    text = value.trim();
-  } else {
-    return fail('INVALID_PHONE_NUMBER', 'phoneNumber must be a string, an integer or null.');
-  }
+  const text = typeof value === 'number' ? String(value) : value.trim();
   if (text === '') return absent;
   const phone = text.replace(PHONE_SEPARATORS, '');
   if (!PHONE_SHAPE.test(phone)) {

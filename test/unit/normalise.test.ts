@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseEmail, normaliseField, normaliseIdentifiers, normalisePhoneNumber } from '../../src/identity/normalize.js';
+import { normaliseEmail, normaliseField, normaliseIdentifiers, normalisePhoneNumber, type RawIdentifiers } from '../../src/identity/normalise.js';
 
-function value(raw: { email?: unknown; phoneNumber?: unknown }) {
+function value(raw: RawIdentifiers) {
   const result = normaliseIdentifiers(raw);
   assert.ok(result.ok, `expected ${JSON.stringify(raw)} to be valid`);
   return result.value;
 }
 
-function failure(raw: { email?: unknown; phoneNumber?: unknown }) {
+function failure(raw: RawIdentifiers) {
   const result = normaliseIdentifiers(raw);
   assert.ok(!result.ok, `expected ${JSON.stringify(raw)} to be rejected`);
   return result.code;
@@ -64,20 +64,10 @@ describe('normalising identifiers', () => {
     assert.equal(failure({ email: ' ', phoneNumber: '' }), 'MISSING_IDENTIFIER');
   });
 
-  it('rejects an email of the wrong type', () => {
-    for (const email of [5, true, ['a@b.c'], { a: 1 }]) assert.equal(failure({ email }), 'INVALID_EMAIL');
-  });
-
   it('rejects an email without @ or longer than 254 characters', () => {
     assert.equal(failure({ email: 'not-an-email' }), 'INVALID_EMAIL');
     assert.equal(failure({ email: `${'a'.repeat(250)}@b.io` }), 'INVALID_EMAIL');
     assert.equal(value({ email: `${'a'.repeat(248)}@b.io` }).email?.length, 253);
-  });
-
-  it('rejects a phone of the wrong type or a non-integer number', () => {
-    for (const phoneNumber of [true, ['123'], { n: 1 }, 12.5, -123, Number.MAX_SAFE_INTEGER * 4]) {
-      assert.equal(failure({ phoneNumber }), 'INVALID_PHONE_NUMBER', String(phoneNumber));
-    }
   });
 
   it('rejects a phone with letters, a misplaced +, or fewer than 3 or more than 20 digits', () => {
