@@ -190,32 +190,40 @@ export function errorResponse(description: string, example: { code: string; mess
 
 export const ErrorResponse = errorResponse('An error', { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' });
 
-export const DifferentCustomersResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.Literal('DIFFERENT_CUSTOMERS'),
-      message: Type.String(),
-      primaryContactIds: Type.Array(Type.Integer(), { description: 'The two customers, oldest first' }),
-    }),
-  },
-  {
-    description: 'The email belongs to one customer and the phone number to another (a lookup never merges them)',
-    examples: [{ error: { code: 'DIFFERENT_CUSTOMERS', message: 'The email and the phone number belong to different customers: 11 and 27.', primaryContactIds: [11, 27] } }],
-  },
+/** An error whose answer names the rows it is about, in a list a program can read. */
+function errorWithIds<Code extends string, Field extends string>(
+  code: Code,
+  field: Field,
+  idsDescription: string,
+  description: string,
+  example: { message: string; ids: number[] },
+) {
+  return Type.Object(
+    {
+      error: Type.Object({
+        code: Type.Literal(code),
+        message: Type.String(),
+        [field]: Type.Array(Type.Integer(), { description: idsDescription }),
+      } as { code: ReturnType<typeof Type.Literal<Code>>; message: ReturnType<typeof Type.String> } & Record<Field, ReturnType<typeof Type.Array<ReturnType<typeof Type.Integer>>>>),
+    },
+    { description, examples: [{ error: { code, message: example.message, [field]: example.ids } }] },
+  );
+}
+
+export const DifferentCustomersResponse = errorWithIds(
+  'DIFFERENT_CUSTOMERS',
+  'primaryContactIds',
+  'The two customers, oldest first',
+  'The email belongs to one customer and the phone number to another (a lookup never merges them)',
+  { message: 'The email and the phone number belong to different customers: 11 and 27.', ids: [11, 27] },
 );
 
-export const NeedsRepairResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.Literal('NEEDS_REPAIR'),
-      message: Type.String(),
-      contactIds: Type.Array(Type.Integer(), { description: 'The contacts whose links are broken, lowest first' }),
-    }),
-  },
-  {
-    description: 'The customer\'s rows link to a secondary or in a cycle (left by another writer); nothing was written. An operator runs `identity-service repair`.',
-    examples: [{ error: { code: 'NEEDS_REPAIR', message: 'The links of contacts 2, 3 are broken (a chain or a cycle); nothing was written. An operator must run `identity-service repair`.', contactIds: [2, 3] } }],
-  },
+export const NeedsRepairResponse = errorWithIds(
+  'NEEDS_REPAIR',
+  'contactIds',
+  'The contacts whose links are broken, lowest first',
+  "The customer's rows link to a secondary or in a cycle (left by another writer); nothing was written. An operator runs `identity-service repair`.",
+  { message: 'The links of contacts 2, 3 are broken (a chain or a cycle); nothing was written. An operator must run `identity-service repair`.', ids: [2, 3] },
 );
 
 export const ERROR_RESPONSES = {

@@ -22,19 +22,29 @@ async function post(baseUrl: string, body: object): Promise<{ status: number; co
   }
 }
 
-describe('a service process whose database connections are killed [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
-  let scratch: ScratchDatabase;
-  let service: ServiceProcess;
+/** Inside a suite: one service process with `poolSize` connections on a scratch database of the test server. */
+function useServiceOnScratch(poolSize: number): () => { scratch: ScratchDatabase; service: ServiceProcess } {
+  let scratch: ScratchDatabase | undefined;
+  let service: ServiceProcess | undefined;
   before(async () => {
     scratch = await openScratchPostgres(postgresUrl as string);
-    service = await startService({ DATABASE_URL: scratch.url as string, DB_POOL_SIZE: '10' });
+    service = await startService({ DATABASE_URL: scratch.url as string, DB_POOL_SIZE: String(poolSize) });
   });
   after(async () => {
     await service?.stop();
     await scratch?.dispose();
   });
+  return () => {
+    if (!scratch || !service) throw new Error('the service is not started yet');
+    return { scratch, service };
+  };
+}
+
+describe('a service process whose database connections are killed [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
+  const started = useServiceOnScratch(10);
 
   it('under hot-customer writes, answers 200 or 503 DATABASE_UNAVAILABLE, stays up, and recovers by itself', async () => {
+    const { scratch, service } = started();
     const killer = new pg.Client({ connectionString: scratch.url as string });
     await killer.connect();
     const answers: { status: number; code?: string }[] = [];
@@ -71,18 +81,10 @@ describe('a service process whose database connections are killed [PostgreSQL]',
 });
 
 describe('a pool that stays busy [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
-  let scratch: ScratchDatabase;
-  let service: ServiceProcess;
-  before(async () => {
-    scratch = await openScratchPostgres(postgresUrl as string);
-    service = await startService({ DATABASE_URL: scratch.url as string, DB_POOL_SIZE: '1' });
-  });
-  after(async () => {
-    await service?.stop();
-    await scratch?.dispose();
-  });
+  const started = useServiceOnScratch(1);
 
   it('answers 503 DATABASE_BUSY, not DATABASE_UNAVAILABLE, when every connection is held while PostgreSQL answers fine', async () => {
+    const { scratch, service } = started();
     const locker = new pg.Client({ connectionString: scratch.url as string });
     await locker.connect();
     await locker.query('BEGIN');
