@@ -9,6 +9,10 @@
  * own scratch databases there), and the server is stopped and deleted when the runner ends, on
  * Ctrl-C and on SIGTERM too. The runner's output goes straight to this process's stdout and
  * stderr, and its exit code is this process's.
+ *
+ * Two phases: every file two at a time, then the suites that load service processes on purpose
+ * (racing bursts, killed connections, overload) one at a time, so that on a machine of two cores
+ * their timing is their own and not that of whatever runs beside them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -32,7 +36,22 @@ function defaultFiles(): string[] {
 const args = process.argv.slice(2);
 const nodeOptions = args.filter((arg) => arg.startsWith('-'));
 const givenFiles = args.filter((arg) => !arg.startsWith('-')).map((file) => relative(repoRoot, resolve(file)));
-const files = givenFiles.length > 0 ? givenFiles : defaultFiles();
+/** Suites whose point is load on service processes: they run alone, after the rest. */
+const LOAD_SUITES = new Set(['test/integration/concurrency.test.ts', 'test/integration/faults.test.ts']);
+
+interface Phase {
+  files: string[];
+  concurrency: number;
+}
+
+function phases(): Phase[] {
+  if (givenFiles.length > 0) return [{ files: givenFiles, concurrency: 2 }];
+  const all = defaultFiles();
+  return [
+    { files: all.filter((file) => !LOAD_SUITES.has(file)), concurrency: 2 },
+    { files: all.filter((file) => LOAD_SUITES.has(file)), concurrency: 1 },
+  ].filter((phase) => phase.files.length > 0);
+}
 
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let interrupted: NodeJS.Signals | undefined;
@@ -97,6 +116,23 @@ function redact(url: string): string {
   }
 }
 
+function runPhase({ files, concurrency }: Phase, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...nodeOptions, ...files], {
+    cwd: repoRoot,
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
+  runner = child;
+  return new Promise<number>((resolveExit) => {
+    child.once('error', (error) => {
+      console.error(`# could not start the test runner: ${error.message}`);
+      resolveExit(1);
+    });
+    child.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal ?? 'SIGTERM')));
+  });
+}
+
 async function main(): Promise<number> {
   let server: EmbeddedPostgres | undefined;
   const env = { ...process.env };
@@ -118,21 +154,14 @@ async function main(): Promise<number> {
   }
 
   try {
-    if (interrupted) return 128 + signalNumber(interrupted);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...nodeOptions, ...files], {
-      cwd: repoRoot,
-      env,
-      stdio: 'inherit',
-      detached: true,
-    });
-    runner = child;
-    return await new Promise<number>((resolveExit) => {
-      child.once('error', (error) => {
-        console.error(`# could not start the test runner: ${error.message}`);
-        resolveExit(1);
-      });
-      child.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal ?? 'SIGTERM')));
-    });
+    let status = 0;
+    for (const phase of phases()) {
+      if (interrupted) return 128 + signalNumber(interrupted);
+      const code = await runPhase(phase, env);
+      await endRunnerGroup();
+      if (status === 0) status = code;
+    }
+    return status;
   } finally {
     await endRunnerGroup();
     await server?.stop();
