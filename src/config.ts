@@ -2,10 +2,11 @@
  * Configuration from the environment and an optional `.env` file, validated once at start-up.
  * Invalid configuration is a `ConfigError` whose message is one line meant for the operator.
  */
+import { readFileSync } from 'node:fs';
 import { envSchema } from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DatabaseTarget } from './db/database.js';
-import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http/settings.js';
+import { DEFAULT_HTTP_SETTINGS, defaultMaxConnections, defaultMaxInFlight, type HttpSettings } from './http/settings.js';
 
 /** Shorter keys can be guessed; 16 characters is the least we accept (README: use 32+ random). */
 const MIN_API_KEY_LENGTH = 16;
@@ -38,8 +39,12 @@ const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: DEFAULT_HTTP_SETTINGS.trustProxy }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.requestTimeoutMs }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: DEFAULT_HTTP_SETTINGS.keepAliveTimeoutMs }),
+  /** Unset: derived from the open-files limit (settings.ts). */
+  MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Unset: four times DB_POOL_SIZE, at least 8 (settings.ts). */
+  OVERLOAD_MAX_IN_FLIGHT: Type.Optional(Type.Integer({ minimum: 0 })),
+  OVERLOAD_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxWaitMs }),
   OVERLOAD_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxEventLoopDelayMs }),
-  OVERLOAD_POOL_WAITING: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxPoolWaiting }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -60,12 +65,20 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Settings that no longer exist, and what replaced them: refused rather than silently ignored. */
+const REPLACED_SETTINGS: Record<string, string> = {
+  OVERLOAD_POOL_WAITING: 'OVERLOAD_POOL_WAITING was replaced by OVERLOAD_MAX_IN_FLIGHT and OVERLOAD_MAX_WAIT_MS (README, "Overload and outages"); remove it',
+};
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = true): Config {
   let raw: RawConfig;
   try {
     raw = envSchema<RawConfig>({ schema: ConfigSchema, data: env, dotenv: useDotenv });
   } catch (error) {
     throw new ConfigError(`invalid configuration: ${(error as Error).message.replace(/env\//g, '')}`);
+  }
+  for (const [name, replacement] of Object.entries(REPLACED_SETTINGS)) {
+    if (env[name] !== undefined) throw new ConfigError(`invalid configuration: ${replacement}`);
   }
   const database = databaseTarget(raw);
   if (raw.WEB_CONCURRENCY > 1 && database.kind === 'pglite') {
@@ -79,13 +92,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
     responseFormat: raw.RESPONSE_FORMAT,
     migrateOnStart: raw.MIGRATE_ON_START,
     workers: raw.WEB_CONCURRENCY,
-    http: httpSettings(raw),
+    http: httpSettings(raw, database),
   };
 }
 
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
-function httpSettings(raw: RawConfig): HttpSettings {
+function httpSettings(raw: RawConfig, database: DatabaseTarget): HttpSettings {
   const apiKeys = list(raw.API_KEYS);
   if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
     throw new ConfigError(`invalid configuration: every API_KEYS entry must be at least ${MIN_API_KEY_LENGTH} characters`);
@@ -100,9 +113,32 @@ function httpSettings(raw: RawConfig): HttpSettings {
     trustProxy: raw.TRUST_PROXY,
     requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: raw.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: raw.MAX_CONNECTIONS ?? defaultMaxConnections(openFilesLimit(), poolSize(database)),
+    maxInFlight: raw.OVERLOAD_MAX_IN_FLIGHT ?? defaultMaxInFlight(poolSize(database)),
+    maxWaitMs: raw.OVERLOAD_MAX_WAIT_MS,
     maxEventLoopDelayMs: raw.OVERLOAD_EVENT_LOOP_DELAY_MS,
-    maxPoolWaiting: raw.OVERLOAD_POOL_WAITING,
   };
+}
+
+/** Database connections per process: embedded PGlite is one session. */
+const poolSize = (database: DatabaseTarget) => (database.kind === 'postgres' ? database.poolSize : 1);
+
+/** Where it cannot be read (not Linux), the common default of 1024. */
+const FALLBACK_OPEN_FILES = 1024;
+
+/**
+ * This process's open-files limit (RLIMIT_NOFILE, soft, which Node.js raises to the hard limit at
+ * start-up), from /proc/self/limits.
+ */
+export function openFilesLimit(limits = () => readFileSync('/proc/self/limits', 'utf8')): number {
+  try {
+    const soft = /^Max open files\s+(\S+)/m.exec(limits())?.[1];
+    if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER;
+    const value = Number(soft);
+    return Number.isInteger(value) && value > 0 ? value : FALLBACK_OPEN_FILES;
+  } catch {
+    return FALLBACK_OPEN_FILES;
+  }
 }
 
 /** DATABASE_URL wins; then the seed's DB_* settings; with neither, embedded PGlite on disk. */

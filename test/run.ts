@@ -37,7 +37,12 @@ const args = process.argv.slice(2);
 const nodeOptions = args.filter((arg) => arg.startsWith('-'));
 const givenFiles = args.filter((arg) => !arg.startsWith('-')).map((file) => relative(repoRoot, resolve(file)));
 /** Suites whose point is load on service processes: they run alone, after the rest. */
-const LOAD_SUITES = new Set(['test/integration/concurrency.test.ts', 'test/integration/faults.test.ts']);
+const LOAD_SUITES = new Set([
+  'test/integration/admission.test.ts',
+  'test/integration/concurrency.test.ts',
+  'test/integration/connections.test.ts',
+  'test/integration/faults.test.ts',
+]);
 
 interface Phase {
   files: string[];

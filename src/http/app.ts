@@ -6,6 +6,7 @@
  * METRICS_REQUIRE_KEY / DOCS_REQUIRE_KEY move metrics or docs into the API scope.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions } from 'node:http';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import compress from '@fastify/compress';
@@ -22,7 +23,7 @@ import { AppError, registerErrorHandling } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { API_KEY_SECURITY, docsRoutes, registerOpenApi } from './openapi.js';
 import { requireApiKey } from './plugins/apiKeys.js';
-import { guardAgainstOverload } from './plugins/overload.js';
+import { guardAgainstOverload, limitConnections } from './plugins/overload.js';
 import { OneLinePerRequest, registerRequestLogFields } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { customerRoutes } from './routes/customers.js';
@@ -74,9 +75,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: http.keepAliveTimeoutMs,
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
+    http: nodeServerOptions(http),
     // A phone sent as a number must stay a number, and an email sent as a number must fail.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
+  limitConnections(app.server, { maxConnections: http.maxConnections, registry: metrics.registry, log: app.log });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -114,7 +117,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Small answers (the common /identify) go as they are: compressing them costs more than it saves.
     await api.register(compress, { threshold: COMPRESS_THRESHOLD_BYTES, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } } });
     if (secured) api.addHook('onRequest', requireApiKey(http.apiKeys));
-    await guardAgainstOverload(api, { maxEventLoopDelayMs: http.maxEventLoopDelayMs, maxPoolWaiting: http.maxPoolWaiting, poolStats: () => options.db.stats() });
     if (http.rateLimitMax > 0) {
       await api.register(rateLimit, {
         max: http.rateLimitMax,
@@ -124,18 +126,36 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after === '1 minute' ? 'minute' : `${http.rateLimitWindowMs} ms`}. Retry in ${Math.ceil(context.ttl / 1000)} seconds.`),
       });
     }
-    await api.register(identifyRoutes({
-      service: options.identifyService,
-      format: options.responseFormat,
-      metrics,
-      ...(secured ? { security: API_KEY_SECURITY } : {}),
-    }));
-    await api.register(customerRoutes({
-      service: options.lookupService ?? createLookupService(customerStore(options.db)),
-      ...(secured ? { security: API_KEY_SECURITY } : {}),
-    }));
+    // Admission covers the routes that use the database; metrics and docs answer whatever the load.
+    await api.register(async (guarded) => {
+      await guardAgainstOverload(guarded, { maxInFlight: http.maxInFlight, maxWaitMs: http.maxWaitMs, maxEventLoopDelayMs: http.maxEventLoopDelayMs, registry: metrics.registry });
+      await guarded.register(identifyRoutes({
+        service: options.identifyService,
+        format: options.responseFormat,
+        metrics,
+        ...(secured ? { security: API_KEY_SECURITY } : {}),
+      }));
+      await guarded.register(customerRoutes({
+        service: options.lookupService ?? createLookupService(customerStore(options.db)),
+        ...(secured ? { security: API_KEY_SECURITY } : {}),
+      }));
+    });
     if (secured && http.protectMetrics) await api.register(metricsRoute);
     if (secured && http.protectDocs) await api.register(docs);
   });
   return app;
+}
+
+/**
+ * Node.js checks the request and headers timeouts only every `connectionsCheckingInterval` (30 s
+ * by default), so a slow client could hold a connection for the timeout plus up to 30 s. Checked
+ * every second (or every tenth of a shorter timeout), REQUEST_TIMEOUT_MS holds to within that.
+ */
+function nodeServerOptions(http: HttpSettings): ServerOptions {
+  if (http.requestTimeoutMs === 0) return {}; // no request timeout: Node's own 60 s for the headers stays
+  return {
+    requestTimeout: http.requestTimeoutMs,
+    headersTimeout: http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(http.requestTimeoutMs / 10))),
+  };
 }

@@ -218,6 +218,9 @@ describe('operations at the HTTP edge', () => {
       try {
         assert.equal(app.server.requestTimeout, 1234);
         assert.equal(app.server.keepAliveTimeout, 5678);
+        // Slow headers are on the same clock, and the clock is read often enough to hold it.
+        assert.equal(app.server.headersTimeout, 1234);
+        assert.ok((app.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval <= 1000);
       } finally {
         await app.close();
       }
@@ -225,19 +228,37 @@ describe('operations at the HTTP edge', () => {
   });
 
   describe('overload', () => {
-    it('answers 503 OVERLOADED with Retry-After when too many queries wait for a connection, and keeps health checks answering', async () => {
-      const waiting = { count: 0 };
-      const busy: Database = { ...scratch.db, stats: () => ({ total: 1, idle: 0, waiting: waiting.count }) };
-      const app = await appWith(busy, { maxPoolWaiting: 5 });
+    it('answers 503 OVERLOADED with Retry-After when the line for the database is full, and keeps health checks answering', async () => {
+      // Every /identify waits until the test lets it go: one at work, four in line (before any
+      // capacity is measured), and the sixth is refused at once.
+      let open = false;
+      const held: (() => void)[] = [];
+      const app = await buildApp({
+        db: scratch.db,
+        identifyService: {
+          identify: (request) => new Promise((resolve) => {
+            held.push(() => resolve({ customer: { primaryContactId: 1, emails: [request.email ?? ''], phoneNumbers: [], secondaryContactIds: [] }, outcome: 'unchanged' }));
+            if (open) held.shift()?.();
+          }),
+        },
+        responseFormat: 'customer',
+        logLevel: 'silent',
+        http: { maxInFlight: 1, maxWaitMs: 60_000 },
+      });
       try {
-        waiting.count = 5;
+        const admitted = Array.from({ length: 5 }, () => identify(app));
+        while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
         const response = await identify(app);
         assertError(response, 503, 'OVERLOADED');
         assert.equal(response.headers['retry-after'], '1');
         assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
-        waiting.count = 4;
+        open = true;
+        while (held.length > 0) held.shift()?.();
+        assert.deepEqual((await Promise.all(admitted)).map((answer) => answer.statusCode), [200, 200, 200, 200, 200]);
         assert.equal((await identify(app)).statusCode, 200);
       } finally {
+        open = true;
+        while (held.length > 0) held.shift()?.();
         await app.close();
       }
     });
