@@ -27,14 +27,23 @@ export default tseslint.config(
           paths: ['pg', 'fastify', '@electric-sql/pglite'].map((name) => ({ name, message: 'src/identity does no I/O: the store does.' })),
           patterns: ['db', 'http', 'maintenance', 'cli', 'main', 'workers', 'config'].map((layer) => ({
             group: [`**/${layer}/**`, `**/${layer}.js`],
-            message: 'src/identity is the domain: it owns the store interfaces (store.ts) that src/db implements; it imports no outer layer.',
+            message:
+              'src/identity is the domain: it owns the store interfaces (store.ts) that src/db implements; it imports no outer layer.',
           })),
         },
       ],
     },
   },
-  forbid(['src/db/**'], ['http', 'maintenance', 'cli', 'main', 'workers', 'config'], 'src/db implements the domain\'s stores; it knows nothing of HTTP or the CLI.'),
+  forbid(
+    ['src/db/**'],
+    ['http', 'maintenance', 'cli', 'main', 'workers', 'config'],
+    "src/db implements the domain's stores; it knows nothing of HTTP or the CLI.",
+  ),
   forbid(['src/http/**'], ['maintenance', 'cli', 'main', 'workers'], 'src/http serves the use cases; composition happens in main.ts.'),
-  forbid(['src/maintenance/**'], ['http', 'cli', 'main', 'workers'], 'src/maintenance is the operator\'s use cases; the CLI composes them.'),
-  forbid(['web/src/**'], ['db', 'identity', 'maintenance', 'cli', 'main', 'workers', 'config'], 'The explorer runs in a browser: it may share only the HTTP schemas\' types.'),
+  forbid(['src/maintenance/**'], ['http', 'cli', 'main', 'workers'], "src/maintenance is the operator's use cases; the CLI composes them."),
+  forbid(
+    ['web/src/**'],
+    ['db', 'identity', 'maintenance', 'cli', 'main', 'workers', 'config'],
+    "The explorer runs in a browser: it may share only the HTTP schemas' types.",
+  ),
 );

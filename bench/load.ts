@@ -17,7 +17,12 @@ export interface WorkloadResult {
   errors: number;
 }
 
-export async function drive(baseUrl: string, workload: WorkloadName, state: WorkloadState, { connections, duration }: LoadSettings): Promise<WorkloadResult> {
+export async function drive(
+  baseUrl: string,
+  workload: WorkloadName,
+  state: WorkloadState,
+  { connections, duration }: LoadSettings,
+): Promise<WorkloadResult> {
   const result = await autocannon({
     url: baseUrl,
     connections,
@@ -27,7 +32,13 @@ export async function drive(baseUrl: string, workload: WorkloadName, state: Work
         setupRequest: (request) => {
           const next = nextRequest(workload, state);
           if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
-          return { ...request, method: 'POST', path: next.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(next.body) };
+          return {
+            ...request,
+            method: 'POST',
+            path: next.path,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(next.body),
+          };
         },
       },
     ],
@@ -56,7 +67,11 @@ export interface LatencySample {
  */
 export async function sequentialLatency(baseUrl: string, bodies: () => Body, requests: number): Promise<LatencySample> {
   const post = async () => {
-    const response = await fetch(`${baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodies()) });
+    const response = await fetch(`${baseUrl}/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bodies()),
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
   };

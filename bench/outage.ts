@@ -93,7 +93,10 @@ async function snapshot(baseUrl: string): Promise<Snapshot> {
   let waiting = 0;
   for (const line of text.split('\n')) {
     // The API's answers only: not this sampler's own /metrics and /health.
-    const status = /^identity_http_request_duration_seconds_count\{(?=.*route="(?:\/identify|\/customers[^"]*)").*status_code="(\d+)".*\} (\d+)/.exec(line);
+    const status =
+      /^identity_http_request_duration_seconds_count\{(?=.*route="(?:\/identify|\/customers[^"]*)").*status_code="(\d+)".*\} (\d+)/.exec(
+        line,
+      );
     if (status) byStatus.set(status[1] as string, (byStatus.get(status[1] as string) ?? 0) + Number(status[2]));
     const shed = /^identity_overload_shed_total\{reason="(line_full|stalled|waited_too_long|event_loop_delay)"\} (\d+)/.exec(line);
     if (shed) overloaded += Number(shed[2]);
@@ -178,7 +181,10 @@ export function outageMarkdown(report: OutageReport): string {
     '',
     '| second | database | 2xx | 503 OVERLOADED | 503 DATABASE_UNAVAILABLE | other | waiting in line | GET /health ms | RSS MB |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...report.timeline.map((s) => `| ${s.second} | ${s.phase} | ${number(s.ok)} | ${number(s.overloaded)} | ${number(s.databaseUnavailable)} | ${number(s.other)} | ${number(s.waiting)} | ${s.healthMs ?? 'no answer'} | ${s.rssMb} |`),
+    ...report.timeline.map(
+      (s) =>
+        `| ${s.second} | ${s.phase} | ${number(s.ok)} | ${number(s.overloaded)} | ${number(s.databaseUnavailable)} | ${number(s.other)} | ${number(s.waiting)} | ${s.healthMs ?? 'no answer'} | ${s.rssMb} |`,
+    ),
     '',
     `Back to 80% of the healthy throughput ${report.recoverySeconds === null ? 'not within the run' : `${report.recoverySeconds} s after the database returned`}; the load generator saw ${number(report.loader.errors)} connection errors or timeouts, p99 ${number(report.loader.p99Ms)} ms, max ${number(report.loader.maxMs)} ms.`,
   ];

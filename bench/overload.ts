@@ -60,10 +60,30 @@ const { values: args } = parseArgs({
 
 /** Every setting the service reads, unset unless --env sets it: the run sees the defaults. */
 const SERVICE_SETTINGS = [
-  'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME', 'DATA_DIR', 'DB_POOL_SIZE', 'DB_TRANSACTION_POOLER',
-  'RESPONSE_FORMAT', 'MIGRATE_ON_START', 'WEB_CONCURRENCY', 'API_KEYS', 'METRICS_REQUIRE_KEY', 'DOCS_REQUIRE_KEY',
-  'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_MS', 'CORS_ORIGINS', 'TRUST_PROXY', 'REQUEST_TIMEOUT_MS', 'KEEP_ALIVE_TIMEOUT_MS',
-  'MAX_CONNECTIONS', 'OVERLOAD_EVENT_LOOP_DELAY_MS', 'OVERLOAD_POOL_WAITING', 'OVERLOAD_MAX_WAIT_MS',
+  'DB_HOST',
+  'DB_PORT',
+  'DB_USER',
+  'DB_PASSWORD',
+  'DB_NAME',
+  'DATA_DIR',
+  'DB_POOL_SIZE',
+  'DB_TRANSACTION_POOLER',
+  'RESPONSE_FORMAT',
+  'MIGRATE_ON_START',
+  'WEB_CONCURRENCY',
+  'API_KEYS',
+  'METRICS_REQUIRE_KEY',
+  'DOCS_REQUIRE_KEY',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WINDOW_MS',
+  'CORS_ORIGINS',
+  'TRUST_PROXY',
+  'REQUEST_TIMEOUT_MS',
+  'KEEP_ALIVE_TIMEOUT_MS',
+  'MAX_CONNECTIONS',
+  'OVERLOAD_EVENT_LOOP_DELAY_MS',
+  'OVERLOAD_POOL_WAITING',
+  'OVERLOAD_MAX_WAIT_MS',
 ];
 
 /** Throughput at every level must stay at least this share of the baseline's. */
@@ -153,11 +173,32 @@ interface Measured {
   max: number;
 }
 
-async function runWrk(baseUrl: string, workload: WorkloadName, customers: number, connections: number, duration: number, runId: number): Promise<Measured> {
-  const output = await execFileAsync('wrk', [
-    '-t2', `-c${connections}`, `-d${duration}s`, `--timeout`, `${CLIENT_TIMEOUT_SECONDS}s`,
-    '-s', 'bench/overload.lua', baseUrl, '--', String(customers), workload, String(runId).padStart(4, '0'),
-  ], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).then((r) => r.stdout);
+async function runWrk(
+  baseUrl: string,
+  workload: WorkloadName,
+  customers: number,
+  connections: number,
+  duration: number,
+  runId: number,
+): Promise<Measured> {
+  const output = await execFileAsync(
+    'wrk',
+    [
+      '-t2',
+      `-c${connections}`,
+      `-d${duration}s`,
+      `--timeout`,
+      `${CLIENT_TIMEOUT_SECONDS}s`,
+      '-s',
+      'bench/overload.lua',
+      baseUrl,
+      '--',
+      String(customers),
+      workload,
+      String(runId).padStart(4, '0'),
+    ],
+    { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+  ).then((r) => r.stdout);
   const line = output.split('\n').find((l) => l.startsWith('OVERLOAD_RESULT '));
   if (line === undefined) throw new Error(`wrk printed no result:\n${output}`);
   const r = JSON.parse(line.slice('OVERLOAD_RESULT '.length)) as Record<string, number>;
@@ -173,7 +214,13 @@ async function runWrk(baseUrl: string, workload: WorkloadName, customers: number
   };
 }
 
-async function runAutocannon(baseUrl: string, workload: WorkloadName, state: WorkloadState, connections: number, duration: number): Promise<Measured> {
+async function runAutocannon(
+  baseUrl: string,
+  workload: WorkloadName,
+  state: WorkloadState,
+  connections: number,
+  duration: number,
+): Promise<Measured> {
   const result = await autocannon({
     url: baseUrl,
     connections,
@@ -184,7 +231,13 @@ async function runAutocannon(baseUrl: string, workload: WorkloadName, state: Wor
         setupRequest: (request) => {
           const next = nextRequest(workload, state);
           if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
-          return { ...request, method: 'POST', path: next.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(next.body) };
+          return {
+            ...request,
+            method: 'POST',
+            path: next.path,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(next.body),
+          };
         },
       },
     ],
@@ -202,16 +255,28 @@ async function runAutocannon(baseUrl: string, workload: WorkloadName, state: Wor
 
 let wrkRuns = 0;
 
-async function run(loader: Loader, service: ServiceProcess, workload: WorkloadName, state: WorkloadState, connections: number, duration: number, round: number): Promise<OverloadRun> {
+async function run(
+  loader: Loader,
+  service: ServiceProcess,
+  workload: WorkloadName,
+  state: WorkloadState,
+  connections: number,
+  duration: number,
+  round: number,
+): Promise<OverloadRun> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) {
     throw new Error(`the service died (exit ${service.child.exitCode ?? service.child.signalCode}):\n${service.output()}`);
   }
   const before = await statusCounts(service.baseUrl).catch(async (error: Error) => {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    throw new Error(`the service does not answer (${error.message}; exit ${service.child.exitCode ?? service.child.signalCode}):\n${service.output()}`);
+    throw new Error(
+      `the service does not answer (${error.message}; exit ${service.child.exitCode ?? service.child.signalCode}):\n${service.output()}`,
+    );
   });
   const { result, peakRssMb } = await peakRss(service.child.pid as number, async () =>
-    loader === 'wrk' ? runWrk(service.baseUrl, workload, state.customers, connections, duration, ++wrkRuns) : runAutocannon(service.baseUrl, workload, state, connections, duration),
+    loader === 'wrk'
+      ? runWrk(service.baseUrl, workload, state.customers, connections, duration, ++wrkRuns)
+      : runAutocannon(service.baseUrl, workload, state, connections, duration),
   );
   const after = await statusCounts(service.baseUrl);
   const rejected503 = (after.get('503') ?? 0) - (before.get('503') ?? 0);
@@ -236,7 +301,9 @@ async function run(loader: Loader, service: ServiceProcess, workload: WorkloadNa
 const number = (value: number) => value.toLocaleString('en');
 
 export function overloadMarkdown(report: OverloadReport): string {
-  const settings = Object.entries(report.settings).map(([name, value]) => `${name}=${value}`).join(' ');
+  const settings = Object.entries(report.settings)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
   const lines = [
     `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; \`npx tsx bench/overload.ts\`: one service process (${settings}, every other setting at its default) on PostgreSQL with ${number(report.customers)} customers; ${report.loader}, service and database on this one machine; ${report.duration} s per run after a ${WARM_UP_SECONDS} s warm-up, ${report.rounds} rounds of every level, each level's median round shown.`,
     '',
@@ -246,7 +313,9 @@ export function overloadMarkdown(report: OverloadReport): string {
   for (const r of report.runs) {
     const ratio = report.ratios.find((x) => x.workload === r.workload && x.connections === r.connections);
     const share = ratio ? `**${Math.round(ratio.ratio * 100)}%**` : 'baseline';
-    lines.push(`| ${r.workload} | ${number(r.connections)} | ${number(r.successPerSecond)} | ${share} | ${number(r.rejected503)} | ${number(r.otherNon2xx)} | ${number(r.errors)} | ${r.p50} | ${r.p99} | ${number(r.max)} | ${r.peakRssMb} |`);
+    lines.push(
+      `| ${r.workload} | ${number(r.connections)} | ${number(r.successPerSecond)} | ${share} | ${number(r.rejected503)} | ${number(r.otherNon2xx)} | ${number(r.errors)} | ${r.p50} | ${r.p99} | ${number(r.max)} | ${r.peakRssMb} |`,
+    );
   }
   if (report.rounds > 1) {
     lines.push('', 'Every round, 2xx/s:', '', '| workload | connections | rounds |', '|---|---:|---|');
@@ -263,7 +332,13 @@ export function overloadMarkdown(report: OverloadReport): string {
  * One service reaching the database through a proxy; lookups at `connections` while the
  * database answers, stops answering, and answers again.
  */
-async function outageSection(loader: Loader, databaseUrl: string, state: WorkloadState, connections: number, startOn: (url: string) => Promise<ServiceProcess>): Promise<OutageReport> {
+async function outageSection(
+  loader: Loader,
+  databaseUrl: string,
+  state: WorkloadState,
+  connections: number,
+  startOn: (url: string) => Promise<ServiceProcess>,
+): Promise<OutageReport> {
   const [healthySeconds, downSeconds, backSeconds] = args.outage.split(',').map(Number) as [number, number, number];
   const seconds = healthySeconds + downSeconds + backSeconds;
   const url = new URL(databaseUrl);
@@ -274,7 +349,8 @@ async function outageSection(loader: Loader, databaseUrl: string, state: Workloa
   try {
     await run(loader, service, 'lookup', state, connections, WARM_UP_SECONDS, 0);
     await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-    const phaseOf = (second: number) => (second <= healthySeconds ? 'healthy' : second <= healthySeconds + downSeconds ? 'database down' : 'database back');
+    const phaseOf = (second: number) =>
+      second <= healthySeconds ? 'healthy' : second <= healthySeconds + downSeconds ? 'database down' : 'database back';
     const [timeline, loaded] = await Promise.all([
       sampleTimeline(service.baseUrl, service.child.pid as number, seconds, phaseOf, (second) => {
         if (second === healthySeconds + 1) proxy.cut();
@@ -284,7 +360,8 @@ async function outageSection(loader: Loader, databaseUrl: string, state: Workloa
         ? runWrk(service.baseUrl, 'lookup', state.customers, connections, seconds, ++wrkRuns)
         : runAutocannon(service.baseUrl, 'lookup', state, connections, seconds),
     ]);
-    if (service.child.exitCode !== null || service.child.signalCode !== null) throw new Error(`the service died during the outage:\n${service.output()}`);
+    if (service.child.exitCode !== null || service.child.signalCode !== null)
+      throw new Error(`the service died during the outage:\n${service.output()}`);
     const report: OutageReport = {
       connections,
       healthySeconds,
@@ -320,9 +397,16 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const customers = Number(args.size);
   const loader = (args.loader ?? (wrkInstalled() ? 'wrk' : 'autocannon')) as Loader;
-  const extra = Object.fromEntries(args.env.split(',').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
-  if (levels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--connections must be positive integers, got ${args.connections}`);
-  if (workloads.some((w) => !WORKLOADS.includes(w))) throw new Error(`--workloads must be among ${WORKLOADS.join(', ')}, got ${args.workloads}`);
+  const extra = Object.fromEntries(
+    args.env
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+  if (levels.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--connections must be positive integers, got ${args.connections}`);
+  if (workloads.some((w) => !WORKLOADS.includes(w)))
+    throw new Error(`--workloads must be among ${WORKLOADS.join(', ')}, got ${args.workloads}`);
   if (!['wrk', 'autocannon'].includes(loader)) throw new Error(`--loader must be wrk or autocannon, got ${loader}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
   if (!args['no-build']) {
@@ -335,7 +419,8 @@ async function main(): Promise<void> {
   const target = await scratchPostgres(adminUrl, 'identity_bench_overload');
   const settings = { NODE_ENV: 'production', LOG_LEVEL: 'info', ...extra };
   const unset = Object.fromEntries(SERVICE_SETTINGS.map((name) => [name, undefined]));
-  const startOn = (databaseUrl: string) => startService({ ...unset, DATABASE_URL: databaseUrl, ...settings }, { built: true, discardLogs: true, readyTimeoutMs: 120_000 });
+  const startOn = (databaseUrl: string) =>
+    startService({ ...unset, DATABASE_URL: databaseUrl, ...settings }, { built: true, discardLogs: true, readyTimeoutMs: 120_000 });
   const state: WorkloadState = { customers, cursor: customers, fresh: 1 };
   const allRuns: OverloadRun[] = [];
   let outage: OutageReport | undefined;
@@ -366,20 +451,46 @@ async function main(): Promise<void> {
     await target.dispose();
   }
 
-  const runs = allRuns.length === 0 ? [] : workloads.flatMap((workload) => levels.map((connections) => median(allRuns.filter((r) => r.workload === workload && r.connections === connections))));
+  const runs =
+    allRuns.length === 0
+      ? []
+      : workloads.flatMap((workload) =>
+          levels.map((connections) => median(allRuns.filter((r) => r.workload === workload && r.connections === connections))),
+        );
   const ratios = runs.flatMap((r) => {
     const baseline = runs.find((b) => b.workload === r.workload && b.connections === levels[0]);
     if (!baseline || r === baseline) return [];
-    return [{ workload: r.workload, connections: r.connections, ratio: Math.round((r.successPerSecond / baseline.successPerSecond) * 1000) / 1000 }];
+    return [
+      {
+        workload: r.workload,
+        connections: r.connections,
+        ratio: Math.round((r.successPerSecond / baseline.successPerSecond) * 1000) / 1000,
+      },
+    ];
   });
-  const report: OverloadReport = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, loader, duration, rounds, customers, settings, ...(outage ? { outage } : {}), allRuns, runs, ratios };
+  const report: OverloadReport = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    loader,
+    duration,
+    rounds,
+    customers,
+    settings,
+    ...(outage ? { outage } : {}),
+    allRuns,
+    runs,
+    ratios,
+  };
   const markdown = overloadMarkdown(report);
   await mkdir('bench/results', { recursive: true });
   await writeFile(`bench/results/${args.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`bench/results/${args.out}.md`, markdown);
   console.log(`\n${markdown}\nwritten to bench/results/${args.out}.{json,md}`);
   const failing = ratios.filter((r) => r.ratio < REQUIRED_RATIO);
-  for (const r of failing) console.log(`FAIL: ${r.workload} at ${r.connections} connections keeps ${Math.round(r.ratio * 100)}% of the throughput at ${levels[0]} (needs ${REQUIRED_RATIO * 100}%)`);
+  for (const r of failing)
+    console.log(
+      `FAIL: ${r.workload} at ${r.connections} connections keeps ${Math.round(r.ratio * 100)}% of the throughput at ${levels[0]} (needs ${REQUIRED_RATIO * 100}%)`,
+    );
   if (failing.length > 0) process.exitCode = 1;
 }
 

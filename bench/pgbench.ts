@@ -50,7 +50,11 @@ function script(name: CeilingName, customers: number): string {
 export function pgbenchCeiling(name: CeilingName, databaseUrl: string, customers: number, { connections, duration }: LoadSettings): number {
   const scriptFile = join(mkdtempSync(join(tmpdir(), 'identity-bench-')), `${name}.sql`);
   writeFileSync(scriptFile, `${script(name, customers)}\n`);
-  const out = spawnSync('pgbench', ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(duration), '-f', scriptFile, databaseUrl], { encoding: 'utf8' });
+  const out = spawnSync(
+    'pgbench',
+    ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(duration), '-f', scriptFile, databaseUrl],
+    { encoding: 'utf8' },
+  );
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   if (tps === undefined || out.status !== 0) throw new Error(`pgbench ${name} failed: ${out.stderr || out.error?.message}`);
   return Math.round(Number(tps));

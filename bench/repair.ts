@@ -98,15 +98,21 @@ let broken: InvariantResult[] = [];
 try {
   await withDatabase(target, async (db) => {
     const seeded = await timed(() => seed(db, customers));
-    log(`seeded ${seeded.value.rows.toLocaleString('en-US')} rows (${customers.toLocaleString('en-US')} customers) in ${seeded.seconds.toFixed(1)} s; breaking:`);
+    log(
+      `seeded ${seeded.value.rows.toLocaleString('en-US')} rows (${customers.toLocaleString('en-US')} customers) in ${seeded.seconds.toFixed(1)} s; breaking:`,
+    );
     await breakTable(db);
     const checked = await timed(() => checkInvariants(db));
     const scanned = await timed(() => checkNormalForm(db));
-    log(`\nbefore the repair (check: ${checked.seconds.toFixed(1)} s, of which the normal-form scan N1–N2 ${scanned.seconds.toFixed(1)} s):\n${formatCheck(checked.value)}`);
+    log(
+      `\nbefore the repair (check: ${checked.seconds.toFixed(1)} s, of which the normal-form scan N1–N2 ${scanned.seconds.toFixed(1)} s):\n${formatCheck(checked.value)}`,
+    );
 
     const repaired = await timed(() => repair(db, { batchSize: Number(args['batch-size']), progress: progressOn(process.stderr) }));
     log(`\n${formatRepair(repaired.value, repaired.seconds * 1000)}`);
-    log(`repair: ${repaired.value.plan.summary.rows.toLocaleString('en-US')} rows, ${repaired.value.plan.summary.changed.toLocaleString('en-US')} changes, ${repaired.seconds.toFixed(1)} s`);
+    log(
+      `repair: ${repaired.value.plan.summary.rows.toLocaleString('en-US')} rows, ${repaired.value.plan.summary.changed.toLocaleString('en-US')} changes, ${repaired.seconds.toFixed(1)} s`,
+    );
 
     const after = await checkInvariants(db);
     log(`\nafter the repair:\n${formatCheck(after)}`);

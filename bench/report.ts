@@ -15,7 +15,10 @@ export interface BenchReport {
   connections: number;
   duration: number;
   logLevel: string;
-  postgres?: TargetReport & { pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number }; twoWorkers?: WorkloadResult[] };
+  postgres?: TargetReport & {
+    pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number };
+    twoWorkers?: WorkloadResult[];
+  };
   embedded?: TargetReport;
   growth?: { rows: number; sequential: LatencySample; loaded: WorkloadResult }[];
   bigCustomer?: { contacts: number; sequential: LatencySample };
@@ -27,7 +30,9 @@ function workloadTable(results: readonly WorkloadResult[]): string[] {
   return [
     '| workload | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.workload} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |`),
+    ...results.map(
+      (r) => `| ${r.workload} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |`,
+    ),
   ];
 }
 
@@ -59,12 +64,27 @@ export function markdownReport(report: BenchReport): string {
   }
   if (growth && growth.length === 2) {
     const [small, large] = growth as [NonNullable<BenchReport['growth']>[number], NonNullable<BenchReport['growth']>[number]];
-    lines.push('### Growth: lookup at two table sizes', '', '| rows | one at a time p50 ms | p99 ms | at 20 connections req/s | p50 ms | p99 ms |', '|---:|---:|---:|---:|---:|---:|');
-    for (const g of growth) lines.push(`| ${number(g.rows)} | ${g.sequential.p50} | ${g.sequential.p99} | ${number(g.loaded.requestsPerSecond)} | ${g.loaded.p50} | ${g.loaded.p99} |`);
-    lines.push('', `p50 ratio, ${number(large.rows)} vs ${number(small.rows)} rows, one at a time: **${(large.sequential.p50 / small.sequential.p50).toFixed(2)}x**.`, '');
+    lines.push(
+      '### Growth: lookup at two table sizes',
+      '',
+      '| rows | one at a time p50 ms | p99 ms | at 20 connections req/s | p50 ms | p99 ms |',
+      '|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const g of growth)
+      lines.push(
+        `| ${number(g.rows)} | ${g.sequential.p50} | ${g.sequential.p99} | ${number(g.loaded.requestsPerSecond)} | ${g.loaded.p50} | ${g.loaded.p99} |`,
+      );
+    lines.push(
+      '',
+      `p50 ratio, ${number(large.rows)} vs ${number(small.rows)} rows, one at a time: **${(large.sequential.p50 / small.sequential.p50).toFixed(2)}x**.`,
+      '',
+    );
   }
   if (bigCustomer) {
-    lines.push(`A customer with ${number(bigCustomer.contacts)} contacts, answered whole, one request at a time: p50 **${bigCustomer.sequential.p50} ms**, p99 ${bigCustomer.sequential.p99} ms, max ${bigCustomer.sequential.max} ms (${bigCustomer.sequential.requests} requests).`, '');
+    lines.push(
+      `A customer with ${number(bigCustomer.contacts)} contacts, answered whole, one request at a time: p50 **${bigCustomer.sequential.p50} ms**, p99 ${bigCustomer.sequential.p99} ms, max ${bigCustomer.sequential.max} ms (${bigCustomer.sequential.requests} requests).`,
+      '',
+    );
   }
   if (embedded) lines.push(targetHeading('Embedded PGlite (no DATABASE_URL)', embedded), '', ...workloadTable(embedded.results), '');
   return `${lines.join('\n').trimEnd()}\n`;

@@ -57,9 +57,17 @@ export async function withDatabase<T>(target: BenchTarget, work: (db: Database) 
  * log lines go to /dev/null: written as in production, but not read by the load generator's process.
  */
 export function serve(target: BenchTarget, workers: number, logLevel: string): Promise<ServiceProcess> {
-  const database: Record<string, string | undefined> = target.database.kind === 'postgres'
-    ? { DATABASE_URL: target.database.connectionString, DB_POOL_SIZE: '20' }
-    : { DATABASE_URL: undefined, DB_HOST: undefined, DB_USER: undefined, DB_NAME: undefined, DB_PASSWORD: undefined, DATA_DIR: target.database.dataDir ?? undefined };
+  const database: Record<string, string | undefined> =
+    target.database.kind === 'postgres'
+      ? { DATABASE_URL: target.database.connectionString, DB_POOL_SIZE: '20' }
+      : {
+          DATABASE_URL: undefined,
+          DB_HOST: undefined,
+          DB_USER: undefined,
+          DB_NAME: undefined,
+          DB_PASSWORD: undefined,
+          DATA_DIR: target.database.dataDir ?? undefined,
+        };
   return startService(
     { ...database, NODE_ENV: 'production', LOG_LEVEL: logLevel, WEB_CONCURRENCY: String(workers) },
     { built: true, discardLogs: true, readyTimeoutMs: 120_000 },

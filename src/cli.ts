@@ -29,7 +29,9 @@ async function withDatabase(work: (db: Database) => Promise<number>): Promise<vo
 function withContactTable(work: (db: Database) => Promise<number>): Promise<void> {
   return withDatabase(async (db) => {
     if (!(await hasContactTable(db))) {
-      throw new Error('the database has no "Contact" table: point DATABASE_URL (or DB_*) at the shop\'s database, or run `identity-service migrate` first');
+      throw new Error(
+        'the database has no "Contact" table: point DATABASE_URL (or DB_*) at the shop\'s database, or run `identity-service migrate` first',
+      );
     }
     return work(db);
   });
@@ -94,7 +96,9 @@ program
   .option('--dry-run', 'do everything, print the summary and the first changes, then roll back')
   .option('--batch-size <rows>', 'rows per read and per UPDATE statement', positiveInteger, DEFAULT_BATCH_SIZE)
   .action(({ dryRun, batchSize }: { dryRun?: boolean; batchSize: number }) =>
-    withContactTable((db) => runRepair(db, { dryRun: dryRun === true, batchSize }, { out: process.stdout, err: process.stderr })).catch(reportFailureOf('repair')),
+    withContactTable((db) => runRepair(db, { dryRun: dryRun === true, batchSize }, { out: process.stdout, err: process.stderr })).catch(
+      reportFailureOf('repair'),
+    ),
   );
 
 const args = process.argv.slice(2);

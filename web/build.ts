@@ -77,5 +77,6 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const outDir = resolve(process.argv[2] ?? join(WEB_DIR, '../dist/public'));
   const { files } = await buildExplorer(outDir);
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-  for (const { name, bytes, brotliBytes } of files) process.stdout.write(`${join(outDir, name)}  ${kib(bytes)} (${kib(brotliBytes)} brotli)\n`);
+  for (const { name, bytes, brotliBytes } of files)
+    process.stdout.write(`${join(outDir, name)}  ${kib(bytes)} (${kib(brotliBytes)} brotli)\n`);
 }

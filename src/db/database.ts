@@ -180,7 +180,12 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, traits: SessionTrai
       await pool.query(sql).catch(poolTimeout);
     },
     get readCommitted(): Queryable {
-      return traits.sessionIsReadCommitted ? database : { query: (sql, params) => database.transaction((tx) => tx.query(sql, params)), exec: (sql) => database.transaction((tx) => tx.exec(sql)) };
+      return traits.sessionIsReadCommitted
+        ? database
+        : {
+            query: (sql, params) => database.transaction((tx) => tx.query(sql, params)),
+            exec: (sql) => database.transaction((tx) => tx.exec(sql)),
+          };
     },
     async transaction<T>(work: (tx: Queryable) => Promise<T>) {
       const { client, state } = await checkOut(pool).catch(poolTimeout);

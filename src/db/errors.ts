@@ -26,7 +26,6 @@ export class PoolBusyError extends Error {
   }
 }
 
-
 const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown (also pg_terminate_backend)
   '57P02', // crash_shutdown

@@ -96,7 +96,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // on a private network, and HSTS already keeps browsers on HTTPS where it is served.
   await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   if (http.corsOrigins.length > 0) {
-    await app.register(cors, { origin: http.corsOrigins.includes('*') ? '*' : http.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+    await app.register(cors, {
+      origin: http.corsOrigins.includes('*') ? '*' : http.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
   }
   await registerOpenApi(app, { version, secured });
 
@@ -115,7 +118,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     // A customer of thousands of rows is megabytes of JSON; compressed it is a tenth of that.
     // Small answers (the common /identify) go as they are: compressing them costs more than it saves.
-    await api.register(compress, { threshold: COMPRESS_THRESHOLD_BYTES, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } } });
+    await api.register(compress, {
+      threshold: COMPRESS_THRESHOLD_BYTES,
+      encodings: ['br', 'gzip', 'deflate'],
+      brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+    });
     if (secured) api.addHook('onRequest', requireApiKey(http.apiKeys));
     if (http.rateLimitMax > 0) {
       await api.register(rateLimit, {
@@ -123,22 +130,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         timeWindow: http.rateLimitWindowMs,
         keyGenerator: (request) => request.apiKeyId ?? request.ip,
         errorResponseBuilder: (_request, context) =>
-          new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after === '1 minute' ? 'minute' : `${http.rateLimitWindowMs} ms`}. Retry in ${Math.ceil(context.ttl / 1000)} seconds.`),
+          new AppError(
+            429,
+            'RATE_LIMITED',
+            `Too many requests: at most ${context.max} per ${context.after === '1 minute' ? 'minute' : `${http.rateLimitWindowMs} ms`}. Retry in ${Math.ceil(context.ttl / 1000)} seconds.`,
+          ),
       });
     }
     // Admission covers the routes that use the database; metrics and docs answer whatever the load.
     await api.register(async (guarded) => {
-      await guardAgainstOverload(guarded, { maxInFlight: http.maxInFlight, maxWaitMs: http.maxWaitMs, maxEventLoopDelayMs: http.maxEventLoopDelayMs, registry: metrics.registry });
-      await guarded.register(identifyRoutes({
-        service: options.identifyService,
-        format: options.responseFormat,
-        metrics,
-        ...(secured ? { security: API_KEY_SECURITY } : {}),
-      }));
-      await guarded.register(customerRoutes({
-        service: options.lookupService ?? createLookupService(customerStore(options.db)),
-        ...(secured ? { security: API_KEY_SECURITY } : {}),
-      }));
+      await guardAgainstOverload(guarded, {
+        maxInFlight: http.maxInFlight,
+        maxWaitMs: http.maxWaitMs,
+        maxEventLoopDelayMs: http.maxEventLoopDelayMs,
+        registry: metrics.registry,
+      });
+      await guarded.register(
+        identifyRoutes({
+          service: options.identifyService,
+          format: options.responseFormat,
+          metrics,
+          ...(secured ? { security: API_KEY_SECURITY } : {}),
+        }),
+      );
+      await guarded.register(
+        customerRoutes({
+          service: options.lookupService ?? createLookupService(customerStore(options.db)),
+          ...(secured ? { security: API_KEY_SECURITY } : {}),
+        }),
+      );
     });
     if (secured && http.protectMetrics) await api.register(metricsRoute);
     if (secured && http.protectDocs) await api.register(docs);

@@ -81,7 +81,9 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
     return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.', { 'retry-after': '1' });
   }
   if (failure === 'busy') {
-    return new AppError(503, 'DATABASE_BUSY', 'Every database connection stayed busy for the whole wait; try again shortly.', { 'retry-after': '1' });
+    return new AppError(503, 'DATABASE_BUSY', 'Every database connection stayed busy for the whole wait; try again shortly.', {
+      'retry-after': '1',
+    });
   }
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred.');
 }
@@ -100,7 +102,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const appError = toAppError(error);
     if (OUTAGE_CODES.has(appError.code)) outage.failed(appError.code, error);
     else if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    if (appError.code === 'NEEDS_REPAIR') request.log.error({ contactIds: appError.details.contactIds }, 'broken links: run `identity-service repair`');
+    if (appError.code === 'NEEDS_REPAIR')
+      request.log.error({ contactIds: appError.details.contactIds }, 'broken links: run `identity-service repair`');
     const body: ErrorBody = { error: { ...appError.details, code: appError.code, message: appError.message } };
     return reply.status(appError.statusCode).headers(appError.headers).send(body);
   });

@@ -17,7 +17,11 @@ export interface Metrics {
 
 /** SQLSTATEs the service retries, by the name an operator searches for. */
 /** Label values of `identity_db_retries_total`, kept as they were before the classifier existed. */
-const RETRY_REASONS: Partial<Record<DatabaseFailure, string>> = { serialization: 'serialization_failure', deadlock: 'deadlock', lock_order: 'lock_order' };
+const RETRY_REASONS: Partial<Record<DatabaseFailure, string>> = {
+  serialization: 'serialization_failure',
+  deadlock: 'deadlock',
+  lock_order: 'lock_order',
+};
 
 export function createMetrics(poolStats: () => PoolStats): Metrics {
   const registry = new Registry();

@@ -31,7 +31,10 @@ export function createOutageLog(log: FastifyBaseLogger): OutageLog {
     },
     succeeded() {
       if (current === null || Date.now() - current.lastFailure < QUIET_BEFORE_END_MS) return;
-      log.warn({ code: current.code, failedRequests: current.failedRequests, durationMs: Date.now() - current.since }, 'database outage ended');
+      log.warn(
+        { code: current.code, failedRequests: current.failedRequests, durationMs: Date.now() - current.since },
+        'database outage ended',
+      );
       current = null;
     },
   };

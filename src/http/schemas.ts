@@ -25,13 +25,10 @@ const EmailField = Type.Union([Type.String(), Type.Null()], {
   description: `An email: put in Unicode NFC, trimmed and lower-cased, then it must look like name@domain, be at most ${MAX_EMAIL_LENGTH} characters and hold no control characters. Blank or null means absent.`,
   examples: ['mcfly@hillvalley.edu'],
 });
-const PhoneField = Type.Union(
-  [Type.String(), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()],
-  {
-    description: `A phone number: spaces, dashes, dots and parentheses are removed and one leading + kept; ${MIN_PHONE_DIGITS} to ${MAX_PHONE_DIGITS} digits must remain. A JSON integer is its decimal string. Blank or null means absent.`,
-    examples: ['123456', '+1 (555) 010-9999'],
-  },
-);
+const PhoneField = Type.Union([Type.String(), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], {
+  description: `A phone number: spaces, dashes, dots and parentheses are removed and one leading + kept; ${MIN_PHONE_DIGITS} to ${MAX_PHONE_DIGITS} digits must remain. A JSON integer is its decimal string. Blank or null means absent.`,
+  examples: ['123456', '+1 (555) 010-9999'],
+});
 
 export const IdentifyBody = Type.Object(
   {
@@ -40,7 +37,8 @@ export const IdentifyBody = Type.Object(
   },
   {
     additionalProperties: true,
-    description: 'At least one of email and phoneNumber must be present. Emails are trimmed and lower-cased; phone numbers keep digits and a leading +; a JSON number is a phone number too.',
+    description:
+      'At least one of email and phoneNumber must be present. Emails are trimmed and lower-cased; phone numbers keep digits and a leading +; a JSON number is a phone number too.',
     examples: [
       { email: 'mcfly@hillvalley.edu', phoneNumber: '123456' },
       { phoneNumber: '123456' },
@@ -115,7 +113,10 @@ export const CustomerDetailsResponse = Type.Object(
   {
     customer: Type.Object({
       ...CUSTOMER_FIELDS,
-      contacts: Type.Array(ContactRow, { description: 'The live rows of the customer on this page (all of them unless it has more than the page size), in row order (createdAt, id)' }),
+      contacts: Type.Array(ContactRow, {
+        description:
+          'The live rows of the customer on this page (all of them unless it has more than the page size), in row order (createdAt, id)',
+      }),
       links: Type.Array(ContactLink, { description: 'One per secondary on this page, in row order' }),
       page: Type.Object(
         {
@@ -135,8 +136,24 @@ export const CustomerDetailsResponse = Type.Object(
         customer: {
           ...LORRAINE,
           contacts: [
-            { id: 1, email: 'lorraine@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'primary', linkedId: null, createdAt: '2023-04-01T00:00:00.374Z', updatedAt: '2023-04-01T00:00:00.374Z' },
-            { id: 2, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1, createdAt: '2023-04-20T05:30:00.110Z', updatedAt: '2023-04-20T05:30:00.110Z' },
+            {
+              id: 1,
+              email: 'lorraine@hillvalley.edu',
+              phoneNumber: '123456',
+              linkPrecedence: 'primary',
+              linkedId: null,
+              createdAt: '2023-04-01T00:00:00.374Z',
+              updatedAt: '2023-04-01T00:00:00.374Z',
+            },
+            {
+              id: 2,
+              email: 'mcfly@hillvalley.edu',
+              phoneNumber: '123456',
+              linkPrecedence: 'secondary',
+              linkedId: 1,
+              createdAt: '2023-04-20T05:30:00.110Z',
+              updatedAt: '2023-04-20T05:30:00.110Z',
+            },
           ],
           links: [{ contactId: 2, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }],
           page: { offset: 0, limit: 1000, total: 2, nextOffset: null },
@@ -148,8 +165,16 @@ export const CustomerDetailsResponse = Type.Object(
 
 /** Which page of a big customer's contacts to answer with. */
 export const ContactsPageQuery = {
-  contactsOffset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'Contacts to skip, in row order (default 0)', examples: ['0'] })),
-  contactsLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `Contacts per answer, 1 to ${MAX_CONTACTS_PAGE} (the default)`, examples: ['100'] })),
+  contactsOffset: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,9}$', description: 'Contacts to skip, in row order (default 0)', examples: ['0'] }),
+  ),
+  contactsLimit: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,4}$',
+      description: `Contacts per answer, 1 to ${MAX_CONTACTS_PAGE} (the default)`,
+      examples: ['100'],
+    }),
+  ),
 };
 
 export const CustomerLookupQuery = Type.Object(
@@ -166,7 +191,11 @@ export const ContactPageOnlyQuery = Type.Object(ContactsPageQuery);
 export type ContactPageOnlyQuery = Static<typeof ContactPageOnlyQuery>;
 
 export const ContactIdParams = Type.Object({
-  id: Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: `The id of any live contact of the customer: a positive integer up to ${MAX_CONTACT_ID}`, examples: ['2'] }),
+  id: Type.String({
+    pattern: '^[1-9][0-9]{0,9}$',
+    description: `The id of any live contact of the customer: a positive integer up to ${MAX_CONTACT_ID}`,
+    examples: ['2'],
+  }),
 });
 export type ContactIdParams = Static<typeof ContactIdParams>;
 
@@ -204,7 +233,10 @@ function errorWithIds<Code extends string, Field extends string>(
         code: Type.Literal(code),
         message: Type.String(),
         [field]: Type.Array(Type.Integer(), { description: idsDescription }),
-      } as { code: ReturnType<typeof Type.Literal<Code>>; message: ReturnType<typeof Type.String> } & Record<Field, ReturnType<typeof Type.Array<ReturnType<typeof Type.Integer>>>>),
+      } as { code: ReturnType<typeof Type.Literal<Code>>; message: ReturnType<typeof Type.String> } & Record<
+        Field,
+        ReturnType<typeof Type.Array<ReturnType<typeof Type.Integer>>>
+      >),
     },
     { description, examples: [{ error: { code, message: example.message, [field]: example.ids } }] },
   );
@@ -223,7 +255,11 @@ export const NeedsRepairResponse = errorWithIds(
   'contactIds',
   'The contacts whose links are broken, lowest first',
   "The customer's rows link to a secondary or in a cycle (left by another writer); nothing was written. An operator runs `identity-service repair`.",
-  { message: 'The links of contacts 2, 3 are broken (a chain or a cycle); nothing was written. An operator must run `identity-service repair`.', ids: [2, 3] },
+  {
+    message:
+      'The links of contacts 2, 3 are broken (a chain or a cycle); nothing was written. An operator must run `identity-service repair`.',
+    ids: [2, 3],
+  },
 );
 
 export const ERROR_RESPONSES = {
@@ -236,12 +272,30 @@ export const ERROR_RESPONSES = {
     code: 'INVALID_EMAIL',
     message: 'email must look like name@domain.',
   }),
-  badContactId: errorResponse('INVALID_CONTACT_ID: the id is not a positive integer', { code: 'INVALID_CONTACT_ID', message: 'The contact id must be a positive integer.' }),
-  notFound: errorResponse('No customer has these identifiers, or no live contact has this id', { code: 'NOT_FOUND', message: 'No customer has these identifiers.' }),
-  unauthorized: errorResponse('No API key, or not a valid one (only when API_KEYS is set)', { code: 'UNAUTHORIZED', message: 'The API key is not valid.' }),
+  badContactId: errorResponse('INVALID_CONTACT_ID: the id is not a positive integer', {
+    code: 'INVALID_CONTACT_ID',
+    message: 'The contact id must be a positive integer.',
+  }),
+  notFound: errorResponse('No customer has these identifiers, or no live contact has this id', {
+    code: 'NOT_FOUND',
+    message: 'No customer has these identifiers.',
+  }),
+  unauthorized: errorResponse('No API key, or not a valid one (only when API_KEYS is set)', {
+    code: 'UNAUTHORIZED',
+    message: 'The API key is not valid.',
+  }),
   payloadTooLarge: errorResponse(`The body is over ${BODY_LIMIT}`, { code: 'PAYLOAD_TOO_LARGE', message: BODY_TOO_LARGE_MESSAGE }),
-  unsupportedMediaType: errorResponse('The body is not application/json', { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as application/json.' }),
-  tooManyRequests: errorResponse('Rate limit reached; see Retry-After', { code: 'RATE_LIMITED', message: 'Too many requests: at most 600 per minute. Retry in 12 seconds.' }),
-  unavailable: errorResponse('DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After)', { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable; try again shortly.' }),
+  unsupportedMediaType: errorResponse('The body is not application/json', {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'The body must be sent as application/json.',
+  }),
+  tooManyRequests: errorResponse('Rate limit reached; see Retry-After', {
+    code: 'RATE_LIMITED',
+    message: 'Too many requests: at most 600 per minute. Retry in 12 seconds.',
+  }),
+  unavailable: errorResponse('DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After)', {
+    code: 'DATABASE_UNAVAILABLE',
+    message: 'The database is not reachable; try again shortly.',
+  }),
   internal: ErrorResponse,
 };

@@ -45,7 +45,8 @@ export function describeCustomer(rows: readonly Contact[]): CustomerDetails {
       const contactId = firstWith.get(identifierKey(field, value));
       return contactId === undefined ? [] : [{ field, value, contactId }];
     });
-    if (row.linkedId !== null) links.push({ contactId: row.id, linkedId: row.linkedId, reason: shared.length > 0 ? 'shared' : 'merged', shared });
+    if (row.linkedId !== null)
+      links.push({ contactId: row.id, linkedId: row.linkedId, reason: shared.length > 0 ? 'shared' : 'merged', shared });
     for (const field of IDENTIFIER_FIELDS) {
       const value = row[field];
       if (value !== null && !firstWith.has(identifierKey(field, value))) firstWith.set(identifierKey(field, value), row.id);

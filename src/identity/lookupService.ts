@@ -38,7 +38,8 @@ export function createLookupService(store: CustomerStore): LookupService {
 function lookupResult(rows: readonly Contact[], ofContact?: number): LookupResult {
   const grouping = groupByCustomer(rows);
   if (!grouping.ok) return { kind: 'brokenLinks', contactIds: grouping.brokenContactIds };
-  const groups = ofContact === undefined ? grouping.groups : grouping.groups.filter((group) => group.rows.some((row) => row.id === ofContact));
+  const groups =
+    ofContact === undefined ? grouping.groups : grouping.groups.filter((group) => group.rows.some((row) => row.id === ofContact));
   const [only, ...others] = groups;
   if (only === undefined) return { kind: 'notFound' };
   if (others.length > 0) {

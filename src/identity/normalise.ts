@@ -8,9 +8,7 @@ import type { Identifiers } from './contact.js';
 
 export type InputErrorCode = 'INVALID_EMAIL' | 'INVALID_PHONE_NUMBER' | 'MISSING_IDENTIFIER';
 
-export type Normalised =
-  | { ok: true; value: Identifiers }
-  | { ok: false; code: InputErrorCode; message: string };
+export type Normalised = { ok: true; value: Identifiers } | { ok: false; code: InputErrorCode; message: string };
 
 export const MAX_EMAIL_LENGTH = 254;
 export const MIN_PHONE_DIGITS = 3;

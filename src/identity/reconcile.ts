@@ -38,8 +38,7 @@ export type Decision =
 export function decide(request: Identifiers, rows: readonly LinkedContact[]): Decision {
   const matched = rows.filter(
     (row) =>
-      (request.email !== null && row.email === request.email) ||
-      (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber),
+      (request.email !== null && row.email === request.email) || (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber),
   );
   if (matched.length === 0) return { kind: 'createPrimary', insert: request };
 
@@ -54,8 +53,7 @@ export function decide(request: Identifiers, rows: readonly LinkedContact[]): De
   if (survivor === undefined) throw new Error('a matched row belongs to no customer');
 
   const bringsNewEmail = request.email !== null && !rows.some((row) => row.email === request.email);
-  const bringsNewPhone =
-    request.phoneNumber !== null && !rows.some((row) => row.phoneNumber === request.phoneNumber);
+  const bringsNewPhone = request.phoneNumber !== null && !rows.some((row) => row.phoneNumber === request.phoneNumber);
 
   return {
     kind: 'update',

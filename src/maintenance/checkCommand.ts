@@ -20,9 +20,10 @@ export async function runCheck(db: Queryable, { json = false }: CheckOptions, ou
 
 export function formatCheck(results: readonly InvariantResult[]): string {
   const violations = totalViolations(results);
-  const verdict = violations === 0
-    ? 'all invariants hold'
-    : `${violations.toLocaleString('en-US')} violations; \`repair --dry-run\` shows what repair would change (I1–I3, N1)`;
+  const verdict =
+    violations === 0
+      ? 'all invariants hold'
+      : `${violations.toLocaleString('en-US')} violations; \`repair --dry-run\` shows what repair would change (I1–I3, N1)`;
   return `${HEADER}\n${results.map(formatInvariant).join('\n')}\n${verdict}\n`;
 }
 

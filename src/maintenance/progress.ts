@@ -20,7 +20,12 @@ export function progressOn(stream: NodeJS.WriteStream): Progress {
 
 function progressBar(stream: NodeJS.WriteStream): Progress {
   const bar = new cliProgress.SingleBar(
-    { stream, format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}', hideCursor: true, formatValue: formatCount },
+    {
+      stream,
+      format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}',
+      hideCursor: true,
+      formatValue: formatCount,
+    },
     cliProgress.Presets.shades_classic,
   );
   return {

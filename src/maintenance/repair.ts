@@ -48,7 +48,10 @@ class DryRunDone extends Error {
   }
 }
 
-export async function repair(db: Database, { dryRun = false, batchSize = DEFAULT_BATCH_SIZE, progress = silentProgress }: RepairOptions = {}): Promise<RepairResult> {
+export async function repair(
+  db: Database,
+  { dryRun = false, batchSize = DEFAULT_BATCH_SIZE, progress = silentProgress }: RepairOptions = {},
+): Promise<RepairResult> {
   try {
     return await db.transaction(async (tx) => {
       await lockContactsForRepair(tx);
@@ -81,7 +84,7 @@ async function verify(tx: Queryable, pageSize: number, progress: Progress): Prom
 async function readLiveRows(tx: Queryable, batchSize: number, progress: Progress): Promise<RepairRow[]> {
   progress.start('reading rows', await countLiveRows(tx));
   const rows: RepairRow[] = [];
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; ;) {
     const page = await readLiveRowsPage(tx, afterId, batchSize);
     rows.push(...page);
     progress.advance(page.length);

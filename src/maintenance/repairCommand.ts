@@ -7,7 +7,15 @@ import type { InvariantResult } from '../db/invariants.js';
 import { formatInvariant } from './checkCommand.js';
 import { formatSeconds, progressOn } from './progress.js';
 import { repair, RepairFailed, type RepairResult } from './repair.js';
-import { CHANGE_REASONS, type ChangeReason, type FieldCounts, type InvalidValues, type Link, type RepairChange, type ValueChange } from './repairPlan.js';
+import {
+  CHANGE_REASONS,
+  type ChangeReason,
+  type FieldCounts,
+  type InvalidValues,
+  type Link,
+  type RepairChange,
+  type ValueChange,
+} from './repairPlan.js';
 
 export interface RepairCommandOptions {
   dryRun: boolean;
@@ -48,7 +56,10 @@ export async function runRepair(db: Database, { dryRun, batchSize }: RepairComma
   }
 }
 
-export function formatRepair({ plan: { summary, changes, values, invalid }, invariants, committed }: RepairResult, elapsedMs: number): string {
+export function formatRepair(
+  { plan: { summary, changes, values, invalid }, invariants, committed }: RepairResult,
+  elapsedMs: number,
+): string {
   const count = (value: number) => value.toLocaleString('en-US');
   const lines = [
     `${count(summary.rows)} live rows, ${count(summary.components)} customers; ${count(summary.changed)} rows ${committed ? 'changed' : 'to change'}`,
@@ -58,7 +69,9 @@ export function formatRepair({ plan: { summary, changes, values, invalid }, inva
     redundantRows(invariants),
   ];
   if (!committed && changes.length > 0) {
-    lines.push(`first ${Math.min(SHOWN_CHANGES, changes.length)} of ${count(changes.length)} changes (id: linkedId/linkPrecedence before -> after):`);
+    lines.push(
+      `first ${Math.min(SHOWN_CHANGES, changes.length)} of ${count(changes.length)} changes (id: linkedId/linkPrecedence before -> after):`,
+    );
     lines.push(...changes.slice(0, SHOWN_CHANGES).map(formatChange));
   }
   if (!committed && values.length > 0) {
@@ -78,7 +91,13 @@ function byField({ rows, email, phoneNumber }: FieldCounts, examples = ''): stri
 }
 
 function invalidValues(counts: FieldCounts, invalid: readonly InvalidValues[]): string {
-  const examples = invalid.length === 0 ? '' : `; e.g. ids ${invalid.slice(0, SHOWN_INVALID).map((row) => row.id).join(', ')}`;
+  const examples =
+    invalid.length === 0
+      ? ''
+      : `; e.g. ids ${invalid
+          .slice(0, SHOWN_INVALID)
+          .map((row) => row.id)
+          .join(', ')}`;
   return `N2: ${counts.rows.toLocaleString('en-US')} rows with an email or phone that has no normal form: reported, left as they are${byField(counts, examples)}`;
 }
 

@@ -113,7 +113,8 @@ export function planRepair(storedRows: readonly RepairRow[]): RepairPlan {
   const byReason = Object.fromEntries(CHANGE_REASONS.map((reason) => [reason, 0])) as Record<ChangeReason, number>;
   rows.forEach((row, index) => {
     const primary = rowAt(rows, primaries.oldest[customers.find(index)]);
-    const to: Link = primary === row ? { linkedId: null, linkPrecedence: 'primary' } : { linkedId: primary.id, linkPrecedence: 'secondary' };
+    const to: Link =
+      primary === row ? { linkedId: null, linkPrecedence: 'primary' } : { linkedId: primary.id, linkPrecedence: 'secondary' };
     if (to.linkedId === row.linkedId && to.linkPrecedence === row.linkPrecedence) return;
     const reason = reasonFor(row, to, rows, indexById);
     byReason[reason] += 1;
@@ -124,8 +125,12 @@ export function planRepair(storedRows: readonly RepairRow[]): RepairPlan {
     values,
     invalid,
     summary: {
-      rows: rows.length, components: primaries.count, changed: changes.length, byReason,
-      normalised: fieldCounts(values), invalid: fieldCounts(invalid),
+      rows: rows.length,
+      components: primaries.count,
+      changed: changes.length,
+      byReason,
+      normalised: fieldCounts(values),
+      invalid: fieldCounts(invalid),
     },
   };
 }
@@ -150,7 +155,8 @@ function normaliseValues(rows: readonly RepairRow[]): { rows: RepairRow[]; value
         (bad ??= []).push(field);
       }
     }
-    if (after !== undefined && changed !== undefined) values.push({ id: row.id, fields: changed, email: after.email, phoneNumber: after.phoneNumber });
+    if (after !== undefined && changed !== undefined)
+      values.push({ id: row.id, fields: changed, email: after.email, phoneNumber: after.phoneNumber });
     if (bad !== undefined) invalid.push({ id: row.id, fields: bad });
     return after ?? row;
   });

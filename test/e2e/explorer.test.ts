@@ -135,7 +135,10 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     await page.locator('#search-input').press('Enter');
     await assertMergedCustomer();
     assert.equal(await hash(), '#email=McFly%40HillValley.edu');
-    assert.deepEqual(await page.locator('#customer-summary ul').first().locator('li').allInnerTexts(), MERGED_CUSTOMER_ROWS.map((row) => row.email));
+    assert.deepEqual(
+      await page.locator('#customer-summary ul').first().locator('li').allInnerTexts(),
+      MERGED_CUSTOMER_ROWS.map((row) => row.email),
+    );
     assert.equal(await page.getByRole('status').textContent(), 'Customer 1: 4 contacts, 4 emails, 3 phone numbers.');
   });
 
@@ -150,7 +153,10 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
   it('finds it by contact id (#4, or digits with Contact id chosen), opens linked searches, and Back returns to the previous one', async () => {
     await page.goto(`${open.baseUrl}/#email=doc%40hillvalley.edu`);
     await customerShown(5);
-    assert.deepEqual((await tableRows()).map((row) => row.id), ['5']);
+    assert.deepEqual(
+      (await tableRows()).map((row) => row.id),
+      ['5'],
+    );
 
     await search('#4');
     assert.equal(await checkedKind(), 'id');
@@ -171,7 +177,7 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     assert.equal(await checkedKind(), 'email');
   });
 
-  it('shows a contact\'s full row, and why it belongs, when its table row is clicked', async () => {
+  it("shows a contact's full row, and why it belongs, when its table row is clicked", async () => {
     await page.goto(`${open.baseUrl}/#phone=123456`);
     await customerShown(1);
     assert.equal(await page.locator('#details-hint').innerText(), 'Choose a contact in the table or the graph to see its row.');
@@ -185,7 +191,16 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
 
     await page.locator('#contacts-body tr[data-contact-id="3"] td').first().click();
     shown = await details();
-    assert.deepEqual(Object.keys(shown), ['Contact id', 'Email', 'Phone number', 'Precedence', 'Linked to', 'Created', 'Updated', 'Why it belongs']);
+    assert.deepEqual(Object.keys(shown), [
+      'Contact id',
+      'Email',
+      'Phone number',
+      'Precedence',
+      'Linked to',
+      'Created',
+      'Updated',
+      'Why it belongs',
+    ]);
     assert.equal(shown['Contact id'], '#3');
     assert.equal(shown['Phone number'], '919191');
     assert.equal(shown['Precedence'], 'secondary');
@@ -198,10 +213,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
 
   it('works with the keyboard alone: Tab to the box, Enter to search, Tab to a contact, Space or Enter to show it', async () => {
     await page.goto(open.baseUrl);
-    const focused = () => page.evaluate(() => {
-      const element = document.activeElement as HTMLElement;
-      return { name: element.id || (element.textContent ?? '').trim(), outline: getComputedStyle(element).outlineStyle };
-    });
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement;
+        return { name: element.id || (element.textContent ?? '').trim(), outline: getComputedStyle(element).outlineStyle };
+      });
     await page.keyboard.press('Tab');
     assert.equal((await focused()).name, 'search-input');
     await page.keyboard.type('lorraine@hillvalley.edu');
@@ -235,7 +251,7 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     assert.equal(await noticeShown('No customer found'), 'No live contact has id 999.');
   });
 
-  it('shows the API\'s own message for bad input (400), and the page\'s own for an empty search', async () => {
+  it("shows the API's own message for bad input (400), and the page's own for an empty search", async () => {
     await page.goto(open.baseUrl);
     await search('doc@');
     assert.equal(await noticeShown('Check the search'), 'email must look like name@domain.');
@@ -265,7 +281,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
 
   it('says when the service fails or cannot be reached, and tries again on request', async () => {
     await page.route('**/customers/**', (route) =>
-      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } }) }),
+      route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } }),
+      }),
     );
     await page.goto(`${open.baseUrl}/#id=2`);
     assert.equal(await noticeShown('The lookup failed'), 'An unexpected error occurred. (status 500, INTERNAL_ERROR)');
@@ -328,7 +348,8 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
 
   it('does not draw a customer too big to read, and lists every contact in the table', async () => {
     // One email and 160 phones: 160 contacts + 161 identifiers = 321 nodes, over the 300 drawn.
-    for (let i = 0; i < 160; i++) await identifyOver(open.baseUrl, { email: 'placeholder@hillvalley.edu', phoneNumber: String(800000 + i) });
+    for (let i = 0; i < 160; i++)
+      await identifyOver(open.baseUrl, { email: 'placeholder@hillvalley.edu', phoneNumber: String(800000 + i) });
     await page.goto(open.baseUrl);
     await search('placeholder@hillvalley.edu');
     await page.getByRole('heading', { name: /^Customer \d+$/ }).waitFor();
@@ -342,7 +363,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
   it('fits a phone-sized screen: no sideways page scroll, the table scrolls in its own box, the graph fits', async () => {
     await page.goto(`${open.baseUrl}/#email=mcfly%40hillvalley.edu`);
     await assertMergedCustomer();
-    const graphWidth = () => page.locator('#graph canvas').first().evaluate((canvas) => canvas.getBoundingClientRect().width);
+    const graphWidth = () =>
+      page
+        .locator('#graph canvas')
+        .first()
+        .evaluate((canvas) => canvas.getBoundingClientRect().width);
     const wideGraph = await graphWidth();
 
     await page.setViewportSize(PHONE);

@@ -23,7 +23,17 @@ function heldService() {
     identify(request) {
       calls.push(request);
       return new Promise((resolve) => {
-        held.push(() => resolve({ customer: { primaryContactId: calls.length, emails: request.email ? [request.email] : [], phoneNumbers: [], secondaryContactIds: [] }, outcome: 'unchanged' }));
+        held.push(() =>
+          resolve({
+            customer: {
+              primaryContactId: calls.length,
+              emails: request.email ? [request.email] : [],
+              phoneNumbers: [],
+              secondaryContactIds: [],
+            },
+            outcome: 'unchanged',
+          }),
+        );
         if (open) held.shift()?.();
       });
     },
@@ -71,7 +81,11 @@ describe('admission to the API under overload', () => {
 
   async function serve(http: Partial<HttpSettings>) {
     const held = heldService();
-    const { app, baseUrl } = await listenOnRandomPort({ db: scratch.db, identifyService: held.service, http: { maxEventLoopDelayMs: 0, ...http } });
+    const { app, baseUrl } = await listenOnRandomPort({
+      db: scratch.db,
+      identifyService: held.service,
+      http: { maxEventLoopDelayMs: 0, ...http },
+    });
     return { app, baseUrl, held };
   }
   let app: FastifyInstance | undefined;
@@ -90,7 +104,10 @@ describe('admission to the API under overload', () => {
         // One at a time, so that the arrival order is the order of this loop.
         await until(async () => live.held.calls.length + (await inLine(live.baseUrl)) === i + 1, `request ${i} has arrived`);
       }
-      assert.deepEqual(live.held.calls.map((call) => call.email), ['c0@x.io', 'c1@x.io']);
+      assert.deepEqual(
+        live.held.calls.map((call) => call.email),
+        ['c0@x.io', 'c1@x.io'],
+      );
       assert.equal(await inLine(live.baseUrl), 4);
       for (let served = 2; served < 6; served++) {
         live.held.release();
@@ -99,7 +116,10 @@ describe('admission to the API under overload', () => {
         assert.equal(await metricValue(live.baseUrl, 'identity_overload_in_flight{state="processing"}'), 2);
       }
       live.held.openGate();
-      assert.deepEqual((await Promise.all(answers)).map((answer) => answer.status), [200, 200, 200, 200, 200, 200]);
+      assert.deepEqual(
+        (await Promise.all(answers)).map((answer) => answer.status),
+        [200, 200, 200, 200, 200, 200],
+      );
       assert.equal(await inLine(live.baseUrl), 0);
     } finally {
       live.held.openGate();
@@ -145,7 +165,10 @@ describe('admission to the API under overload', () => {
       assert.equal(live.held.calls.length, 1);
 
       live.held.openGate();
-      assert.deepEqual((await Promise.all(admitted)).map((answer) => answer.status), [200, 200, 200, 200, 200]);
+      assert.deepEqual(
+        (await Promise.all(admitted)).map((answer) => answer.status),
+        [200, 200, 200, 200, 200],
+      );
       // The line is empty again: the next request is served.
       assert.equal((await identify(live.baseUrl, 'next@x.io')).status, 200);
     } finally {
@@ -182,7 +205,12 @@ describe('admission to the API under overload', () => {
       const first = identify(live.baseUrl, 'first@x.io');
       await until(async () => live.held.calls.length === 1, 'the first request has started');
       const gone = new AbortController();
-      const abandoned = fetch(`${live.baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'gone@x.io' }), signal: gone.signal }).catch(() => 'aborted');
+      const abandoned = fetch(`${live.baseUrl}/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'gone@x.io' }),
+        signal: gone.signal,
+      }).catch(() => 'aborted');
       await until(async () => (await inLine(live.baseUrl)) === 1, 'the second waits');
       const third = identify(live.baseUrl, 'third@x.io');
       await until(async () => (await inLine(live.baseUrl)) === 2, 'the third waits');
@@ -191,7 +219,10 @@ describe('admission to the API under overload', () => {
       await until(async () => (await inLine(live.baseUrl)) === 1, 'the abandoned request has left the line');
       live.held.release();
       await until(async () => live.held.calls.length === 2, 'the third has started');
-      assert.deepEqual(live.held.calls.map((call) => call.email), ['first@x.io', 'third@x.io']);
+      assert.deepEqual(
+        live.held.calls.map((call) => call.email),
+        ['first@x.io', 'third@x.io'],
+      );
       live.held.openGate();
       assert.equal((await first).status, 200);
       assert.equal((await third).status, 200);
@@ -211,7 +242,9 @@ describe('admission to the API under overload', () => {
       const blockUntil = Date.now() + 1_500;
       while (Date.now() < blockUntil) {
         const slice = Date.now() + 100;
-        while (Date.now() < slice) { /* busy */ }
+        while (Date.now() < slice) {
+          /* busy */
+        }
         await new Promise((resolve) => setImmediate(resolve));
       }
       const lagging = await identify(live.baseUrl, 'lag@x.io');

@@ -25,7 +25,9 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
 
   const softDelete = (id: number) => scratch().db.query(`UPDATE "Contact" SET "deletedAt" = now() WHERE "id" = $1`, [id]);
   const liveRows = async (): Promise<StoredRow[]> => {
-    const deleted = new Set((await scratch().db.query<{ id: number }>(`SELECT "id" FROM "Contact" WHERE "deletedAt" IS NOT NULL`)).map((row) => row.id));
+    const deleted = new Set(
+      (await scratch().db.query<{ id: number }>(`SELECT "id" FROM "Contact" WHERE "deletedAt" IS NOT NULL`)).map((row) => row.id),
+    );
     return (await storedRows(scratch().db)).filter((row) => !deleted.has(row.id));
   };
 
@@ -34,7 +36,10 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     const rows = (await liveRows()).filter((row) => row.id === customer.primaryContactId || row.linkedId === customer.primaryContactId);
     const primary = rows.find((row) => row.id === customer.primaryContactId);
     assert.deepEqual(primary && [primary.linkPrecedence, primary.linkedId], ['primary', null]);
-    assert.deepEqual(rows.filter((row) => row !== primary).map((row) => row.id), customer.secondaryContactIds);
+    assert.deepEqual(
+      rows.filter((row) => row !== primary).map((row) => row.id),
+      customer.secondaryContactIds,
+    );
     assert.ok(rows.filter((row) => row !== primary).every((row) => row.linkPrecedence === 'secondary'));
   }
 
@@ -49,16 +54,27 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     await customerWithDeletedPrimary();
     const customer = await identify({ email: 'b@x.io' });
     assert.deepEqual(customer, { id: 2, primaryContactId: 2, emails: ['b@x.io'], phoneNumbers: ['111'], secondaryContactIds: [] });
-    assert.deepEqual((await liveRows()).map((row) => [row.id, row.linkPrecedence, row.linkedId]), [[2, 'primary', null]]);
+    assert.deepEqual(
+      (await liveRows()).map((row) => [row.id, row.linkPrecedence, row.linkedId]),
+      [[2, 'primary', null]],
+    );
     await assertAnswerIsTable(customer);
   });
 
   it('a soft-deleted primary: the oldest live row is promoted and the others re-pointed at it', async () => {
     await customerWithDeletedPrimary();
-    await scratch().db.query(`INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence") VALUES ('c@x.io', '111', 1, 'secondary')`);
+    await scratch().db.query(
+      `INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence") VALUES ('c@x.io', '111', 1, 'secondary')`,
+    );
     const customer = await identify({ phoneNumber: '111' });
     assert.deepEqual([customer.primaryContactId, customer.secondaryContactIds, customer.emails], [2, [3], ['b@x.io', 'c@x.io']]);
-    assert.deepEqual((await liveRows()).map((row) => [row.id, row.linkedId]), [[2, null], [3, 2]]);
+    assert.deepEqual(
+      (await liveRows()).map((row) => [row.id, row.linkedId]),
+      [
+        [2, null],
+        [3, 2],
+      ],
+    );
     await assertAnswerIsTable(customer);
   });
 
@@ -66,8 +82,20 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     await customerWithDeletedPrimary();
     await identify({ email: 'c@x.io', phoneNumber: '222' }); // customer 3
     const customer = await identify({ email: 'b@x.io', phoneNumber: '222' });
-    assert.deepEqual(customer, { id: 2, primaryContactId: 2, emails: ['b@x.io', 'c@x.io'], phoneNumbers: ['111', '222'], secondaryContactIds: [3] });
-    assert.deepEqual((await liveRows()).map((row) => [row.id, row.linkPrecedence, row.linkedId]), [[2, 'primary', null], [3, 'secondary', 2]]);
+    assert.deepEqual(customer, {
+      id: 2,
+      primaryContactId: 2,
+      emails: ['b@x.io', 'c@x.io'],
+      phoneNumbers: ['111', '222'],
+      secondaryContactIds: [3],
+    });
+    assert.deepEqual(
+      (await liveRows()).map((row) => [row.id, row.linkPrecedence, row.linkedId]),
+      [
+        [2, 'primary', null],
+        [3, 'secondary', 2],
+      ],
+    );
     await assertAnswerIsTable(customer);
   });
 
@@ -82,7 +110,11 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     assert.deepEqual(both.json().error.primaryContactIds, [2, 3]);
     const deleted = await app().inject({ method: 'GET', url: '/customers/1' });
     assertError(deleted, 404, 'NOT_FOUND');
-    assert.deepEqual((await liveRows()).map((row) => row.linkedId), [1, null], 'the read API never writes');
+    assert.deepEqual(
+      (await liveRows()).map((row) => row.linkedId),
+      [1, null],
+      'the read API never writes',
+    );
   });
 
   it('demoting a primary re-points its deleted secondaries too: no link is left to a secondary', async () => {
@@ -92,13 +124,19 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     await softDelete(3);
     await identify({ email: 'a@x.io', phoneNumber: '222' }); // 2 joins 1
     const links = (await storedRows(scratch().db)).map((row) => [row.id, row.linkedId]);
-    assert.deepEqual(links, [[1, null], [2, 1], [3, 1]]);
+    assert.deepEqual(links, [
+      [1, null],
+      [2, 1],
+      [3, 1],
+    ]);
   });
 
   it('a link chain (3 -> 2 -> 1): 409 NEEDS_REPAIR with the ids, nothing written, whatever the request', async () => {
     await identify({ email: 'a@x.io', phoneNumber: '111' });
     await identify({ email: 'b@x.io', phoneNumber: '111' });
-    await scratch().db.query(`INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence") VALUES ('c@x.io', '333', 2, 'secondary')`);
+    await scratch().db.query(
+      `INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence") VALUES ('c@x.io', '333', 2, 'secondary')`,
+    );
     const before = await storedRows(scratch().db);
     for (const body of [{ email: 'c@x.io' }, { email: 'c@x.io', phoneNumber: '999' }, { phoneNumber: '333', email: 'new@x.io' }]) {
       const response = await postIdentify(app(), body);
@@ -125,12 +163,18 @@ describeOnEachDatabase('tables the service did not write alone', (scratch) => {
     await scratch().db.query(`UPDATE "Contact" SET "linkPrecedence" = 'secondary'`);
     const customer = await identify({ email: 'a@x.io' });
     await assertAnswerIsTable(customer);
-    assert.deepEqual((await checkInvariants(scratch().db)).filter((result) => result.count > 0), []);
+    assert.deepEqual(
+      (await checkInvariants(scratch().db)).filter((result) => result.count > 0),
+      [],
+    );
   });
 
   it('touching a customer whose primary was deleted leaves every invariant holding', async () => {
     await customerWithDeletedPrimary();
     await identify({ email: 'b@x.io' });
-    assert.deepEqual((await checkInvariants(scratch().db)).filter((result) => result.count > 0), []);
+    assert.deepEqual(
+      (await checkInvariants(scratch().db)).filter((result) => result.count > 0),
+      [],
+    );
   });
 });

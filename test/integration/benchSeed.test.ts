@@ -29,7 +29,10 @@ describeOnEachDatabase('the benchmark seed', (scratch) => {
   it('adds a customer of a given size, answered whole', async () => {
     await seed(scratch().db, 1_000);
     await seedBigCustomer(scratch().db, 50);
-    const { customer } = await createIdentifyService(identifyStore(scratch().db)).identify({ email: BIG_CUSTOMER_EMAIL, phoneNumber: null });
+    const { customer } = await createIdentifyService(identifyStore(scratch().db)).identify({
+      email: BIG_CUSTOMER_EMAIL,
+      phoneNumber: null,
+    });
     assert.equal(customer.secondaryContactIds.length, 49);
     assert.equal(customer.phoneNumbers.length, 50);
     assert.equal(totalViolations(await checkInvariants(scratch().db)), 0);

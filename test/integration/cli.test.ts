@@ -9,23 +9,34 @@ import { insertRows } from '../support/brokenTables.js';
 import { cliDatabase, runCli } from '../support/cliProcess.js';
 
 it('check exits 1 with a report on a broken table; repair --dry-run changes nothing; repair fixes it; check then exits 0', async () => {
-  const database = await cliDatabase((db) => insertRows(db, [
-    { id: 1, email: 'a@x.io', phone: '111' }, { id: 2, email: 'b@x.io', linkedId: 1 }, { id: 3, phone: '333', linkedId: 2 },
-    { id: 4, email: 'd@x.io', phone: '111', at: 0 },
-    { id: 5, email: 'e@x.io', deleted: true }, { id: 6, email: 'f@x.io', linkedId: 5 },
-  ]));
+  const database = await cliDatabase((db) =>
+    insertRows(db, [
+      { id: 1, email: 'a@x.io', phone: '111' },
+      { id: 2, email: 'b@x.io', linkedId: 1 },
+      { id: 3, phone: '333', linkedId: 2 },
+      { id: 4, email: 'd@x.io', phone: '111', at: 0 },
+      { id: 5, email: 'e@x.io', deleted: true },
+      { id: 6, email: 'f@x.io', linkedId: 5 },
+    ]),
+  );
   const cli = (...args: string[]) => runCli(args, database.env);
   try {
     const broken = await cli('check');
     assert.equal(broken.status, 1, broken.stderr);
-    assert.match(broken.stdout, /^I1 +FAIL +2 +a row is neither a primary with no link nor a secondary linked to a live primary \(e\.g\. ids 3, 6\)$/m);
+    assert.match(
+      broken.stdout,
+      /^I1 +FAIL +2 +a row is neither a primary with no link nor a secondary linked to a live primary \(e\.g\. ids 3, 6\)$/m,
+    );
     assert.match(broken.stdout, /^I2 +FAIL +2 +.* \(e\.g\. ids 1, 4\)$/m);
     assert.match(broken.stdout, /^I3 +ok +0 /m);
     assert.match(broken.stdout, /^4 violations;/m);
 
     const json = await cli('check', '--json');
     assert.equal(json.status, 1);
-    assert.deepEqual(JSON.parse(json.stdout).invariants.map((result: { count: number }) => result.count), [2, 2, 0, 0, 0, 0]);
+    assert.deepEqual(
+      JSON.parse(json.stdout).invariants.map((result: { count: number }) => result.count),
+      [2, 2, 0, 0, 0, 0],
+    );
 
     const dryRun = await cli('repair', '--dry-run');
     assert.equal(dryRun.status, 0, dryRun.stderr);
@@ -53,10 +64,14 @@ it('check exits 1 with a report on a broken table; repair --dry-run changes noth
 });
 
 it('legacy values: check reports them by id and count, repair --dry-run lists the value changes, repair normalises them; invalid ones stay reported', async () => {
-  const database = await cliDatabase((db) => insertRows(db, [
-    { id: 1, email: 'Foo@X.com', phone: '111', at: 10 }, { id: 2, email: 'foo@x.com', at: 20 },
-    { id: 3, phone: '(555) 010-9999' }, { id: 4, email: 'no-at-sign', phone: '444' },
-  ]));
+  const database = await cliDatabase((db) =>
+    insertRows(db, [
+      { id: 1, email: 'Foo@X.com', phone: '111', at: 10 },
+      { id: 2, email: 'foo@x.com', at: 20 },
+      { id: 3, phone: '(555) 010-9999' },
+      { id: 4, email: 'no-at-sign', phone: '444' },
+    ]),
+  );
   const cli = (...args: string[]) => runCli(args, database.env);
   const noValues = (output: string) => assert.doesNotMatch(output, /foo|no-at-sign|555|111|444/i, 'no personal data in the output');
   try {
@@ -71,7 +86,10 @@ it('legacy values: check reports them by id and count, repair --dry-run lists th
     assert.equal(dryRun.status, 0, dryRun.stderr);
     assert.match(dryRun.stdout, /^4 live rows, 3 customers; 1 rows to change$/m);
     assert.match(dryRun.stdout, /^N1: 2 rows with an email or phone to put in the normal form requests use \(1 email, 1 phone\)$/m);
-    assert.match(dryRun.stdout, /^N2: 1 rows with an email or phone that has no normal form: reported, left as they are \(1 email, 0 phones; e\.g\. ids 4\)$/m);
+    assert.match(
+      dryRun.stdout,
+      /^N2: 1 rows with an email or phone that has no normal form: reported, left as they are \(1 email, 0 phones; e\.g\. ids 4\)$/m,
+    );
     assert.match(dryRun.stdout, /^first 2 of 2 value changes \(id: fields put in normal form\):\n +1: email\n +3: phoneNumber$/m);
     assert.match(dryRun.stdout, /^ +2: -\/primary -> 1\/secondary \(demoted\)$/m);
     noValues(dryRun.stdout);
@@ -99,7 +117,10 @@ it('check and repair on a database without a Contact table exit 1 and say how to
     for (const command of ['check', 'repair']) {
       const result = await runCli([command], database.env);
       assert.equal(result.status, 1, command);
-      assert.match(result.stderr, new RegExp(`^${command} failed: the database has no "Contact" table: .*run \`identity-service migrate\` first$`, 'm'));
+      assert.match(
+        result.stderr,
+        new RegExp(`^${command} failed: the database has no "Contact" table: .*run \`identity-service migrate\` first$`, 'm'),
+      );
     }
   } finally {
     await database.dispose();
@@ -114,7 +135,10 @@ it('serve and migrate stop with exit 1 and one clear line when an applied migrat
     for (const command of ['migrate', 'serve']) {
       const result = await runCli([command], { ...database.env, PORT: '0', HOST: '127.0.0.1' });
       assert.equal(result.status, 1, `${command}: ${result.stderr}`);
-      assert.match(result.stderr, /^start-up failed: migration 0002_identify_functions\.sql was changed after it was applied to this database; .*new numbered migration$/m);
+      assert.match(
+        result.stderr,
+        /^start-up failed: migration 0002_identify_functions\.sql was changed after it was applied to this database; .*new numbered migration$/m,
+      );
     }
   } finally {
     await database.dispose();

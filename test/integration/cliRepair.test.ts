@@ -18,13 +18,21 @@ import { describeOnEachDatabase } from '../support/databases.js';
 /** A bit of everything: a chain, a cycle, two primaries sharing a phone, a deleted primary. */
 const BROKEN: RowSpec[] = [
   // chain 3 -> 2 -> 1
-  { id: 1, email: 'a@x.io', phone: '111' }, { id: 2, email: 'b@x.io', linkedId: 1 }, { id: 3, phone: '333', linkedId: 2 },
+  { id: 1, email: 'a@x.io', phone: '111' },
+  { id: 2, email: 'b@x.io', linkedId: 1 },
+  { id: 3, phone: '333', linkedId: 2 },
   // cycle 4 -> 6 -> 5 -> 4
-  { id: 4, email: 'd@x.io', linkedId: 6 }, { id: 5, email: 'e@x.io', linkedId: 4 }, { id: 6, email: 'f@x.io', linkedId: 5 },
+  { id: 4, email: 'd@x.io', linkedId: 6 },
+  { id: 5, email: 'e@x.io', linkedId: 4 },
+  { id: 6, email: 'f@x.io', linkedId: 5 },
   // primaries 7 and 8 share phone 777, and 8 is older; 9, 7's secondary, is older than 7
-  { id: 7, email: 'g@x.io', phone: '777', at: 90 }, { id: 8, email: 'h@x.io', phone: '777', at: 80 }, { id: 9, email: 'i@x.io', linkedId: 7, at: 85 },
+  { id: 7, email: 'g@x.io', phone: '777', at: 90 },
+  { id: 8, email: 'h@x.io', phone: '777', at: 80 },
+  { id: 9, email: 'i@x.io', linkedId: 7, at: 85 },
   // deleted primary 10 with live secondaries 11 and 12
-  { id: 10, email: 'j@x.io', deleted: true }, { id: 11, email: 'k@x.io', linkedId: 10 }, { id: 12, phone: '1212', linkedId: 10 },
+  { id: 10, email: 'j@x.io', deleted: true },
+  { id: 11, email: 'k@x.io', linkedId: 10 },
+  { id: 12, phone: '1212', linkedId: 10 },
 ];
 
 const REPAIRED = { 1: 'primary', 2: 1, 3: 1, 4: 'primary', 5: 4, 6: 4, 7: 8, 8: 'primary', 9: 8, 10: 'primary', 11: 'primary', 12: 11 };
@@ -36,7 +44,7 @@ describeOnEachDatabase('repair', (scratch) => {
     return (await checkInvariants(scratch().db)).filter((result) => result.count > 0).map((result) => result.invariant);
   }
 
-  it('flattens chains, breaks cycles, merges primaries under the oldest and regroups a deleted primary\'s secondaries', async () => {
+  it("flattens chains, breaks cycles, merges primaries under the oldest and regroups a deleted primary's secondaries", async () => {
     await insertRows(scratch().db, BROKEN);
     assert.deepEqual(await brokenInvariants(), ['I1', 'I2', 'I3']);
 
@@ -46,9 +54,12 @@ describeOnEachDatabase('repair', (scratch) => {
     assert.deepEqual(await links(scratch().db), REPAIRED);
     assert.deepEqual(await brokenInvariants(), []);
     assert.deepEqual(plan.summary, {
-      rows: 11, components: 4, changed: 7,
+      rows: 11,
+      components: 4,
+      changed: 7,
       byReason: { demoted: 1, promoted: 2, precedence: 0, orphan: 1, chain: 2, relinked: 1 },
-      normalised: { rows: 0, email: 0, phoneNumber: 0 }, invalid: { rows: 0, email: 0, phoneNumber: 0 },
+      normalised: { rows: 0, email: 0, phoneNumber: 0 },
+      invalid: { rows: 0, email: 0, phoneNumber: 0 },
     });
   });
 
@@ -86,7 +97,11 @@ describeOnEachDatabase('repair', (scratch) => {
 
   it('reports redundant rows (I4) and keeps them: repair never deletes rows', async () => {
     // 3 is a customer of its own, with the email and phone of customer 1: once merged it brings nothing new.
-    await insertRows(scratch().db, [{ id: 1, email: 'a@x.io', phone: '111' }, { id: 2, phone: '111', email: 'b@x.io', linkedId: 1 }, { id: 3, email: 'a@x.io', phone: '111' }]);
+    await insertRows(scratch().db, [
+      { id: 1, email: 'a@x.io', phone: '111' },
+      { id: 2, phone: '111', email: 'b@x.io', linkedId: 1 },
+      { id: 3, email: 'a@x.io', phone: '111' },
+    ]);
 
     const { invariants } = await repair(scratch().db);
 
@@ -97,7 +112,13 @@ describeOnEachDatabase('repair', (scratch) => {
   it('leaves a table the service built untouched, merges without a new row included', async () => {
     const service = createIdentifyService(identifyStore(scratch().db));
     const orders: [email: string | null, phoneNumber: string][] = [
-      ['a@x.io', '111'], ['b@x.io', '222'], ['c@x.io', '111'], ['a@x.io', '222'], [null, '333'], ['d@x.io', '333'], ['b@x.io', '333'],
+      ['a@x.io', '111'],
+      ['b@x.io', '222'],
+      ['c@x.io', '111'],
+      ['a@x.io', '222'],
+      [null, '333'],
+      ['d@x.io', '333'],
+      ['b@x.io', '333'],
     ];
     for (const [email, phoneNumber] of orders) await service.identify({ email, phoneNumber });
     const before = await updatedAts(scratch().db);
@@ -111,7 +132,10 @@ describeOnEachDatabase('repair', (scratch) => {
   it('on PostgreSQL, a service write arriving during the repair waits for it, then decides on the repaired table; lookups go on', async (t) => {
     if (scratch().db.kind !== 'postgres') return t.skip('PGlite is one session: nothing runs beside the repair');
     // 1 and 2 are two customers sharing 111: the repair makes 2 a secondary of 1.
-    await insertRows(scratch().db, [{ id: 1, email: 'a@x.io', phone: '111' }, { id: 2, email: 'b@x.io', phone: '111' }]);
+    await insertRows(scratch().db, [
+      { id: 1, email: 'a@x.io', phone: '111' },
+      { id: 2, email: 'b@x.io', phone: '111' },
+    ]);
     const service = createIdentifyService(identifyStore(scratch().db));
 
     let write: ReturnType<typeof service.identify> | undefined;
@@ -126,7 +150,12 @@ describeOnEachDatabase('repair', (scratch) => {
     });
 
     const { customer } = await (write as Exclude<typeof write, undefined>);
-    assert.deepEqual(customer, { primaryContactId: 1, emails: ['a@x.io', 'b@x.io'], phoneNumbers: ['111', '999'], secondaryContactIds: [2, 3] });
+    assert.deepEqual(customer, {
+      primaryContactId: 1,
+      emails: ['a@x.io', 'b@x.io'],
+      phoneNumbers: ['111', '999'],
+      secondaryContactIds: [2, 3],
+    });
     assert.deepEqual(await brokenInvariants(), []);
   });
 

@@ -79,7 +79,10 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
 
     async function burst(bodies: Body[]): Promise<Answer[]> {
       const answers = await Promise.all(bodies.map(identify));
-      assert.deepEqual(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.code}`), []);
+      assert.deepEqual(
+        answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.code}`),
+        [],
+      );
       return answers;
     }
 
@@ -118,7 +121,10 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
         assert.deepEqual(new Set(answers.map((answer) => answer.customer.primaryContactId)), new Set(primaries));
         // One at a time, the k-th request sees k rows: the answers' sizes are exactly 1..50.
         const sizes = answers.map((answer) => answer.customer.secondaryContactIds.length + 1).sort((a, b) => a - b);
-        assert.deepEqual(sizes, Array.from({ length: 50 }, (_, i) => i + 1));
+        assert.deepEqual(
+          sizes,
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
         const final = await identify({ phoneNumber });
         assert.deepEqual([...final.customer.emails].sort(), bodies.map((body) => body.email).sort());
         await assertStored(bodies);
@@ -150,19 +156,29 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       }
       await assertInvariants();
       if (process.env.SHOW_RETRIES) console.log('retries', JSON.stringify(await retries()));
-      assert.equal((await retries()).deadlock ?? 0, deadlocksBefore, 'locks are taken in one global order: PostgreSQL never had to break a cycle');
+      assert.equal(
+        (await retries()).deadlock ?? 0,
+        deadlocksBefore,
+        'locks are taken in one global order: PostgreSQL never had to break a cycle',
+      );
     });
 
     it('overlapping bridges between 30 customers merge them all under the oldest, without chains', async () => {
       const customers = Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@x.io`, phoneNumber: `9000${i}` }));
       for (const body of customers) await identify(body);
       const bridges = customers.slice(0, -1).map((body, i) => ({ email: body.email, phoneNumber: customers[i + 1]?.phoneNumber }));
-      const [shuffled] = fc.sample(fc.shuffledSubarray(bridges, { minLength: bridges.length, maxLength: bridges.length }), { seed: SEED, numRuns: 1 });
+      const [shuffled] = fc.sample(fc.shuffledSubarray(bridges, { minLength: bridges.length, maxLength: bridges.length }), {
+        seed: SEED,
+        numRuns: 1,
+      });
       await burst(shuffled as Body[]);
 
       const rows = await scratch.db.query<{ id: number; linkedId: number | null }>(`SELECT "id", "linkedId" FROM "Contact" ORDER BY "id"`);
       assert.equal(rows.length, 30, 'a bridge brings nothing new, so it adds no row');
-      assert.deepEqual(rows.filter((row) => row.linkedId === null).map((row) => row.id), [1]);
+      assert.deepEqual(
+        rows.filter((row) => row.linkedId === null).map((row) => row.id),
+        [1],
+      );
       assert.ok(rows.slice(1).every((row) => row.linkedId === 1));
       const final = await identify({ email: 'c29@x.io' });
       assert.equal(final.customer.primaryContactId, 1);

@@ -44,7 +44,13 @@ async function startService(env: Record<string, string>, openFiles?: number): Pr
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (!service.alive()) throw new Error(`service exited early:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false)) return service;
+    if (
+      await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return service;
     await sleep(100);
   }
   await service.stop();
@@ -136,16 +142,23 @@ describe('slow clients', () => {
     const service = await startService({ DATABASE_URL: 'memory://', REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) });
     try {
       const headers = 'POST /identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Slow: ' + 'a'.repeat(200);
-      const body = 'POST /identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"email":"' + 'a'.repeat(380);
+      const body =
+        'POST /identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"email":"' + 'a'.repeat(380);
       // The headers line takes ~0.5 s to arrive, then the body trickles: the whole request is on the clock.
       const [slowHeaders, slowBody] = await Promise.all([
         slowClient(service.port, headers, 100, TIMEOUT_MS + 8_000),
         slowClient(service.port, body, 5, TIMEOUT_MS + 8_000),
       ]);
-      for (const [name, result] of [['headers', slowHeaders], ['body', slowBody]] as const) {
+      for (const [name, result] of [
+        ['headers', slowHeaders],
+        ['body', slowBody],
+      ] as const) {
         assert.ok(result !== null, `a client trickling its ${name} was still connected ${TIMEOUT_MS + 8_000} ms later`);
         assert.ok(result.elapsedMs >= TIMEOUT_MS - 100, `${name}: cut off after ${result.elapsedMs} ms, before the timeout`);
-        assert.ok(result.elapsedMs <= TIMEOUT_MS + MARGIN_MS, `${name}: cut off after ${result.elapsedMs} ms, more than ${TIMEOUT_MS} + ${MARGIN_MS}`);
+        assert.ok(
+          result.elapsedMs <= TIMEOUT_MS + MARGIN_MS,
+          `${name}: cut off after ${result.elapsedMs} ms, more than ${TIMEOUT_MS} + ${MARGIN_MS}`,
+        );
         assert.equal(result.answer, 'HTTP/1.1 408 Request Timeout');
       }
       // A prompt client on the same process is unaffected.

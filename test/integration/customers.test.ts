@@ -17,7 +17,15 @@ interface DetailsBody {
     emails: string[];
     phoneNumbers: string[];
     secondaryContactIds: number[];
-    contacts: { id: number; email: string | null; phoneNumber: string | null; linkPrecedence: string; linkedId: number | null; createdAt: string; updatedAt: string }[];
+    contacts: {
+      id: number;
+      email: string | null;
+      phoneNumber: string | null;
+      linkPrecedence: string;
+      linkedId: number | null;
+      createdAt: string;
+      updatedAt: string;
+    }[];
     links: { contactId: number; linkedId: number; reason: string; shared: { field: string; value: string; contactId: number }[] }[];
     page: { offset: number; limit: number; total: number; nextOffset: number | null };
   };
@@ -55,23 +63,37 @@ describeOnEachDatabase('read API', (scratch) => {
     const { contacts, links, page, ...summary } = customer;
     assert.deepEqual(page, { offset: 0, limit: 1000, total: 2, nextOffset: null });
     assert.deepEqual(summary, {
-      id: 1, primaryContactId: 1, emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'], phoneNumbers: ['123456'], secondaryContactIds: [2],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
+      phoneNumbers: ['123456'],
+      secondaryContactIds: [2],
     });
-    assert.deepEqual(contacts.map(({ createdAt, updatedAt, ...row }) => row), [
-      { id: 1, email: 'lorraine@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'primary', linkedId: null },
-      { id: 2, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1 },
-    ]);
+    assert.deepEqual(
+      contacts.map(({ createdAt, updatedAt, ...row }) => row),
+      [
+        { id: 1, email: 'lorraine@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'primary', linkedId: null },
+        { id: 2, email: 'mcfly@hillvalley.edu', phoneNumber: '123456', linkPrecedence: 'secondary', linkedId: 1 },
+      ],
+    );
     for (const contact of contacts) {
       assert.match(contact.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(Date.parse(contact.updatedAt) >= Date.parse(contact.createdAt));
     }
-    assert.deepEqual(links, [{ contactId: 2, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] }]);
+    assert.deepEqual(links, [
+      { contactId: 2, linkedId: 1, reason: 'shared', shared: [{ field: 'phoneNumber', value: '123456', contactId: 1 }] },
+    ]);
   });
 
   it('finds the same customer by phone, by both, and by normalised spellings of them', async () => {
     await seedLorraine();
     const expected = found(await lookup(app(), { email: 'lorraine@hillvalley.edu' }));
-    const queries: Record<string, string>[] = [{ phoneNumber: '123456' }, { email: 'mcfly@hillvalley.edu', phoneNumber: '123456' }, { email: '  McFly@HillValley.edu ' }, { phoneNumber: '12-34 56' }];
+    const queries: Record<string, string>[] = [
+      { phoneNumber: '123456' },
+      { email: 'mcfly@hillvalley.edu', phoneNumber: '123456' },
+      { email: '  McFly@HillValley.edu ' },
+      { phoneNumber: '12-34 56' },
+    ];
     for (const query of queries) {
       assert.deepEqual(found(await lookup(app(), query)), expected, JSON.stringify(query));
     }
@@ -88,7 +110,7 @@ describeOnEachDatabase('read API', (scratch) => {
     assertError(await lookup(app(), { email: 'biff@hillvalley.edu', phoneNumber: '999999' }), 404, 'NOT_FOUND');
   });
 
-  it('answers 400 with the field\'s code for bad identifiers, as /identify does', async () => {
+  it("answers 400 with the field's code for bad identifiers, as /identify does", async () => {
     const cases: [string, string][] = [
       ['', 'MISSING_IDENTIFIER'],
       ['email=&phoneNumber=', 'MISSING_IDENTIFIER'],

@@ -141,8 +141,12 @@ function describe_raw(): void {
       `POST /identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`,
     );
     const statuses = [...answer.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
-    assert.ok(statuses.every((status) => status === 400), answer);
-    for (const part of answer.split(/(?=HTTP\/1\.1 )/)) assert.match(part.slice(part.indexOf('\r\n\r\n') + 4), /^\{"error":\{"code":"[A-Z_]+","message":"[^"]+"\}\}$/);
+    assert.ok(
+      statuses.every((status) => status === 400),
+      answer,
+    );
+    for (const part of answer.split(/(?=HTTP\/1\.1 )/))
+      assert.match(part.slice(part.indexOf('\r\n\r\n') + 4), /^\{"error":\{"code":"[A-Z_]+","message":"[^"]+"\}\}$/);
     assert.doesNotMatch(answer, /leak/);
   });
 }

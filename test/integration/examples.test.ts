@@ -17,10 +17,18 @@ describeOnEachDatabase('worked examples', (scratch) => {
 
   it('1. a second order with a new email links to the first', async () => {
     assert.deepEqual(await identify({ email: 'lorraine@hillvalley.edu', phoneNumber: '123456' }), {
-      id: 1, primaryContactId: 1, emails: ['lorraine@hillvalley.edu'], phoneNumbers: ['123456'], secondaryContactIds: [],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['lorraine@hillvalley.edu'],
+      phoneNumbers: ['123456'],
+      secondaryContactIds: [],
     });
     const expected = {
-      id: 1, primaryContactId: 1, emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'], phoneNumbers: ['123456'], secondaryContactIds: [2],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['lorraine@hillvalley.edu', 'mcfly@hillvalley.edu'],
+      phoneNumbers: ['123456'],
+      secondaryContactIds: [2],
     };
     assert.deepEqual(await identify({ email: 'mcfly@hillvalley.edu', phoneNumber: '123456' }), expected);
     for (const body of [
@@ -41,8 +49,11 @@ describeOnEachDatabase('worked examples', (scratch) => {
     assert.equal((await identify({ email: 'george@hillvalley.edu', phoneNumber: '919191' })).primaryContactId, 1);
     assert.equal((await identify({ email: 'biffsucks@hillvalley.edu', phoneNumber: '717171' })).primaryContactId, 2);
     assert.deepEqual(await identify({ email: 'george@hillvalley.edu', phoneNumber: '717171' }), {
-      id: 1, primaryContactId: 1, emails: ['george@hillvalley.edu', 'biffsucks@hillvalley.edu'],
-      phoneNumbers: ['919191', '717171'], secondaryContactIds: [2],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['george@hillvalley.edu', 'biffsucks@hillvalley.edu'],
+      phoneNumbers: ['919191', '717171'],
+      secondaryContactIds: [2],
     });
     assert.deepEqual(await rows(), [
       [1, 'george@hillvalley.edu', '919191', 'primary', null],
@@ -55,10 +66,18 @@ describeOnEachDatabase('worked examples', (scratch) => {
     await identify({ email: 'b@x.io', phoneNumber: '222' });
     await identify({ email: 'c@x.io', phoneNumber: '333' });
     assert.deepEqual(await identify({ email: 'b@x.io', phoneNumber: '333' }), {
-      id: 2, primaryContactId: 2, emails: ['b@x.io', 'c@x.io'], phoneNumbers: ['222', '333'], secondaryContactIds: [3],
+      id: 2,
+      primaryContactId: 2,
+      emails: ['b@x.io', 'c@x.io'],
+      phoneNumbers: ['222', '333'],
+      secondaryContactIds: [3],
     });
     assert.deepEqual(await identify({ email: 'a@x.io', phoneNumber: '222' }), {
-      id: 1, primaryContactId: 1, emails: ['a@x.io', 'b@x.io', 'c@x.io'], phoneNumbers: ['111', '222', '333'], secondaryContactIds: [2, 3],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['a@x.io', 'b@x.io', 'c@x.io'],
+      phoneNumbers: ['111', '222', '333'],
+      secondaryContactIds: [2, 3],
     });
     assert.deepEqual(await rows(), [
       [1, 'a@x.io', '111', 'primary', null],
@@ -71,10 +90,18 @@ describeOnEachDatabase('worked examples', (scratch) => {
     await identify({ email: 'doc@hillvalley.edu', phoneNumber: '555' });
     assert.equal((await identify({ email: 'emmett@hillvalley.edu' })).primaryContactId, 2);
     assert.deepEqual(await identify({ email: 'emmett@hillvalley.edu', phoneNumber: '555' }), {
-      id: 1, primaryContactId: 1, emails: ['doc@hillvalley.edu', 'emmett@hillvalley.edu'], phoneNumbers: ['555'], secondaryContactIds: [2],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['doc@hillvalley.edu', 'emmett@hillvalley.edu'],
+      phoneNumbers: ['555'],
+      secondaryContactIds: [2],
     });
     assert.deepEqual(await identify({ email: 'doc@hillvalley.edu', phoneNumber: '777' }), {
-      id: 1, primaryContactId: 1, emails: ['doc@hillvalley.edu', 'emmett@hillvalley.edu'], phoneNumbers: ['555', '777'], secondaryContactIds: [2, 3],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['doc@hillvalley.edu', 'emmett@hillvalley.edu'],
+      phoneNumbers: ['555', '777'],
+      secondaryContactIds: [2, 3],
     });
     assert.equal((await rows()).length, 3);
   });
@@ -93,10 +120,18 @@ describeOnEachDatabase('worked examples', (scratch) => {
 
   it('6. a primary without an email', async () => {
     assert.deepEqual(await identify({ phoneNumber: '999' }), {
-      id: 1, primaryContactId: 1, emails: [], phoneNumbers: ['999'], secondaryContactIds: [],
+      id: 1,
+      primaryContactId: 1,
+      emails: [],
+      phoneNumbers: ['999'],
+      secondaryContactIds: [],
     });
     assert.deepEqual(await identify({ email: 'marty@hillvalley.edu', phoneNumber: '999' }), {
-      id: 1, primaryContactId: 1, emails: ['marty@hillvalley.edu'], phoneNumbers: ['999'], secondaryContactIds: [2],
+      id: 1,
+      primaryContactId: 1,
+      emails: ['marty@hillvalley.edu'],
+      phoneNumbers: ['999'],
+      secondaryContactIds: [2],
     });
   });
 

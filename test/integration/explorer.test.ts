@@ -21,7 +21,13 @@ describe('the explorer page, as served', () => {
   let scratch: ScratchDatabase;
   let bundleDir: string;
   const appServing = (explorerDir: string): Promise<FastifyInstance> =>
-    buildApp({ db: scratch.db, identifyService: createIdentifyService(identifyStore(scratch.db)), responseFormat: 'customer', logLevel: 'silent', explorerDir });
+    buildApp({
+      db: scratch.db,
+      identifyService: createIdentifyService(identifyStore(scratch.db)),
+      responseFormat: 'customer',
+      logLevel: 'silent',
+      explorerDir,
+    });
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
@@ -54,7 +60,10 @@ describe('the explorer page, as served', () => {
       const html = (await app.inject({ method: 'GET', url: '/' })).body;
       const script = /src="(app-[A-Z0-9]+\.js)"/.exec(html)?.[1];
       const stylesheet = /href="(app-[A-Z0-9]+\.css)"/.exec(html)?.[1];
-      for (const [file, type] of [[script, /^(text|application)\/javascript/], [stylesheet, /^text\/css/]] as const) {
+      for (const [file, type] of [
+        [script, /^(text|application)\/javascript/],
+        [stylesheet, /^text\/css/],
+      ] as const) {
         const plain = await app.inject({ method: 'GET', url: `/${file}` });
         assert.equal(plain.statusCode, 200, `${file}`);
         assert.match(String(plain.headers['content-type']), type);
@@ -65,7 +74,7 @@ describe('the explorer page, as served', () => {
       }
     });
 
-    it('answers other paths with the API\'s JSON 404, and leaves the page out of the OpenAPI document', async () => {
+    it("answers other paths with the API's JSON 404, and leaves the page out of the OpenAPI document", async () => {
       assertError(await app.inject({ method: 'GET', url: '/app.js' }), 404, 'NOT_FOUND');
       assertError(await app.inject({ method: 'GET', url: '/nothing/here' }), 404, 'NOT_FOUND');
       assert.ok((await servedRoutes(app)).some((route) => route.method === 'GET' && route.url === '/'));

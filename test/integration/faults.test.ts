@@ -14,7 +14,11 @@ import { startService, type ServiceProcess } from '../support/serviceProcess.js'
 
 async function post(baseUrl: string, body: object): Promise<{ status: number; code?: string }> {
   try {
-    const response = await fetch(`${baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${baseUrl}/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const json = (await response.json()) as { error?: { code: string } };
     return { status: response.status, ...(json.error ? { code: json.error.code } : {}) };
   } catch {
@@ -56,7 +60,9 @@ describe('a service process whose database connections are killed [PostgreSQL]',
     try {
       for (let round = 0; round < 10; round++) {
         await new Promise((resolve) => setTimeout(resolve, 150));
-        await killer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+        await killer.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
       }
     } finally {
       writing = false;
@@ -65,18 +71,33 @@ describe('a service process whose database connections are killed [PostgreSQL]',
     }
 
     assert.equal(service.child.exitCode, null, `the process died:\n${service.output()}`);
-    const unexpected = answers.filter((answer) => answer.status !== 200 && !(answer.status === 503 && answer.code === 'DATABASE_UNAVAILABLE'));
+    const unexpected = answers.filter(
+      (answer) => answer.status !== 200 && !(answer.status === 503 && answer.code === 'DATABASE_UNAVAILABLE'),
+    );
     assert.deepEqual(unexpected.slice(0, 5), [], `${unexpected.length} unexpected answers of ${answers.length}`);
-    assert.ok(answers.some((answer) => answer.status === 503), 'the kills hit requests in flight');
+    assert.ok(
+      answers.some((answer) => answer.status === 503),
+      'the kills hit requests in flight',
+    );
 
     // Recovered: the next requests succeed without a restart (a second later the outage is over).
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    for (let i = 0; i < 5; i++) assert.equal((await post(service.baseUrl, { email: `after${i}@x.io`, phoneNumber: '5550100' })).status, 200);
-    assert.deepEqual((await checkInvariants(scratch.db)).filter((result) => result.count > 0), []);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await post(service.baseUrl, { email: `after${i}@x.io`, phoneNumber: '5550100' })).status, 200);
+    assert.deepEqual(
+      (await checkInvariants(scratch.db)).filter((result) => result.count > 0),
+      [],
+    );
     // One log line when the outage began and one when it ended, not one per failed request.
-    const outageLines = service.output().split('\n').filter((line) => line.includes('database outage'));
+    const outageLines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('database outage'));
     const failed = answers.filter((answer) => answer.status === 503).length;
-    assert.ok(outageLines.length <= 4 && outageLines.at(-1)?.includes('outage ended'), `${outageLines.length} outage lines for ${failed} 503s`);
+    assert.ok(
+      outageLines.length <= 4 && outageLines.at(-1)?.includes('outage ended'),
+      `${outageLines.length} outage lines for ${failed} 503s`,
+    );
   });
 });
 
@@ -140,9 +161,14 @@ describe('a service process whose PostgreSQL restarts (a server this test starte
       await Promise.all(writers);
     }
     assert.equal(service.child.exitCode, null, `the process died:\n${service.output()}`);
-    const unexpected = answers.filter((answer) => answer.status !== 200 && !(answer.status === 503 && answer.code === 'DATABASE_UNAVAILABLE'));
+    const unexpected = answers.filter(
+      (answer) => answer.status !== 200 && !(answer.status === 503 && answer.code === 'DATABASE_UNAVAILABLE'),
+    );
     assert.deepEqual(unexpected.slice(0, 5), [], `${unexpected.length} unexpected answers of ${answers.length}`);
-    assert.ok(answers.some((answer) => answer.code === 'DATABASE_UNAVAILABLE'), 'requests were refused while it was down');
+    assert.ok(
+      answers.some((answer) => answer.code === 'DATABASE_UNAVAILABLE'),
+      'requests were refused while it was down',
+    );
     for (let i = 0; i < 5; i++) assert.equal((await post(service.baseUrl, { email: `back${i}@x.io`, phoneNumber: '5550200' })).status, 200);
     const ready = await fetch(`${service.baseUrl}/ready`);
     assert.equal(ready.status, 200);

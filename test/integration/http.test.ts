@@ -44,24 +44,44 @@ describeOnEachDatabase('POST /identify input handling', (scratch) => {
   }
 
   it('rejects a JSON null body with 400', async () => {
-    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: 'null' });
+    const response = await testApp().inject({
+      method: 'POST',
+      url: '/identify',
+      headers: { 'content-type': 'application/json' },
+      payload: 'null',
+    });
     assert.equal(response.statusCode, 400);
     assert.ok((response.json() as { error: { code: string } }).error.code);
   });
 
   it('rejects malformed JSON with 400 INVALID_JSON', async () => {
-    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '{"email":' });
+    const response = await testApp().inject({
+      method: 'POST',
+      url: '/identify',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":',
+    });
     assertError(response, 400, 'INVALID_JSON');
   });
 
   it('rejects an empty JSON body with 400 INVALID_JSON', async () => {
-    const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': 'application/json' }, payload: '' });
+    const response = await testApp().inject({
+      method: 'POST',
+      url: '/identify',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     assertError(response, 400, 'INVALID_JSON');
   });
 
   for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
     it(`rejects a ${contentType} body with 415`, async () => {
-      const response = await testApp().inject({ method: 'POST', url: '/identify', headers: { 'content-type': contentType }, payload: 'email=a@x.io' });
+      const response = await testApp().inject({
+        method: 'POST',
+        url: '/identify',
+        headers: { 'content-type': contentType },
+        payload: 'email=a@x.io',
+      });
       assertError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
   }
@@ -97,7 +117,7 @@ describeOnEachDatabase('POST /identify input handling', (scratch) => {
 });
 
 describe('RESPONSE_FORMAT=bitespeed', () => {
-  it('answers in the original task\'s shape, key spelling included', async () => {
+  it("answers in the original task's shape, key spelling included", async () => {
     const scratch = await openScratchPglite();
     const app = await buildTestApp(scratch.db, 'bitespeed');
     try {

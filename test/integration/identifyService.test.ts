@@ -66,7 +66,10 @@ describeOnEachDatabase('the identify use case', (scratch) => {
     const afterMerge = await scratch().db.query<{ id: number; updatedAt: Date; linkedId: number | null }>(
       `SELECT "id", "updatedAt", "linkedId" FROM "Contact" ORDER BY "id"`,
     );
-    assert.deepEqual(afterMerge.map((row) => row.linkedId), [null, 1, 1]);
+    assert.deepEqual(
+      afterMerge.map((row) => row.linkedId),
+      [null, 1, 1],
+    );
     assert.equal(afterMerge[0]?.updatedAt.getTime(), before[0]?.updatedAt.getTime());
     for (const index of [1, 2]) assert.ok(afterMerge[index]!.updatedAt > before[index]!.updatedAt);
   });

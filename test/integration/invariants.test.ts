@@ -29,9 +29,14 @@ describeOnEachDatabase('invariant checks', (scratch) => {
     const app = await buildTestApp(scratch().db);
     try {
       for (const body of [
-        { email: 'a@x.io', phoneNumber: '111' }, { email: 'b@x.io', phoneNumber: '222' }, { email: 'c@x.io', phoneNumber: '111' },
-        { email: 'b@x.io', phoneNumber: '111' }, { phoneNumber: '333' }, { email: 'a@x.io', phoneNumber: '333' },
-      ]) assert.equal((await postIdentify(app, body)).statusCode, 200);
+        { email: 'a@x.io', phoneNumber: '111' },
+        { email: 'b@x.io', phoneNumber: '222' },
+        { email: 'c@x.io', phoneNumber: '111' },
+        { email: 'b@x.io', phoneNumber: '111' },
+        { phoneNumber: '333' },
+        { email: 'a@x.io', phoneNumber: '333' },
+      ])
+        assert.equal((await postIdentify(app, body)).statusCode, 200);
     } finally {
       await app.close();
     }
@@ -40,33 +45,55 @@ describeOnEachDatabase('invariant checks', (scratch) => {
   });
 
   it('I1: a chain (a secondary pointing at a secondary)', async () => {
-    await table([['a@x.io', '111', null, 0], ['b@x.io', '111', 1, 1], ['c@x.io', '333', 2, 2]]);
+    await table([
+      ['a@x.io', '111', null, 0],
+      ['b@x.io', '111', 1, 1],
+      ['c@x.io', '333', 2, 2],
+    ]);
     assert.deepEqual(await violations(), { I1: [3] });
   });
 
   it('I1: a secondary pointing at a deleted primary', async () => {
-    await table([['a@x.io', '111', null, 0, true], ['b@x.io', '222', 1, 1]]);
+    await table([
+      ['a@x.io', '111', null, 0, true],
+      ['b@x.io', '222', 1, 1],
+    ]);
     assert.deepEqual(await violations(), { I1: [2] });
   });
 
   it('I2: two customers sharing an email', async () => {
-    await table([['a@x.io', '111', null, 0], ['a@x.io', '222', null, 1]]);
+    await table([
+      ['a@x.io', '111', null, 0],
+      ['a@x.io', '222', null, 1],
+    ]);
     assert.deepEqual(await violations(), { I2: [1, 2] });
   });
 
-  it('I3: a primary that is not its customer\'s oldest row', async () => {
-    await table([['a@x.io', '111', null, 10], ['b@x.io', '111', 1, 0]]);
+  it("I3: a primary that is not its customer's oldest row", async () => {
+    await table([
+      ['a@x.io', '111', null, 10],
+      ['b@x.io', '111', 1, 0],
+    ]);
     assert.deepEqual(await violations(), { I3: [1] });
   });
 
   it('I4: a secondary that brings nothing new', async () => {
-    await table([['a@x.io', '111', null, 0], ['b@x.io', '222', 1, 1], ['a@x.io', '222', 1, 2], [null, '111', 1, 3]]);
+    await table([
+      ['a@x.io', '111', null, 0],
+      ['b@x.io', '222', 1, 1],
+      ['a@x.io', '222', 1, 2],
+      [null, '111', 1, 3],
+    ]);
     assert.deepEqual(await violations(), { I4: [3, 4] });
   });
 
   it('I4 reads a customer in row order (createdAt, id), not by id: an imported older row is the first', async () => {
     // Row 3 was imported with an older createdAt than row 2: in row order it brings b@x.io first.
-    await table([['a@x.io', '111', null, 0], ['b@x.io', '111', 1, 20], ['b@x.io', '222', 1, 10]]);
+    await table([
+      ['a@x.io', '111', null, 0],
+      ['b@x.io', '111', 1, 20],
+      ['b@x.io', '222', 1, 10],
+    ]);
     assert.deepEqual(await violations(), { I4: [2] });
   });
 });

@@ -14,50 +14,59 @@ import { openScratchPostgres, postgresUrl, type IsolationLevel, type ScratchData
 const DEFAULTS: IsolationLevel[] = ['read committed', 'repeatable read', 'serializable'];
 
 for (const defaultIsolation of DEFAULTS) {
-  describe(`a database whose default isolation is ${defaultIsolation} [PostgreSQL]`, { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
-    let scratch: ScratchDatabase;
-    before(async () => {
-      scratch = await openScratchPostgres(postgresUrl as string, { defaultIsolation, migrate: false });
-    });
-    after(() => scratch?.dispose());
+  describe(
+    `a database whose default isolation is ${defaultIsolation} [PostgreSQL]`,
+    { skip: postgresUrl ? false : 'needs PostgreSQL' },
+    () => {
+      let scratch: ScratchDatabase;
+      before(async () => {
+        scratch = await openScratchPostgres(postgresUrl as string, { defaultIsolation, migrate: false });
+      });
+      after(() => scratch?.dispose());
 
-    it('a plain session there really has that default (the premise of this suite)', async () => {
-      const client = new pg.Client({ connectionString: scratch.url as string });
-      await client.connect();
-      try {
-        assert.equal((await client.query('SHOW transaction_isolation')).rows[0].transaction_isolation, defaultIsolation);
-      } finally {
-        await client.end();
-      }
-    });
+      it('a plain session there really has that default (the premise of this suite)', async () => {
+        const client = new pg.Client({ connectionString: scratch.url as string });
+        await client.connect();
+        try {
+          assert.equal((await client.query('SHOW transaction_isolation')).rows[0].transaction_isolation, defaultIsolation);
+        } finally {
+          await client.end();
+        }
+      });
 
-    it('four processes starting at once apply each migration exactly once', async () => {
-      const starters: Database[] = await Promise.all(
-        Array.from({ length: 4 }, () => openDatabase({ kind: 'postgres', connectionString: scratch.url as string, poolSize: 2 })),
-      );
-      try {
-        const results = await Promise.all(starters.map((db) => migrate(db)));
-        const applied = results.flatMap((result) => result.applied);
-        assert.equal(new Set(applied).size, applied.length, 'no file applied twice');
-        const recorded = await scratch.db.query<{ name: string }>('SELECT name FROM identity_migrations ORDER BY name');
-        assert.deepEqual(applied.sort(), recorded.map((row) => row.name));
-      } finally {
-        await Promise.all(starters.map((db) => db.close()));
-      }
-    });
+      it('four processes starting at once apply each migration exactly once', async () => {
+        const starters: Database[] = await Promise.all(
+          Array.from({ length: 4 }, () => openDatabase({ kind: 'postgres', connectionString: scratch.url as string, poolSize: 2 })),
+        );
+        try {
+          const results = await Promise.all(starters.map((db) => migrate(db)));
+          const applied = results.flatMap((result) => result.applied);
+          assert.equal(new Set(applied).size, applied.length, 'no file applied twice');
+          const recorded = await scratch.db.query<{ name: string }>('SELECT name FROM identity_migrations ORDER BY name');
+          assert.deepEqual(
+            applied.sort(),
+            recorded.map((row) => row.name),
+          );
+        } finally {
+          await Promise.all(starters.map((db) => db.close()));
+        }
+      });
 
-    it('the service\'s sessions use generic plans for prepared statements (a giant customer cannot make every lookup re-plan)', async () => {
-      const [setting] = await scratch.db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
-      assert.equal(setting?.plan_cache_mode, 'force_generic_plan');
-    });
+      it("the service's sessions use generic plans for prepared statements (a giant customer cannot make every lookup re-plan)", async () => {
+        const [setting] = await scratch.db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+        assert.equal(setting?.plan_cache_mode, 'force_generic_plan');
+      });
 
-    it('the service\'s statements and transactions run READ COMMITTED', async () => {
-      const [statement] = await scratch.db.query<{ transaction_isolation: string }>('SHOW transaction_isolation');
-      assert.equal(statement?.transaction_isolation, 'read committed');
-      const [inTransaction] = await scratch.db.transaction((tx) => tx.query<{ transaction_isolation: string }>('SHOW transaction_isolation'));
-      assert.equal(inTransaction?.transaction_isolation, 'read committed');
-    });
-  });
+      it("the service's statements and transactions run READ COMMITTED", async () => {
+        const [statement] = await scratch.db.query<{ transaction_isolation: string }>('SHOW transaction_isolation');
+        assert.equal(statement?.transaction_isolation, 'read committed');
+        const [inTransaction] = await scratch.db.transaction((tx) =>
+          tx.query<{ transaction_isolation: string }>('SHOW transaction_isolation'),
+        );
+        assert.equal(inTransaction?.transaction_isolation, 'read committed');
+      });
+    },
+  );
 }
 
 describe('identity_apply_plan under another isolation [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {

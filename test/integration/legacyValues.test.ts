@@ -16,7 +16,11 @@ import { describeOnEachDatabase } from '../support/databases.js';
 describeOnEachDatabase('legacy values', (scratch) => {
   beforeEach(() => scratch().reset());
 
-  async function check(): Promise<{ status: number; text: string; json: { ok: boolean; violations: number; invariants: InvariantResult[] } }> {
+  async function check(): Promise<{
+    status: number;
+    text: string;
+    json: { ok: boolean; violations: number; invariants: InvariantResult[] };
+  }> {
     let text = '';
     let json = '';
     const status = await runCheck(scratch().db, {}, { write: (chunk: string) => ((text += chunk), true) });
@@ -44,10 +48,15 @@ describeOnEachDatabase('legacy values', (scratch) => {
     assert.match(text, /^N2 +ok +0 +/m);
     assert.match(text, /^3 violations;/m);
     assert.deepEqual(result(json.invariants, 'N1'), {
-      invariant: 'N1', description: result(json.invariants, 'N1')?.description, count: 3, examples: [2, 3, 4], byField: { email: 2, phoneNumber: 2 },
+      invariant: 'N1',
+      description: result(json.invariants, 'N1')?.description,
+      count: 3,
+      examples: [2, 3, 4],
+      byField: { email: 2, phoneNumber: 2 },
     });
     assert.equal(json.violations, 3);
-    for (const output of [text, JSON.stringify(json)]) assert.doesNotMatch(output, /foo|bar|555|@x\.com/i, 'no personal data in the output');
+    for (const output of [text, JSON.stringify(json)])
+      assert.doesNotMatch(output, /foo|bar|555|@x\.com/i, 'no personal data in the output');
   });
 
   it('check reports an invalid email (no @) and an unnormalisable phone separately from fixable ones', async () => {
@@ -62,7 +71,10 @@ describeOnEachDatabase('legacy values', (scratch) => {
 
     assert.deepEqual(
       [result(json.invariants, 'N1'), result(json.invariants, 'N2')].map((entry) => [entry?.count, entry?.examples, entry?.byField]),
-      [[2, [3, 4], { email: 1, phoneNumber: 1 }], [3, [1, 2, 3], { email: 1, phoneNumber: 2 }]],
+      [
+        [2, [3, 4], { email: 1, phoneNumber: 1 }],
+        [3, [1, 2, 3], { email: 1, phoneNumber: 2 }],
+      ],
     );
     assert.match(text, /^N2 +FAIL +3 +a row's email or phone is invalid: .* \(1 email, 2 phones; e\.g\. ids 1, 2, 3\)$/m);
   });
@@ -87,7 +99,9 @@ describeOnEachDatabase('legacy values', (scratch) => {
 
   it('repair lower-cases and trims emails and strips phone separators; only those rows get a new updatedAt', async () => {
     await insertRows(scratch().db, [
-      { id: 1, email: 'Foo@X.com' }, { id: 2, phone: '(555) 010-9999' }, { id: 3, email: '  bar@Y.io ', phone: '+44 20.7946-0000' },
+      { id: 1, email: 'Foo@X.com' },
+      { id: 2, phone: '(555) 010-9999' },
+      { id: 3, email: '  bar@Y.io ', phone: '+44 20.7946-0000' },
       { id: 4, email: 'ok@x.io', phone: '444' },
     ]);
     const before = await updatedAts(scratch().db);
@@ -95,7 +109,12 @@ describeOnEachDatabase('legacy values', (scratch) => {
     const { plan, committed } = await repair(scratch().db, { batchSize: 2 });
 
     assert.equal(committed, true);
-    assert.deepEqual(await values(), { 1: ['foo@x.com', null], 2: [null, '5550109999'], 3: ['bar@y.io', '+442079460000'], 4: ['ok@x.io', '444'] });
+    assert.deepEqual(await values(), {
+      1: ['foo@x.com', null],
+      2: [null, '5550109999'],
+      3: ['bar@y.io', '+442079460000'],
+      4: ['ok@x.io', '444'],
+    });
     assert.deepEqual(plan.summary.normalised, { rows: 3, email: 2, phoneNumber: 2 });
     assert.deepEqual(plan.changes, []);
     const after = await updatedAts(scratch().db);
@@ -107,21 +126,37 @@ describeOnEachDatabase('legacy values', (scratch) => {
   it('repair merges two customers whose values become equal once normalised, under the oldest row', async () => {
     // Customer 1 (rows 1, 2) is a legacy import; customer 3 (rows 3, 4) the same person, created by requests since.
     await insertRows(scratch().db, [
-      { id: 1, email: 'Foo@X.com', phone: '111', at: 10 }, { id: 2, phone: '(555) 010-9999', linkedId: 1, at: 11 },
-      { id: 3, email: 'foo@x.com', at: 50 }, { id: 4, email: 'new@x.io', phone: '5550109999', linkedId: 3, at: 51 },
+      { id: 1, email: 'Foo@X.com', phone: '111', at: 10 },
+      { id: 2, phone: '(555) 010-9999', linkedId: 1, at: 11 },
+      { id: 3, email: 'foo@x.com', at: 50 },
+      { id: 4, email: 'new@x.io', phone: '5550109999', linkedId: 3, at: 51 },
     ]);
     assert.deepEqual(await broken(), ['N1']);
 
     const { plan } = await repair(scratch().db);
 
     assert.deepEqual(await links(scratch().db), { 1: 'primary', 2: 1, 3: 1, 4: 1 });
-    assert.deepEqual(await values(), { 1: ['foo@x.com', '111'], 2: [null, '5550109999'], 3: ['foo@x.com', null], 4: ['new@x.io', '5550109999'] });
-    assert.deepEqual(plan.changes.map((change) => [change.id, change.reason]), [[3, 'demoted'], [4, 'relinked']]);
+    assert.deepEqual(await values(), {
+      1: ['foo@x.com', '111'],
+      2: [null, '5550109999'],
+      3: ['foo@x.com', null],
+      4: ['new@x.io', '5550109999'],
+    });
+    assert.deepEqual(
+      plan.changes.map((change) => [change.id, change.reason]),
+      [
+        [3, 'demoted'],
+        [4, 'relinked'],
+      ],
+    );
     assert.deepEqual(await broken(), ['I4']);
   });
 
   it('a request for foo@x.com after the repair finds the legacy row instead of making a second customer', async () => {
-    await insertRows(scratch().db, [{ id: 1, email: 'Foo@X.com', phone: '(555) 010-9999' }, { id: 2, email: 'Other@X.io', phone: '555 010 9999', linkedId: 1 }]);
+    await insertRows(scratch().db, [
+      { id: 1, email: 'Foo@X.com', phone: '(555) 010-9999' },
+      { id: 2, email: 'Other@X.io', phone: '555 010 9999', linkedId: 1 },
+    ]);
     await repair(scratch().db);
     const app = await buildTestApp(scratch().db);
     try {
@@ -129,9 +164,15 @@ describeOnEachDatabase('legacy values', (scratch) => {
         const response = await postIdentify(app, body);
         assert.equal(response.statusCode, 200, response.body);
         const { primaryContactId, emails, phoneNumbers, secondaryContactIds } = response.json().customer;
-        assert.deepEqual({ primaryContactId, emails, phoneNumbers, secondaryContactIds }, {
-          primaryContactId: 1, emails: ['foo@x.com', 'other@x.io'], phoneNumbers: ['5550109999'], secondaryContactIds: [2],
-        });
+        assert.deepEqual(
+          { primaryContactId, emails, phoneNumbers, secondaryContactIds },
+          {
+            primaryContactId: 1,
+            emails: ['foo@x.com', 'other@x.io'],
+            phoneNumbers: ['5550109999'],
+            secondaryContactIds: [2],
+          },
+        );
       }
     } finally {
       await app.close();
@@ -141,14 +182,20 @@ describeOnEachDatabase('legacy values', (scratch) => {
 
   it('repair leaves invalid values as they are and reports them, normalising the rest of the row', async () => {
     await insertRows(scratch().db, [
-      { id: 1, email: 'foo.x.com', phone: '111' }, { id: 2, email: 'A@X.io', phone: 'call me' }, { id: 3, email: 'foo.x.com', phone: '333' },
+      { id: 1, email: 'foo.x.com', phone: '111' },
+      { id: 2, email: 'A@X.io', phone: 'call me' },
+      { id: 3, email: 'foo.x.com', phone: '333' },
     ]);
     const before = await updatedAts(scratch().db);
 
     const { plan, invariants, committed } = await repair(scratch().db);
 
     assert.equal(committed, true);
-    assert.deepEqual(plan.invalid, [{ id: 1, fields: ['email'] }, { id: 2, fields: ['phoneNumber'] }, { id: 3, fields: ['email'] }]);
+    assert.deepEqual(plan.invalid, [
+      { id: 1, fields: ['email'] },
+      { id: 2, fields: ['phoneNumber'] },
+      { id: 3, fields: ['email'] },
+    ]);
     assert.deepEqual(plan.summary.invalid, { rows: 3, email: 2, phoneNumber: 1 });
     assert.deepEqual(await values(), { 1: ['foo.x.com', '111'], 2: ['a@x.io', 'call me'], 3: ['foo.x.com', '333'] });
     // 1 and 3 store the same (invalid) email: one customer, as I2 sees it.
@@ -160,14 +207,27 @@ describeOnEachDatabase('legacy values', (scratch) => {
   });
 
   it('a dry run reports the value changes and writes nothing', async () => {
-    await insertRows(scratch().db, [{ id: 1, email: 'Foo@X.com', at: 5 }, { id: 2, email: 'foo@x.com', phone: '(555) 010-9999', at: 1 }, { id: 3, email: 'nope' }]);
+    await insertRows(scratch().db, [
+      { id: 1, email: 'Foo@X.com', at: 5 },
+      { id: 2, email: 'foo@x.com', phone: '(555) 010-9999', at: 1 },
+      { id: 3, email: 'nope' },
+    ]);
     const before = { values: await values(), links: await links(scratch().db), updatedAt: await updatedAts(scratch().db) };
 
     const dryRun = await repair(scratch().db, { dryRun: true });
 
     assert.equal(dryRun.committed, false);
-    assert.deepEqual(dryRun.plan.values.map((change) => [change.id, change.fields]), [[1, ['email']], [2, ['phoneNumber']]]);
-    assert.deepEqual(dryRun.plan.changes.map((change) => change.id), [1]);
+    assert.deepEqual(
+      dryRun.plan.values.map((change) => [change.id, change.fields]),
+      [
+        [1, ['email']],
+        [2, ['phoneNumber']],
+      ],
+    );
+    assert.deepEqual(
+      dryRun.plan.changes.map((change) => change.id),
+      [1],
+    );
     assert.deepEqual({ values: await values(), links: await links(scratch().db), updatedAt: await updatedAts(scratch().db) }, before);
     assert.deepEqual((await repair(scratch().db)).plan, dryRun.plan);
     assert.deepEqual(await links(scratch().db), { 1: 2, 2: 'primary', 3: 'primary' });

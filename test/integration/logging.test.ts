@@ -17,7 +17,12 @@ it('logs every request as one JSON line with its id, status and outcome, and nev
     logStream: { write: (line) => void lines.push(line) },
   });
   try {
-    await app.inject({ method: 'POST', url: '/identify', headers: { 'x-request-id': 'req-42' }, payload: { email: 'Secret.Person@x.io', phoneNumber: '+1 555 0100' } });
+    await app.inject({
+      method: 'POST',
+      url: '/identify',
+      headers: { 'x-request-id': 'req-42' },
+      payload: { email: 'Secret.Person@x.io', phoneNumber: '+1 555 0100' },
+    });
     await app.inject({ method: 'POST', url: '/identify', payload: { email: 'bad-email-secret', phoneNumber: 'secret-phone' } });
     await app.inject({ method: 'POST', url: '/identify', payload: { email: 'other.secret@x.io', phoneNumber: 5550100 } });
     // The read API carries identifiers in the query string, which the log line must leave out.

@@ -21,7 +21,7 @@ describeOnEachDatabase('migrations', (scratch) => {
     assert.deepEqual(await migrate(scratch().db), { applied: [] });
   });
 
-  it('adopt an existing Contact table of another ORM\'s types (TEXT, TIMESTAMP(3)), keep its rows and only add indexes and functions', async () => {
+  it("adopt an existing Contact table of another ORM's types (TEXT, TIMESTAMP(3)), keep its rows and only add indexes and functions", async () => {
     const db = scratch().db;
     await db.exec(`
       DROP TABLE "Contact";
@@ -35,14 +35,20 @@ describeOnEachDatabase('migrations', (scratch) => {
         VALUES ('old@x.io', '123456', 'primary', '2020-01-01');`);
     assert.deepEqual(await indexes(), []);
 
-    assert.deepEqual(await migrate(db), { applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql'] });
+    assert.deepEqual(await migrate(db), {
+      applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql'],
+    });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
 
     const app = await buildTestApp(db);
     try {
       const response = await postIdentify(app, { email: 'new@x.io', phoneNumber: '123456' });
       assert.deepEqual(response.json().customer, {
-        id: 1, primaryContactId: 1, emails: ['old@x.io', 'new@x.io'], phoneNumbers: ['123456'], secondaryContactIds: [2],
+        id: 1,
+        primaryContactId: 1,
+        emails: ['old@x.io', 'new@x.io'],
+        phoneNumbers: ['123456'],
+        secondaryContactIds: [2],
       });
     } finally {
       await app.close();
@@ -50,16 +56,24 @@ describeOnEachDatabase('migrations', (scratch) => {
   });
 
   it('record a SHA-256 checksum of every applied file', async () => {
-    const rows = await scratch().db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM identity_migrations ORDER BY name');
+    const rows = await scratch().db.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM identity_migrations ORDER BY name',
+    );
     assert.ok(rows.length >= 3);
     for (const row of rows) assert.match(row.checksum, /^[0-9a-f]{64}$/, row.name);
   });
 
   it('refuse to run, naming the file, when an applied file has changed since (the database would keep the old SQL)', async () => {
     const db = scratch().db;
-    await db.query(`UPDATE identity_migrations SET checksum = $1 WHERE name = '0002_identify_functions.sql'`, [checksumOf('-- another version')]);
+    await db.query(`UPDATE identity_migrations SET checksum = $1 WHERE name = '0002_identify_functions.sql'`, [
+      checksumOf('-- another version'),
+    ]);
     try {
-      await assert.rejects(migrate(db), (error: Error) => error instanceof MigrationChangedError && /0002_identify_functions\.sql was changed after it was applied/.test(error.message));
+      await assert.rejects(
+        migrate(db),
+        (error: Error) =>
+          error instanceof MigrationChangedError && /0002_identify_functions\.sql was changed after it was applied/.test(error.message),
+      );
       await assert.rejects(verifyMigrations(db), MigrationChangedError);
     } finally {
       await db.query(`UPDATE identity_migrations SET checksum = NULL WHERE name = '0002_identify_functions.sql'`);

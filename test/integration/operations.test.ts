@@ -48,16 +48,19 @@ describe('operations at the HTTP edge', () => {
       assert.equal(result.valid, true, JSON.stringify(result.errors));
     });
 
-    it('describes every registered route except the docs UI\'s own files', async () => {
+    it("describes every registered route except the docs UI's own files", async () => {
       const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const documented = new Set(
-        Object.entries(document.paths as Record<string, object>).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)),
+        Object.entries(document.paths as Record<string, object>).flatMap(([path, operations]) =>
+          Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+        ),
       );
       const routes = (await servedRoutes(app)).filter((route) => !route.url.startsWith('/docs'));
       assert.ok(routes.length >= 5);
       // Fastify writes path parameters as :id, OpenAPI as {id}.
       const asOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
-      for (const route of routes) assert.ok(documented.has(`${route.method} ${asOpenApiPath(route.url)}`), `${route.method} ${route.url} is not documented`);
+      for (const route of routes)
+        assert.ok(documented.has(`${route.method} ${asOpenApiPath(route.url)}`), `${route.method} ${route.url} is not documented`);
     });
 
     it('gives /identify its error responses, the error shape, examples and the API-key security', async () => {
@@ -175,9 +178,19 @@ describe('operations at the HTTP edge', () => {
     it('count per client IP when there are no keys', async () => {
       const app = await appWith(scratch.db, { rateLimitMax: 1 });
       try {
-        assert.equal((await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.1', payload: { email: 'a@x.io' } })).statusCode, 200);
-        assertError(await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.1', payload: { email: 'a@x.io' } }), 429, 'RATE_LIMITED');
-        assert.equal((await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.2', payload: { email: 'a@x.io' } })).statusCode, 200);
+        assert.equal(
+          (await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.1', payload: { email: 'a@x.io' } })).statusCode,
+          200,
+        );
+        assertError(
+          await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.1', payload: { email: 'a@x.io' } }),
+          429,
+          'RATE_LIMITED',
+        );
+        assert.equal(
+          (await app.inject({ method: 'POST', url: '/identify', remoteAddress: '10.0.0.2', payload: { email: 'a@x.io' } })).statusCode,
+          200,
+        );
       } finally {
         await app.close();
       }
@@ -236,10 +249,16 @@ describe('operations at the HTTP edge', () => {
       const app = await buildApp({
         db: scratch.db,
         identifyService: {
-          identify: (request) => new Promise((resolve) => {
-            held.push(() => resolve({ customer: { primaryContactId: 1, emails: [request.email ?? ''], phoneNumbers: [], secondaryContactIds: [] }, outcome: 'unchanged' }));
-            if (open) held.shift()?.();
-          }),
+          identify: (request) =>
+            new Promise((resolve) => {
+              held.push(() =>
+                resolve({
+                  customer: { primaryContactId: 1, emails: [request.email ?? ''], phoneNumbers: [], secondaryContactIds: [] },
+                  outcome: 'unchanged',
+                }),
+              );
+              if (open) held.shift()?.();
+            }),
         },
         responseFormat: 'customer',
         logLevel: 'silent',
@@ -254,7 +273,10 @@ describe('operations at the HTTP edge', () => {
         assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
         open = true;
         while (held.length > 0) held.shift()?.();
-        assert.deepEqual((await Promise.all(admitted)).map((answer) => answer.statusCode), [200, 200, 200, 200, 200]);
+        assert.deepEqual(
+          (await Promise.all(admitted)).map((answer) => answer.statusCode),
+          [200, 200, 200, 200, 200],
+        );
         assert.equal((await identify(app)).statusCode, 200);
       } finally {
         open = true;

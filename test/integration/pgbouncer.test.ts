@@ -39,7 +39,9 @@ describe('PgBouncer in transaction pooling mode', { skip }, () => {
 
   it(`passes the database asked for through to the upstream server (${version})`, async () => {
     const viaBouncer = await client();
-    const { rows } = await viaBouncer.query<{ database: string; port: number }>('SELECT current_database() AS database, inet_server_port() AS port');
+    const { rows } = await viaBouncer.query<{ database: string; port: number }>(
+      'SELECT current_database() AS database, inet_server_port() AS port',
+    );
     assert.equal(rows[0]?.database, database);
     assert.equal(rows[0]?.port, Number(new URL(postgresUrl as string).port || 5432));
     assert.notEqual(bouncer?.port, rows[0]?.port);

@@ -10,7 +10,11 @@ it('serves /identify on in-memory PGlite and exits 0 on SIGTERM after finishing 
   try {
     // A first answer, so that the requests below find warm code and open keep-alive sockets
     // rather than racing the signal to accept() on a loaded machine.
-    const warm = await fetch(`${service.baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'warm@x.io' }) });
+    const warm = await fetch(`${service.baseUrl}/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'warm@x.io' }),
+    });
     assert.equal(warm.status, 200);
     const inFlight = Array.from({ length: 20 }, (_, i) =>
       fetch(`${service.baseUrl}/identify`, {
@@ -21,10 +25,20 @@ it('serves /identify on in-memory PGlite and exits 0 on SIGTERM after finishing 
     );
     await new Promise((resolve) => setTimeout(resolve, 5));
     const exit = service.stop('SIGTERM');
-    const statuses = await Promise.all(inFlight.map((request) => request.then((r) => r.status, () => 'refused')));
+    const statuses = await Promise.all(
+      inFlight.map((request) =>
+        request.then(
+          (r) => r.status,
+          () => 'refused',
+        ),
+      ),
+    );
     assert.equal(await exit, 0);
     // Accepted requests complete; none is cut off with a 5xx.
-    assert.ok(statuses.every((status) => status === 200 || status === 'refused' || status === 503), String(statuses));
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 'refused' || status === 503),
+      String(statuses),
+    );
     assert.ok(statuses.includes(200));
     assert.match(service.output(), /shutting down/);
   } finally {
@@ -42,29 +56,40 @@ it('stops at start-up with one clear line when the configuration is invalid', ()
   assert.match(result.stderr, /invalid configuration: PORT must be integer/);
 });
 
-it('with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port, sums their metrics, and stops them all on SIGTERM', { skip: postgresUrl === undefined && 'needs PostgreSQL (TEST_DATABASE_URL)' }, async () => {
-  const scratch = await openScratchPostgres(postgresUrl as string);
-  const service = await startService({ DATABASE_URL: scratch.url as string, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
-  try {
-    const workers = execFileSync('pgrep', ['-P', String(service.child.pid)], { encoding: 'utf8' }).trim().split('\n');
-    assert.equal(workers.length, 2);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      fetch(`${service.baseUrl}/identify`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: `w${i}@x.io`, phoneNumber: '5551234' }),
-      }).then((response) => response.json() as Promise<{ customer: { secondaryContactIds: number[] } }>),
-    ));
-    // Both workers wrote to one customer, linearly: its sizes are exactly 1..20.
-    assert.deepEqual(answers.map((answer) => answer.customer.secondaryContactIds.length).sort((a, b) => a - b), [...Array(20).keys()]);
-    // Whichever worker answers the scrape, /metrics counts the requests of both.
-    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
-    assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_primary"\} 1\n/);
-    assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_secondary"\} 19\n/);
-    assert.equal(await service.stop('SIGTERM'), 0);
-    assert.match(service.output(), /shutting down: workers finish in-flight requests/);
-  } finally {
-    await service.stop('SIGKILL');
-    await scratch.dispose();
-  }
-});
+it(
+  'with WEB_CONCURRENCY=2 on PostgreSQL runs two HTTP workers on one port, sums their metrics, and stops them all on SIGTERM',
+  { skip: postgresUrl === undefined && 'needs PostgreSQL (TEST_DATABASE_URL)' },
+  async () => {
+    const scratch = await openScratchPostgres(postgresUrl as string);
+    const service = await startService({ DATABASE_URL: scratch.url as string, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
+    try {
+      const workers = execFileSync('pgrep', ['-P', String(service.child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      assert.equal(workers.length, 2);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          fetch(`${service.baseUrl}/identify`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: `w${i}@x.io`, phoneNumber: '5551234' }),
+          }).then((response) => response.json() as Promise<{ customer: { secondaryContactIds: number[] } }>),
+        ),
+      );
+      // Both workers wrote to one customer, linearly: its sizes are exactly 1..20.
+      assert.deepEqual(
+        answers.map((answer) => answer.customer.secondaryContactIds.length).sort((a, b) => a - b),
+        [...Array(20).keys()],
+      );
+      // Whichever worker answers the scrape, /metrics counts the requests of both.
+      const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+      assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_primary"\} 1\n/);
+      assert.match(metrics, /identity_identify_outcomes_total\{outcome="created_secondary"\} 19\n/);
+      assert.equal(await service.stop('SIGTERM'), 0);
+      assert.match(service.output(), /shutting down: workers finish in-flight requests/);
+    } finally {
+      await service.stop('SIGKILL');
+      await scratch.dispose();
+    }
+  },
+);

@@ -44,9 +44,7 @@ export interface StoredRow {
 
 /** The table as the examples show it: (id, email, phoneNumber, linkPrecedence, linkedId). */
 export function storedRows(db: Database): Promise<StoredRow[]> {
-  return db.query<StoredRow>(
-    `SELECT "id", "email", "phoneNumber", "linkPrecedence", "linkedId" FROM "Contact" ORDER BY "id"`,
-  );
+  return db.query<StoredRow>(`SELECT "id", "email", "phoneNumber", "linkPrecedence", "linkedId" FROM "Contact" ORDER BY "id"`);
 }
 
 /** An answer in the error shape: this status, this code, and a message for people. */

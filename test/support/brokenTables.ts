@@ -35,7 +35,10 @@ function normalised(spec: RowSpec) {
 
 /** The live rows, as the repair reads them. */
 export function liveRows(specs: readonly RowSpec[]): RepairRow[] {
-  return specs.map(normalised).filter((row) => !row.deleted).map(({ at, deleted, ...row }) => ({ ...row, createdAt: EPOCH_MICROSECONDS + at * 1_000_000 }));
+  return specs
+    .map(normalised)
+    .filter((row) => !row.deleted)
+    .map(({ at, deleted, ...row }) => ({ ...row, createdAt: EPOCH_MICROSECONDS + at * 1_000_000 }));
 }
 
 /**
@@ -51,8 +54,13 @@ export async function insertRows(db: Queryable, specs: readonly RowSpec[]): Prom
               AS r(id, email, phone, linked, precedence, seconds, deleted),
             LATERAL (SELECT timestamptz '2026-01-01 00:00:00+00' + make_interval(secs => seconds) AS created) AS clock`,
     [
-      rows.map((row) => row.id), rows.map((row) => row.email), rows.map((row) => row.phoneNumber), rows.map((row) => row.linkedId),
-      rows.map((row) => row.linkPrecedence), rows.map((row) => row.at), rows.map((row) => row.deleted),
+      rows.map((row) => row.id),
+      rows.map((row) => row.email),
+      rows.map((row) => row.phoneNumber),
+      rows.map((row) => row.linkedId),
+      rows.map((row) => row.linkPrecedence),
+      rows.map((row) => row.at),
+      rows.map((row) => row.deleted),
     ],
   );
   await db.query(`SELECT setval(pg_get_serial_sequence('"Contact"', 'id'), (SELECT max("id") FROM "Contact"))`);
@@ -66,15 +74,19 @@ export async function links(db: Queryable): Promise<Record<number, 'primary' | n
   const rows = await db.query<{ id: number; linkedId: number | null; linkPrecedence: string }>(
     'SELECT "id", "linkedId", "linkPrecedence" FROM "Contact" ORDER BY "id"',
   );
-  return Object.fromEntries(rows.map(({ id, linkedId, linkPrecedence }) => {
-    if (linkPrecedence === 'primary' && linkedId === null) return [id, 'primary'];
-    if (linkPrecedence === 'secondary' && linkedId !== null) return [id, linkedId];
-    return [id, `${linkPrecedence}:${linkedId}`];
-  }));
+  return Object.fromEntries(
+    rows.map(({ id, linkedId, linkPrecedence }) => {
+      if (linkPrecedence === 'primary' && linkedId === null) return [id, 'primary'];
+      if (linkPrecedence === 'secondary' && linkedId !== null) return [id, linkedId];
+      return [id, `${linkPrecedence}:${linkedId}`];
+    }),
+  );
 }
 
 /** Each row's `updatedAt`, as text at full precision, by id. */
 export async function updatedAts(db: Queryable): Promise<Map<number, string>> {
-  const rows = await db.query<{ id: number; updatedAt: string }>('SELECT "id", "updatedAt"::text AS "updatedAt" FROM "Contact" ORDER BY "id"');
+  const rows = await db.query<{ id: number; updatedAt: string }>(
+    'SELECT "id", "updatedAt"::text AS "updatedAt" FROM "Contact" ORDER BY "id"',
+  );
   return new Map(rows.map((row) => [row.id, row.updatedAt]));
 }

@@ -19,7 +19,8 @@ export function browserSkipReason(): string | false {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}; CI must run the browser tests (.ci/run installs the chromium package)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}; CI must run the browser tests (.ci/run installs the chromium package)`);
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
 }
 
@@ -35,7 +36,8 @@ export function watchForPageProblems(page: Page, apiPath: RegExp): () => string[
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 400 && !apiPath.test(new URL(response.url()).pathname)) problems.push(`${response.status()} for ${response.url()}`);
+    if (response.status() >= 400 && !apiPath.test(new URL(response.url()).pathname))
+      problems.push(`${response.status()} for ${response.url()}`);
   });
   page.on('requestfailed', (request) => {
     if (!apiPath.test(new URL(request.url()).pathname)) problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ''}`);

@@ -17,7 +17,10 @@ export function request(email: string | null, phoneNumber: string | null): Ident
 export function rowsOfInvolvedCustomers<Row extends LinkedContact>(table: readonly Row[], query: Identifiers): Row[] {
   const owners = new Set(
     table
-      .filter((row) => (query.email !== null && row.email === query.email) || (query.phoneNumber !== null && row.phoneNumber === query.phoneNumber))
+      .filter(
+        (row) =>
+          (query.email !== null && row.email === query.email) || (query.phoneNumber !== null && row.phoneNumber === query.phoneNumber),
+      )
       .map(primaryIdOf),
   );
   return table.filter((row) => owners.has(primaryIdOf(row)));

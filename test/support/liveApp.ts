@@ -11,7 +11,12 @@ export interface LiveApp {
 }
 
 export async function listenOnRandomPort(options: Pick<AppOptions, 'db'> & Partial<AppOptions>): Promise<LiveApp> {
-  const app = await buildApp({ identifyService: createIdentifyService(identifyStore(options.db)), responseFormat: 'customer', logLevel: 'silent', ...options });
+  const app = await buildApp({
+    identifyService: createIdentifyService(identifyStore(options.db)),
+    responseFormat: 'customer',
+    logLevel: 'silent',
+    ...options,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the app is not listening on a TCP port');
@@ -19,7 +24,15 @@ export async function listenOnRandomPort(options: Pick<AppOptions, 'db'> & Parti
 }
 
 /** POST /identify over HTTP; rejects unless the service answers 200. */
-export async function identifyOver(baseUrl: string, body: { email?: string; phoneNumber?: string }, headers: Record<string, string> = {}): Promise<void> {
-  const response = await fetch(`${baseUrl}/identify`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function identifyOver(
+  baseUrl: string,
+  body: { email?: string; phoneNumber?: string },
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const response = await fetch(`${baseUrl}/identify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   if (response.status !== 200) throw new Error(`POST /identify answered ${response.status}: ${await response.text()}`);
 }

@@ -20,7 +20,11 @@ export class ReferenceModel {
   identify(request: Identifiers): Customer {
     const touched = new Set(
       this.rows
-        .filter((row) => (request.email !== null && row.email === request.email) || (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber))
+        .filter(
+          (row) =>
+            (request.email !== null && row.email === request.email) ||
+            (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber),
+        )
         .map((row) => row.customer),
     );
     const label = ++this.labels;

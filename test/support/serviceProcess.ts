@@ -34,7 +34,10 @@ export interface StartOptions {
 }
 
 /** Starts the service with `env` over the parent's environment; an `undefined` value unsets a variable. */
-export async function startService(env: Record<string, string | undefined>, { readyTimeoutMs = 30_000, built = false, discardLogs = false }: StartOptions = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string | undefined>,
+  { readyTimeoutMs = 30_000, built = false, discardLogs = false }: StartOptions = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
@@ -56,7 +59,10 @@ export async function startService(env: Record<string, string | undefined>, { re
   const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
-    const ready = await fetch(`${service.baseUrl}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${service.baseUrl}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return service;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

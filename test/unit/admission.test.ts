@@ -12,7 +12,13 @@ function setUp(maxInFlight: number, maxWaitMs: number) {
   let next = 0;
   const ask = () => {
     const id = next++;
-    leave.set(id, admission.request(() => started.push(id), (reason) => refused.push([id, reason])));
+    leave.set(
+      id,
+      admission.request(
+        () => started.push(id),
+        (reason) => refused.push([id, reason]),
+      ),
+    );
     return id;
   };
   const tick = (ms = TICK_MS) => {
@@ -70,7 +76,10 @@ describe('admission', () => {
     for (let t = 0; t < 1_000 - TICK_MS; t += TICK_MS) tick();
     assert.equal(admission.queued, SMALLEST_LINE);
     tick(); // 1,000 ms
-    assert.deepEqual(refused.filter(([, reason]) => reason === 'waited_too_long').map(([id]) => id), [1, 2, 3, 4]);
+    assert.deepEqual(
+      refused.filter(([, reason]) => reason === 'waited_too_long').map(([id]) => id),
+      [1, 2, 3, 4],
+    );
     assert.equal(admission.queued, 0);
     assert.equal(admission.lineLimit, SMALLEST_LINE);
   });

@@ -17,7 +17,10 @@ describe('configuration', () => {
 
   it('uses PostgreSQL from DATABASE_URL with the configured pool size', () => {
     assert.deepEqual(load({ DATABASE_URL: 'postgresql://u@db:5432/shop', DB_POOL_SIZE: '25' }).database, {
-      kind: 'postgres', connectionString: 'postgresql://u@db:5432/shop', poolSize: 25, transactionPooler: false,
+      kind: 'postgres',
+      connectionString: 'postgresql://u@db:5432/shop',
+      poolSize: 25,
+      transactionPooler: false,
     });
   });
 
@@ -26,11 +29,14 @@ describe('configuration', () => {
     assert.equal(target.kind === 'postgres' && target.transactionPooler, true);
   });
 
-  it('builds a PostgreSQL URL from the seed\'s DB_* settings, escaping the password', () => {
+  it("builds a PostgreSQL URL from the seed's DB_* settings, escaping the password", () => {
     const target = load({ DB_HOST: 'db', DB_PORT: '6543', DB_USER: 'shop', DB_PASSWORD: 'p@ss/word', DB_NAME: 'fluxkart' }).database;
     assert.equal(target.kind, 'postgres');
     const url = new URL(target.kind === 'postgres' ? target.connectionString : '');
-    assert.deepEqual([url.hostname, url.port, url.username, decodeURIComponent(url.password), url.pathname], ['db', '6543', 'shop', 'p@ss/word', '/fluxkart']);
+    assert.deepEqual(
+      [url.hostname, url.port, url.username, decodeURIComponent(url.password), url.pathname],
+      ['db', '6543', 'shop', 'p@ss/word', '/fluxkart'],
+    );
   });
 
   it('switches the answer shape with RESPONSE_FORMAT and migrations with MIGRATE_ON_START', () => {
@@ -53,7 +59,10 @@ describe('configuration', () => {
     ['a zero pool size', { DB_POOL_SIZE: '0' }],
   ] as const) {
     it(`rejects ${name} with one clear line`, () => {
-      assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && !error.message.includes('\n'));
+      assert.throws(
+        () => load(env),
+        (error: unknown) => error instanceof ConfigError && !error.message.includes('\n'),
+      );
     });
   }
 });

@@ -35,20 +35,36 @@ describe('explorer identity graph', () => {
   const graph = identityGraph(CUSTOMER);
 
   it('has a node per contact, the primary marked, and one per distinct email and phone number', () => {
-    assert.deepEqual(graph.nodes.map((node) => [node.kind, node.label]), [
-      ['contact', '#1'], ['contact', '#2'], ['contact', '#3'], ['contact', '#4'],
-      ['email', 'lorraine@hillvalley.edu'], ['phone', '123456'], ['email', 'mcfly@hillvalley.edu'], ['email', 'george@hillvalley.edu'], ['phone', '919191'],
-    ]);
-    assert.deepEqual(graph.nodes.filter((node) => node.kind === 'contact' && node.primary).map((node) => node.label), ['#1']);
+    assert.deepEqual(
+      graph.nodes.map((node) => [node.kind, node.label]),
+      [
+        ['contact', '#1'],
+        ['contact', '#2'],
+        ['contact', '#3'],
+        ['contact', '#4'],
+        ['email', 'lorraine@hillvalley.edu'],
+        ['phone', '123456'],
+        ['email', 'mcfly@hillvalley.edu'],
+        ['email', 'george@hillvalley.edu'],
+        ['phone', '919191'],
+      ],
+    );
+    assert.deepEqual(
+      graph.nodes.filter((node) => node.kind === 'contact' && node.primary).map((node) => node.label),
+      ['#1'],
+    );
     assert.equal(new Set(graph.nodes.map((node) => node.id)).size, graph.nodes.length);
   });
 
   it('joins each contact to the identifiers it carries, and a merged contact to the contact it was merged into', () => {
     const edges = graph.edges.map((edge) => `${edge.source} ${edge.label} ${edge.target}`);
     assert.deepEqual(edges, [
-      'contact:1 email email:lorraine@hillvalley.edu', 'contact:1 phone phone:123456',
-      'contact:2 email email:mcfly@hillvalley.edu', 'contact:2 phone phone:123456',
-      'contact:3 email email:george@hillvalley.edu', 'contact:3 phone phone:919191',
+      'contact:1 email email:lorraine@hillvalley.edu',
+      'contact:1 phone phone:123456',
+      'contact:2 email email:mcfly@hillvalley.edu',
+      'contact:2 phone phone:123456',
+      'contact:3 email email:george@hillvalley.edu',
+      'contact:3 phone phone:919191',
       'contact:4 phone phone:919191',
       'contact:3 merged contact:1',
     ]);
@@ -56,12 +72,22 @@ describe('explorer identity graph', () => {
   });
 
   it('keeps an email and a phone number with the same text apart', () => {
-    const twin = identityGraph({ ...CUSTOMER, contacts: [contact(1, '123456@x.io', '123456'), contact(2, null, '123456@x.io', 1)], links: [] });
+    const twin = identityGraph({
+      ...CUSTOMER,
+      contacts: [contact(1, '123456@x.io', '123456'), contact(2, null, '123456@x.io', 1)],
+      links: [],
+    });
     assert.equal(twin.nodes.filter((node) => node.kind !== 'contact').length, 3);
   });
 
   it('is captioned with its counts', () => {
-    assert.equal(describeGraph({ contacts: 4, identifiers: 5, identifierLinks: 7, merges: 1 }), '9 nodes (4 contacts, 5 identifiers), 8 edges (7 identifier links, 1 merge)');
-    assert.equal(describeGraph({ contacts: 1, identifiers: 1, identifierLinks: 1, merges: 0 }), '2 nodes (1 contact, 1 identifier), 1 edge (1 identifier link, 0 merges)');
+    assert.equal(
+      describeGraph({ contacts: 4, identifiers: 5, identifierLinks: 7, merges: 1 }),
+      '9 nodes (4 contacts, 5 identifiers), 8 edges (7 identifier links, 1 merge)',
+    );
+    assert.equal(
+      describeGraph({ contacts: 1, identifiers: 1, identifierLinks: 1, merges: 0 }),
+      '2 nodes (1 contact, 1 identifier), 1 edge (1 identifier link, 0 merges)',
+    );
   });
 });

@@ -11,7 +11,7 @@ describe('explorer search: the kind control follows the text', () => {
     }
   });
 
-  it('turns Email into Phone for phone-like text, and otherwise keeps the person\'s choice', () => {
+  it("turns Email into Phone for phone-like text, and otherwise keeps the person's choice", () => {
     assert.equal(inferKind('+1 (555) 010-9999', 'email'), 'phone');
     assert.equal(inferKind('lorraine', 'email'), 'email', 'an email being typed, before its @');
     assert.equal(inferKind('23', 'id'), 'id');
@@ -22,8 +22,14 @@ describe('explorer search: the kind control follows the text', () => {
 
 describe('explorer search: parsing', () => {
   it('reads one identifier as the chosen kind, trimmed; the API normalises and validates it', () => {
-    assert.deepEqual(parseSearch('  Doc@HillValley.EDU ', 'email'), { ok: true, query: { by: 'identifiers', email: 'Doc@HillValley.EDU' } });
-    assert.deepEqual(parseSearch('+1 (555) 010-9999', 'phone'), { ok: true, query: { by: 'identifiers', phoneNumber: '+1 (555) 010-9999' } });
+    assert.deepEqual(parseSearch('  Doc@HillValley.EDU ', 'email'), {
+      ok: true,
+      query: { by: 'identifiers', email: 'Doc@HillValley.EDU' },
+    });
+    assert.deepEqual(parseSearch('+1 (555) 010-9999', 'phone'), {
+      ok: true,
+      query: { by: 'identifiers', phoneNumber: '+1 (555) 010-9999' },
+    });
     assert.deepEqual(parseSearch('#23', 'id'), { ok: true, query: { by: 'id', id: '23' } });
     assert.deepEqual(parseSearch('23', 'id'), { ok: true, query: { by: 'id', id: '23' } });
     assert.deepEqual(parseSearch('abc', 'id'), { ok: true, query: { by: 'id', id: 'abc' } }, 'the API says what is wrong with it');
@@ -36,8 +42,17 @@ describe('explorer search: parsing', () => {
   });
 
   it('refuses an empty search and pairs that are not one email and one phone number', () => {
-    for (const [text, kind] of [['', 'phone'], ['   ', 'email'], ['#', 'id'], [' , ', 'email']] as const) {
-      assert.deepEqual(parseSearch(text, kind), { ok: false, message: 'Type an email, a phone number or a contact id.' }, JSON.stringify(text));
+    for (const [text, kind] of [
+      ['', 'phone'],
+      ['   ', 'email'],
+      ['#', 'id'],
+      [' , ', 'email'],
+    ] as const) {
+      assert.deepEqual(
+        parseSearch(text, kind),
+        { ok: false, message: 'Type an email, a phone number or a contact id.' },
+        JSON.stringify(text),
+      );
     }
     for (const text of ['a@x.io, b@x.io', '123, 456', 'a@x.io, 123, 456']) {
       const parsed = parseSearch(text, 'email');
@@ -57,7 +72,10 @@ describe('explorer search: the URL hash', () => {
 
   it('links every query and reads it back', () => {
     assert.equal(toHash({ by: 'id', id: '23' }), 'id=23');
-    assert.equal(toHash({ by: 'identifiers', email: 'doc@hillvalley.edu', phoneNumber: '123456' }), 'email=doc%40hillvalley.edu&phone=123456');
+    assert.equal(
+      toHash({ by: 'identifiers', email: 'doc@hillvalley.edu', phoneNumber: '123456' }),
+      'email=doc%40hillvalley.edu&phone=123456',
+    );
     for (const query of queries) assert.deepEqual(fromHash(`#${toHash(query)}`), query);
   });
 

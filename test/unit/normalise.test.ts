@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseEmail, normaliseField, normaliseIdentifiers, normalisePhoneNumber, type RawIdentifiers } from '../../src/identity/normalise.js';
+import {
+  normaliseEmail,
+  normaliseField,
+  normaliseIdentifiers,
+  normalisePhoneNumber,
+  type RawIdentifiers,
+} from '../../src/identity/normalise.js';
 
 function value(raw: RawIdentifiers) {
   const result = normaliseIdentifiers(raw);
@@ -44,7 +50,11 @@ describe('normalising identifiers', () => {
 
   it('rejects a phone with a NUL or any other character that is not a digit or separator', () => {
     assert.equal(failure({ phoneNumber: '555\u00000123' }), 'INVALID_PHONE_NUMBER');
-    assert.equal(failure({ phoneNumber: '\u0665\u0665\u0665' }), 'INVALID_PHONE_NUMBER', 'digits of other scripts are not matched as ASCII digits');
+    assert.equal(
+      failure({ phoneNumber: '\u0665\u0665\u0665' }),
+      'INVALID_PHONE_NUMBER',
+      'digits of other scripts are not matched as ASCII digits',
+    );
   });
 
   it('turns an integer phone into its decimal string', () => {

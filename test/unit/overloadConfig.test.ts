@@ -8,13 +8,20 @@ const load = (env: Record<string, string>) => loadConfig(env, false);
 
 describe('overload and connection settings', () => {
   it('reads the open-files limit from /proc/self/limits, and falls back to 1024 where it cannot', () => {
-    const limits = (soft: string) => () => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 4096                 files\n`;
+    const limits = (soft: string) => () =>
+      `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 4096                 files\n`;
     assert.equal(openFilesLimit(limits('256')), 256);
     assert.equal(openFilesLimit(limits('unlimited')), Number.MAX_SAFE_INTEGER);
-    assert.equal(openFilesLimit(() => 'nothing here'), 1024);
-    assert.equal(openFilesLimit(() => {
-      throw new Error('ENOENT');
-    }), 1024);
+    assert.equal(
+      openFilesLimit(() => 'nothing here'),
+      1024,
+    );
+    assert.equal(
+      openFilesLimit(() => {
+        throw new Error('ENOENT');
+      }),
+      1024,
+    );
   });
 
   it('caps connections at four fifths of the open-files limit less the pool, and at most 10,000', () => {
@@ -38,6 +45,9 @@ describe('overload and connection settings', () => {
   });
 
   it('refuses OVERLOAD_POOL_WAITING, which no longer exists, naming what replaced it', () => {
-    assert.throws(() => load({ OVERLOAD_POOL_WAITING: '200' }), (error: unknown) => error instanceof ConfigError && /OVERLOAD_MAX_IN_FLIGHT/.test(error.message));
+    assert.throws(
+      () => load({ OVERLOAD_POOL_WAITING: '200' }),
+      (error: unknown) => error instanceof ConfigError && /OVERLOAD_MAX_IN_FLIGHT/.test(error.message),
+    );
   });
 });

@@ -15,7 +15,10 @@ function identifyInMemory(table: LinkedContact[], request: Identifiers): { table
   const involved = rowsOfInvolvedCustomers(table, request);
   const plan = decide(request, involved);
   if (plan.kind === 'brokenLinks') throw new Error('the service never writes broken links');
-  const inserted = plan.insert === null ? null : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
+  const inserted =
+    plan.insert === null
+      ? null
+      : contact(table.length + 1, plan.insert.email, plan.insert.phoneNumber, plan.kind === 'update' ? plan.survivorId : null);
   const after = rowsAfter(involved, plan, inserted);
   const changed = new Map(after.map((row) => [row.id, row]));
   const next = table.map((row) => changed.get(row.id) ?? row);

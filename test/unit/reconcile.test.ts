@@ -45,7 +45,10 @@ describe('the reconciliation decision', () => {
 
   it('rule 3: joining two customers keeps the older primary and demotes the newer', () => {
     const rows = [contact(1, 'a@x.io', '111'), contact(2, 'b@x.io', '222')];
-    assert.deepEqual(decide(request('a@x.io', '222'), rows), update({ survivorId: 1, lockIds: [1, 2], relinkIds: [2], customersJoined: 2 }));
+    assert.deepEqual(
+      decide(request('a@x.io', '222'), rows),
+      update({ survivorId: 1, lockIds: [1, 2], relinkIds: [2], customersJoined: 2 }),
+    );
   });
 
   it('rule 3: the survivor is the oldest by createdAt, not the lowest id', () => {
@@ -64,7 +67,14 @@ describe('the reconciliation decision', () => {
     const rows = [contact(1, 'a@x.io', '111'), contact(2, 'b@x.io', '222'), contact(3, 'c@x.io', '222', 2)];
     const plan = decide(request('a@x.io', '222'), rows);
     const after = rowsAfter(rows, plan, null);
-    assert.deepEqual(after.map((row) => [row.id, row.linkedId]), [[1, null], [2, 1], [3, 1]]);
+    assert.deepEqual(
+      after.map((row) => [row.id, row.linkedId]),
+      [
+        [1, null],
+        [2, 1],
+        [3, 1],
+      ],
+    );
   });
 
   it('rule 3: joining a customer with several rows demotes its primary and re-points its secondaries', () => {
@@ -74,12 +84,7 @@ describe('the reconciliation decision', () => {
   });
 
   it('rule 5: the answer lists the primary first, then distinct values in row order', () => {
-    const rows = [
-      contact(1, 'a@x.io', '111'),
-      contact(2, 'b@x.io', '111', 1),
-      contact(3, 'a@x.io', '222', 1),
-      contact(4, null, '222', 1),
-    ];
+    const rows = [contact(1, 'a@x.io', '111'), contact(2, 'b@x.io', '111', 1), contact(3, 'a@x.io', '222', 1), contact(4, null, '222', 1)];
     assert.deepEqual(toCustomer(rows), {
       primaryContactId: 1,
       emails: ['a@x.io', 'b@x.io'],
@@ -88,12 +93,12 @@ describe('the reconciliation decision', () => {
     });
   });
 
-  it('rule 5: a primary without an email still lists its secondaries\' emails', () => {
+  it("rule 5: a primary without an email still lists its secondaries' emails", () => {
     const rows = [contact(1, null, '999'), contact(2, 'm@x.io', '999', 1)];
     assert.deepEqual(toCustomer(rows).emails, ['m@x.io']);
   });
 
-  it('rule 5: after a merge the survivor\'s values come first even if a demoted row is listed first', () => {
+  it("rule 5: after a merge the survivor's values come first even if a demoted row is listed first", () => {
     const survivor = { ...contact(5, 'old@x.io', '111'), createdAt: new Date(0) };
     const rows = [survivor, contact(2, 'new@x.io', '222', 5)];
     assert.deepEqual(toCustomer(rows).emails, ['old@x.io', 'new@x.io']);
@@ -117,7 +122,12 @@ describe('the decision on tables the service did not write alone', () => {
     const plan = decide(request('b@x.io', null), rows);
     assert.deepEqual(plan, update({ survivorId: 2, lockIds: [1], promote: true, relinkIds: [3] }));
     assert.equal(isNoop(plan), false, 'a request that touches such rows puts their links in place');
-    assert.deepEqual(toCustomer(rowsAfter(rows, plan, null)), { primaryContactId: 2, emails: ['b@x.io', 'c@x.io'], phoneNumbers: ['111'], secondaryContactIds: [3] });
+    assert.deepEqual(toCustomer(rowsAfter(rows, plan, null)), {
+      primaryContactId: 2,
+      emails: ['b@x.io', 'c@x.io'],
+      phoneNumbers: ['111'],
+      secondaryContactIds: [3],
+    });
   });
 
   it('one live row left of a customer whose primary was deleted is promoted alone', () => {
@@ -129,7 +139,13 @@ describe('the decision on tables the service did not write alone', () => {
     const rows = [contact(2, 'b@x.io', '111', deleted(1)), contact(3, 'c@x.io', '222')];
     const plan = decide(request('b@x.io', '222'), rows);
     assert.deepEqual(plan, update({ survivorId: 2, lockIds: [1, 3], promote: true, relinkIds: [3], customersJoined: 2 }));
-    assert.deepEqual(rowsAfter(rows, plan, null).map((row) => [row.id, row.linkedId, row.linkPrecedence]), [[2, null, 'primary'], [3, 2, 'secondary']]);
+    assert.deepEqual(
+      rowsAfter(rows, plan, null).map((row) => [row.id, row.linkedId, row.linkPrecedence]),
+      [
+        [2, null, 'primary'],
+        [3, 2, 'secondary'],
+      ],
+    );
   });
 
   it('a primary whose linkPrecedence says secondary is put right by the next request that touches it', () => {

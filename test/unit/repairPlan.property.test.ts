@@ -28,8 +28,13 @@ const brokenTable: fc.Arbitrary<RowSpec[]> = fc
   .map((rows) => rows.map(({ link, ...row }, index) => ({ ...row, id: index + 1, linkedId: link === null ? null : link + 1 })));
 
 function related(a: RepairRow, b: RepairRow): boolean {
-  return (a.email !== null && a.email === b.email) || (a.phoneNumber !== null && a.phoneNumber === b.phoneNumber) ||
-    a.linkedId === b.id || b.linkedId === a.id || (a.linkedId !== null && a.linkedId === b.linkedId);
+  return (
+    (a.email !== null && a.email === b.email) ||
+    (a.phoneNumber !== null && a.phoneNumber === b.phoneNumber) ||
+    a.linkedId === b.id ||
+    b.linkedId === a.id ||
+    (a.linkedId !== null && a.linkedId === b.linkedId)
+  );
 }
 
 /** The customers: connected components of `related`, by breadth-first search. */
@@ -91,7 +96,10 @@ it('the plan lists only real changes, from the rows as they are, counted in its 
       assert.equal(summary.rows, rows.length);
       assert.equal(summary.components, customersOf(rows).length);
       assert.equal(summary.changed, changes.length);
-      assert.equal(Object.values(summary.byReason).reduce((sum, count) => sum + count, 0), changes.length);
+      assert.equal(
+        Object.values(summary.byReason).reduce((sum, count) => sum + count, 0),
+        changes.length,
+      );
     }),
     { numRuns: 1000 },
   );
@@ -112,14 +120,16 @@ it('the plan is idempotent and does not depend on the order rows are read in', (
 /** `a@x.io` as a legacy system may have stored it: any letter upper-cased, blanks around. */
 function noisyEmail(email: string): fc.Arbitrary<string> {
   const blanks = fc.constantFrom('', ' ', '  ', '\t');
-  return fc.tuple(blanks, fc.array(fc.boolean(), { minLength: email.length, maxLength: email.length }), blanks)
+  return fc
+    .tuple(blanks, fc.array(fc.boolean(), { minLength: email.length, maxLength: email.length }), blanks)
     .map(([before, upper, after]) => `${before}${[...email].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join('')}${after}`);
 }
 
 /** `+444` as a legacy system may have stored it: separators anywhere, blanks around. */
 function noisyPhone(phone: string): fc.Arbitrary<string> {
   const separators = fc.constantFrom('', '', ' ', '-', '.', '(', ')', ' - ');
-  return fc.array(separators, { minLength: phone.length + 1, maxLength: phone.length + 1 })
+  return fc
+    .array(separators, { minLength: phone.length + 1, maxLength: phone.length + 1 })
     .map((between) => between.map((separator, i) => `${separator}${phone[i] ?? ''}`).join(''));
 }
 
@@ -127,11 +137,18 @@ function noisyPhone(phone: string): fc.Arbitrary<string> {
 const noisyTable: fc.Arbitrary<[clean: RowSpec[], noisy: RowSpec[]]> = brokenTable.chain((table) =>
   fc.tuple(
     fc.constant(table),
-    fc.tuple(...table.map((row) => fc.record({
-      email: row.email == null ? fc.constant(row.email) : fc.oneof(fc.constant(row.email), noisyEmail(row.email)),
-      phone: row.phone == null ? fc.constant(row.phone) : fc.oneof(fc.constant(row.phone), noisyPhone(row.phone)),
-    }))).map((noise) => table.map((row, i) => ({ ...row, ...noise[i] }))),
-  ));
+    fc
+      .tuple(
+        ...table.map((row) =>
+          fc.record({
+            email: row.email == null ? fc.constant(row.email) : fc.oneof(fc.constant(row.email), noisyEmail(row.email)),
+            phone: row.phone == null ? fc.constant(row.phone) : fc.oneof(fc.constant(row.phone), noisyPhone(row.phone)),
+          }),
+        ),
+      )
+      .map((noise) => table.map((row, i) => ({ ...row, ...noise[i] }))),
+  ),
+);
 
 /** The rows once the whole plan, values and links, is applied. */
 function repairedRows(rows: readonly RepairRow[]): RepairRow[] {
@@ -148,8 +165,13 @@ it('legacy noise in the values (case, blanks, phone separators) changes nothing:
       const repaired = repairedRows(noisy);
       assert.deepEqual(repaired, repairedRows(clean));
       const plan = planRepair(noisy);
-      const noisyIds = noisy.filter((row, i) => row.email !== clean[i]?.email || row.phoneNumber !== clean[i]?.phoneNumber).map((row) => row.id);
-      assert.deepEqual(plan.values.map((change) => change.id), noisyIds);
+      const noisyIds = noisy
+        .filter((row, i) => row.email !== clean[i]?.email || row.phoneNumber !== clean[i]?.phoneNumber)
+        .map((row) => row.id);
+      assert.deepEqual(
+        plan.values.map((change) => change.id),
+        noisyIds,
+      );
       assert.deepEqual(plan.invalid, []);
       const again = planRepair(repaired);
       assert.deepEqual([again.changes, again.values], [[], []]);

@@ -24,19 +24,31 @@ describe('retrying aborted transactions', () => {
 
   it('does not retry other errors', async () => {
     let calls = 0;
-    await assert.rejects(withRetry(async () => {
-      calls++;
-      throw sqlError('23505');
-    }, { attempts: 5, isRetryable }), /23505/);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw sqlError('23505');
+        },
+        { attempts: 5, isRetryable },
+      ),
+      /23505/,
+    );
     assert.equal(calls, 1);
   });
 
   it('gives up after the configured number of attempts', async () => {
     let calls = 0;
-    await assert.rejects(withRetry(async () => {
-      calls++;
-      throw sqlError('40P01');
-    }, { attempts: 3, isRetryable }), /40P01/);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw sqlError('40P01');
+        },
+        { attempts: 3, isRetryable },
+      ),
+      /40P01/,
+    );
     assert.equal(calls, 3);
   });
 });

@@ -29,7 +29,10 @@ export function customerUrl(query: SearchQuery): string {
 }
 
 /** Rejects only when `signal` aborts (a newer search replaced this one). */
-export async function lookUpCustomer(query: SearchQuery, { apiKey, signal }: { apiKey: string | null; signal: AbortSignal }): Promise<LookupOutcome> {
+export async function lookUpCustomer(
+  query: SearchQuery,
+  { apiKey, signal }: { apiKey: string | null; signal: AbortSignal },
+): Promise<LookupOutcome> {
   let response: Response;
   try {
     response = await fetch(customerUrl(query), {
@@ -43,7 +46,9 @@ export async function lookUpCustomer(query: SearchQuery, { apiKey, signal }: { a
   const body = await readJson(response);
   if (response.ok) {
     const customer = (body as { customer?: CustomerDetails } | null)?.customer;
-    return customer ? { kind: 'found', customer } : { kind: 'failed', message: 'The service sent an answer this page does not understand.' };
+    return customer
+      ? { kind: 'found', customer }
+      : { kind: 'failed', message: 'The service sent an answer this page does not understand.' };
   }
   return outcomeOfError(response.status, (body as ErrorBody | null)?.error ?? {});
 }
@@ -51,12 +56,18 @@ export async function lookUpCustomer(query: SearchQuery, { apiKey, signal }: { a
 function outcomeOfError(status: number, error: NonNullable<ErrorBody['error']>): LookupOutcome {
   const message = error.message ?? `The service answered with status ${status}.`;
   switch (status) {
-    case 400: return { kind: 'badInput', message };
-    case 401: return { kind: 'unauthorized', message };
-    case 404: return { kind: 'notFound', message };
-    case 409: return { kind: 'differentCustomers', message, primaryContactIds: error.primaryContactIds ?? [] };
-    case 429: return { kind: 'rateLimited', message };
-    default: return { kind: 'failed', message: `${message} (status ${status}${error.code ? `, ${error.code}` : ''})` };
+    case 400:
+      return { kind: 'badInput', message };
+    case 401:
+      return { kind: 'unauthorized', message };
+    case 404:
+      return { kind: 'notFound', message };
+    case 409:
+      return { kind: 'differentCustomers', message, primaryContactIds: error.primaryContactIds ?? [] };
+    case 429:
+      return { kind: 'rateLimited', message };
+    default:
+      return { kind: 'failed', message: `${message} (status ${status}${error.code ? `, ${error.code}` : ''})` };
   }
 }
 

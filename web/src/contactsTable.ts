@@ -38,7 +38,11 @@ function contactRow(contact: Contact): HTMLTableRowElement {
   return h(
     'tr',
     { 'data-contact-id': String(contact.id), class: primary ? 'primary' : 'secondary' },
-    h('th', { scope: 'row' }, h('button', { type: 'button', class: 'contact-button' }, h('span', { class: 'visually-hidden' }, 'Contact '), `#${contact.id}`)),
+    h(
+      'th',
+      { scope: 'row' },
+      h('button', { type: 'button', class: 'contact-button' }, h('span', { class: 'visually-hidden' }, 'Contact '), `#${contact.id}`),
+    ),
     h('td', {}, contact.email ?? NONE),
     h('td', {}, contact.phoneNumber ?? NONE),
     h('td', {}, h('span', { class: `precedence ${contact.linkPrecedence}` }, contact.linkPrecedence)),

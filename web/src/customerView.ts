@@ -31,7 +31,12 @@ export function createCustomerView(): CustomerView {
     graph.select(contact ? contact.id : null);
     detailsHint.hidden = contact !== undefined;
     detailsList.hidden = contact === undefined;
-    if (contact) showContactDetails(detailsList, contact, shown?.links.find((link) => link.contactId === contact.id));
+    if (contact)
+      showContactDetails(
+        detailsList,
+        contact,
+        shown?.links.find((link) => link.contactId === contact.id),
+      );
   }
 
   return {
@@ -42,7 +47,10 @@ export function createCustomerView(): CustomerView {
         ...entry('Primary contact', h('span', { class: 'primary-id' }, `#${customer.primaryContactId}`)),
         ...entry('Emails', list(customer.emails)),
         ...entry('Phone numbers', list(customer.phoneNumbers)),
-        ...entry('Secondary contacts', customer.secondaryContactIds.length > 0 ? customer.secondaryContactIds.map((id) => `#${id}`).join(', ') : NONE),
+        ...entry(
+          'Secondary contacts',
+          customer.secondaryContactIds.length > 0 ? customer.secondaryContactIds.map((id) => `#${id}`).join(', ') : NONE,
+        ),
       );
       section.hidden = false; // before drawing: the graph measures its box
       table.show(customer.contacts);

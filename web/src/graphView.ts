@@ -27,13 +27,26 @@ const STYLE: cytoscape.StylesheetJson = [
   {
     selector: 'node[kind = "contact"]',
     style: {
-      shape: 'round-rectangle', width: 56, height: 34, 'background-color': '#dbeafe', 'border-color': '#1d4ed8',
-      'text-valign': 'center', 'font-weight': 'bold',
+      shape: 'round-rectangle',
+      width: 56,
+      height: 34,
+      'background-color': '#dbeafe',
+      'border-color': '#1d4ed8',
+      'text-valign': 'center',
+      'font-weight': 'bold',
     },
   },
   {
     selector: 'node[?primary]',
-    style: { shape: 'round-octagon', width: 68, height: 44, 'background-color': '#1e3a8a', 'border-color': '#f59e0b', 'border-width': 4, color: '#ffffff' },
+    style: {
+      shape: 'round-octagon',
+      width: 68,
+      height: 44,
+      'background-color': '#1e3a8a',
+      'border-color': '#f59e0b',
+      'border-width': 4,
+      color: '#ffffff',
+    },
   },
   {
     selector: 'node[kind = "email"], node[kind = "phone"]',
@@ -45,15 +58,28 @@ const STYLE: cytoscape.StylesheetJson = [
   {
     selector: 'edge',
     style: {
-      label: 'data(label)', 'font-family': FONT, 'font-size': 12, color: '#475569', width: 1.5, 'line-color': '#94a3b8', 'curve-style': 'bezier',
-      'text-background-color': '#ffffff', 'text-background-opacity': 0.85, 'text-background-padding': '1px',
+      label: 'data(label)',
+      'font-family': FONT,
+      'font-size': 12,
+      color: '#475569',
+      width: 1.5,
+      'line-color': '#94a3b8',
+      'curve-style': 'bezier',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.85,
+      'text-background-padding': '1px',
     },
   },
   {
     selector: 'edge[kind = "merged"]',
     style: {
-      width: 3, 'line-style': 'dashed', 'line-color': '#dc2626', color: '#b91c1c', 'font-weight': 'bold',
-      'target-arrow-shape': 'triangle', 'target-arrow-color': '#dc2626',
+      width: 3,
+      'line-style': 'dashed',
+      'line-color': '#dc2626',
+      color: '#b91c1c',
+      'font-weight': 'bold',
+      'target-arrow-shape': 'triangle',
+      'target-arrow-color': '#dc2626',
     },
   },
 ];

@@ -13,8 +13,7 @@ import type { CustomerDetails } from './types.js';
 export type IdentifierKind = 'email' | 'phone';
 
 export type GraphNode =
-  | { id: string; kind: 'contact'; label: string; contactId: number; primary: boolean }
-  | { id: string; kind: IdentifierKind; label: string };
+  { id: string; kind: 'contact'; label: string; contactId: number; primary: boolean } | { id: string; kind: IdentifierKind; label: string };
 
 export interface GraphEdge {
   id: string;
@@ -48,7 +47,10 @@ export function identityGraph(customer: CustomerDetails): IdentityGraph {
   const identifierNodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
   for (const contact of customer.contacts) {
-    const carried: [IdentifierKind, string | null][] = [['email', contact.email], ['phone', contact.phoneNumber]];
+    const carried: [IdentifierKind, string | null][] = [
+      ['email', contact.email],
+      ['phone', contact.phoneNumber],
+    ];
     for (const [kind, value] of carried) {
       if (value === null) continue;
       const id = identifierNodeId(kind, value);

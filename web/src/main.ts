@@ -108,7 +108,9 @@ function render(outcome: LookupOutcome, query: SearchQuery): void {
       );
     case 'unauthorized':
       notice.hide();
-      keyPrompt.ask(storedApiKey() === null ? 'This service needs an API key for lookups.' : 'The service did not accept that API key; type another.');
+      keyPrompt.ask(
+        storedApiKey() === null ? 'This service needs an API key for lookups.' : 'The service did not accept that API key; type another.',
+      );
       return announce('An API key is needed.');
     case 'rateLimited':
       return showNotice('error', 'Too many requests', outcome.message, [{ label: 'Try again', run: retry }]);

@@ -31,7 +31,11 @@ export function createNotice(box: HTMLElement, focusAfter: HTMLElement): Notice 
         button.addEventListener('click', () => action.run());
         return button;
       });
-      box.replaceChildren(h('h2', {}, title), h('p', {}, message), ...(buttons.length > 0 ? [h('div', { class: 'actions' }, ...buttons)] : []));
+      box.replaceChildren(
+        h('h2', {}, title),
+        h('p', {}, message),
+        ...(buttons.length > 0 ? [h('div', { class: 'actions' }, ...buttons)] : []),
+      );
       box.hidden = false;
       if (hadFocus) box.focus();
     },

@@ -7,9 +7,7 @@
  */
 export type SearchKind = 'email' | 'phone' | 'id';
 
-export type SearchQuery =
-  | { by: 'id'; id: string }
-  | { by: 'identifiers'; email?: string; phoneNumber?: string };
+export type SearchQuery = { by: 'id'; id: string } | { by: 'identifiers'; email?: string; phoneNumber?: string };
 
 export type ParsedSearch = { ok: true; query: SearchQuery } | { ok: false; message: string };
 
@@ -40,7 +38,10 @@ export function parseSearch(text: string, kind: SearchKind): ParsedSearch {
     const id = trimmed.replace(/^#/, '').trim();
     return id === '' ? { ok: false, message: EMPTY_MESSAGE } : { ok: true, query: { by: 'id', id } };
   }
-  const parts = trimmed.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const parts = trimmed
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   const [only] = parts;
   if (only === undefined) return { ok: false, message: EMPTY_MESSAGE };
   if (parts.length === 1) {

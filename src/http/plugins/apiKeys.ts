@@ -40,9 +40,10 @@ export function requireApiKey(keys: readonly string[]) {
     }
     if (matched < 0) {
       reply.header('www-authenticate', 'Bearer');
-      const message = presented === null
-        ? 'This API needs a key: send "Authorization: Bearer <key>" or "X-API-Key: <key>".'
-        : 'The API key is not valid.';
+      const message =
+        presented === null
+          ? 'This API needs a key: send "Authorization: Bearer <key>" or "X-API-Key: <key>".'
+          : 'The API key is not valid.';
       done(new AppError(401, 'UNAUTHORIZED', message));
       return;
     }

@@ -175,7 +175,9 @@ export class Admission {
 
   /** Every turn taken, and no answer but 503s for a while although there was work: stalled. */
   private stalled(now: number): boolean {
-    return this.running >= this.settings.maxInFlight && now - Math.max(this.lastProgress, this.lastIdle) >= STALL_SHARE * this.settings.maxWaitMs;
+    return (
+      this.running >= this.settings.maxInFlight && now - Math.max(this.lastProgress, this.lastIdle) >= STALL_SHARE * this.settings.maxWaitMs
+    );
   }
 
   private dispatch(): void {
@@ -250,12 +252,17 @@ function metric<T>(registry: Registry, name: string, create: () => T): T {
 }
 
 function overloadMetrics(registry: Registry): OverloadMetrics {
-  const shed = metric(registry, 'identity_overload_shed_total', () => new Counter({
-    name: 'identity_overload_shed_total',
-    help: 'Requests answered 503 OVERLOADED, and connections closed, instead of served: line_full, stalled, waited_too_long, event_loop_delay, connections (MAX_CONNECTIONS); client_gone: the client left while waiting',
-    labelNames: ['reason'],
-    registers: [registry],
-  }));
+  const shed = metric(
+    registry,
+    'identity_overload_shed_total',
+    () =>
+      new Counter({
+        name: 'identity_overload_shed_total',
+        help: 'Requests answered 503 OVERLOADED, and connections closed, instead of served: line_full, stalled, waited_too_long, event_loop_delay, connections (MAX_CONNECTIONS); client_gone: the client left while waiting',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+  );
   return { shed };
 }
 
@@ -298,24 +305,34 @@ export async function guardAgainstOverload(scope: FastifyInstance, options: Guar
     (['line_full', 'stalled', 'waited_too_long', 'event_loop_delay'] as const).map((reason) => [reason, refusalBody(reason, options)]),
   ) as Record<ShedReason, string>;
 
-  metric(options.registry, 'identity_overload_in_flight', () => new Gauge({
-    name: 'identity_overload_in_flight',
-    help: 'API requests being processed (at most OVERLOAD_MAX_IN_FLIGHT) and waiting in line for their turn',
-    labelNames: ['state'],
-    registers: [options.registry],
-    collect() {
-      this.set({ state: 'processing' }, admission.inFlight);
-      this.set({ state: 'waiting' }, admission.queued);
-    },
-  }));
-  metric(options.registry, 'identity_overload_line_limit', () => new Gauge({
-    name: 'identity_overload_line_limit',
-    help: 'How many API requests may wait in line now (learnt: doubles while the line is full and nobody waits too long, halves when somebody does); -1: no limit',
-    registers: [options.registry],
-    collect() {
-      this.set(Number.isFinite(admission.lineLimit) ? admission.lineLimit : -1);
-    },
-  }));
+  metric(
+    options.registry,
+    'identity_overload_in_flight',
+    () =>
+      new Gauge({
+        name: 'identity_overload_in_flight',
+        help: 'API requests being processed (at most OVERLOAD_MAX_IN_FLIGHT) and waiting in line for their turn',
+        labelNames: ['state'],
+        registers: [options.registry],
+        collect() {
+          this.set({ state: 'processing' }, admission.inFlight);
+          this.set({ state: 'waiting' }, admission.queued);
+        },
+      }),
+  );
+  metric(
+    options.registry,
+    'identity_overload_line_limit',
+    () =>
+      new Gauge({
+        name: 'identity_overload_line_limit',
+        help: 'How many API requests may wait in line now (learnt: doubles while the line is full and nobody waits too long, halves when somebody does); -1: no limit',
+        registers: [options.registry],
+        collect() {
+          this.set(Number.isFinite(admission.lineLimit) ? admission.lineLimit : -1);
+        },
+      }),
+  );
 
   const timer = setInterval(() => {
     try {
@@ -383,7 +400,10 @@ export async function guardAgainstOverload(scope: FastifyInstance, options: Guar
  * Caps open connections at `maxConnections` (0: no cap); Node.js closes the excess as it arrives.
  * Should accept() still fail for want of descriptors, the server logs it instead of dying.
  */
-export function limitConnections(server: Server, { maxConnections, registry, log }: { maxConnections: number; registry: Registry; log: FastifyBaseLogger }): void {
+export function limitConnections(
+  server: Server,
+  { maxConnections, registry, log }: { maxConnections: number; registry: Registry; log: FastifyBaseLogger },
+): void {
   const { shed } = overloadMetrics(registry);
   if (maxConnections > 0) server.maxConnections = maxConnections;
   server.on('drop', () => shed.inc({ reason: 'connections' }));
@@ -395,12 +415,17 @@ export function limitConnections(server: Server, { maxConnections, registry, log
     lastWarning = Date.now();
     log.warn({ code: error.code, maxConnections }, 'cannot accept connections: out of file descriptors; lower MAX_CONNECTIONS');
   });
-  metric(registry, 'identity_http_connections', () => new Gauge({
-    name: 'identity_http_connections',
-    help: 'Open HTTP connections (at most MAX_CONNECTIONS)',
-    registers: [registry],
-    async collect() {
-      this.set(await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count ?? 0))));
-    },
-  }));
+  metric(
+    registry,
+    'identity_http_connections',
+    () =>
+      new Gauge({
+        name: 'identity_http_connections',
+        help: 'Open HTTP connections (at most MAX_CONNECTIONS)',
+        registers: [registry],
+        async collect() {
+          this.set(await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count ?? 0))));
+        },
+      }),
+  );
 }

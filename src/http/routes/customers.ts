@@ -26,7 +26,6 @@ export interface CustomerRouteOptions {
   security?: Record<string, string[]>[];
 }
 
-
 export function customerRoutes({ service, security }: CustomerRouteOptions) {
   const common = {
     tags: ['customers'],
@@ -49,7 +48,12 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
           description:
             'Same normalisation and validation as POST /identify. An identifier nobody has is ignored when the other one is found; if the email and the phone belong to two customers, the answer is 409 with both ids — a lookup never merges.',
           querystring: CustomerLookupQuery,
-          response: { ...commonResponses, 400: ERROR_RESPONSES.badLookup, 404: ERROR_RESPONSES.notFound, 409: Type.Union([DifferentCustomersResponse, ERROR_RESPONSES.needsRepair]) },
+          response: {
+            ...commonResponses,
+            400: ERROR_RESPONSES.badLookup,
+            404: ERROR_RESPONSES.notFound,
+            409: Type.Union([DifferentCustomersResponse, ERROR_RESPONSES.needsRepair]),
+          },
         },
       },
       async (request) => {
@@ -68,7 +72,12 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
           summary: 'The customer owning a contact: any of its contacts ids works, the answer is for the primary',
           params: ContactIdParams,
           querystring: ContactPageOnlyQuery,
-          response: { ...commonResponses, 400: ERROR_RESPONSES.badContactId, 404: ERROR_RESPONSES.notFound, 409: ERROR_RESPONSES.needsRepair },
+          response: {
+            ...commonResponses,
+            400: ERROR_RESPONSES.badContactId,
+            404: ERROR_RESPONSES.notFound,
+            409: ERROR_RESPONSES.needsRepair,
+          },
         },
       },
       async (request) => {
@@ -106,9 +115,15 @@ function present(result: LookupResult, notFoundMessage: string, page: Page) {
   if (result.kind === 'brokenLinks') throw brokenLinksError(result.contactIds);
   if (result.kind === 'differentCustomers') {
     const [first, second] = result.primaryContactIds;
-    throw new AppError(409, 'DIFFERENT_CUSTOMERS', `The email and the phone number belong to different customers: ${first} and ${second}.`, {}, {
-      primaryContactIds: result.primaryContactIds,
-    });
+    throw new AppError(
+      409,
+      'DIFFERENT_CUSTOMERS',
+      `The email and the phone number belong to different customers: ${first} and ${second}.`,
+      {},
+      {
+        primaryContactIds: result.primaryContactIds,
+      },
+    );
   }
   const customer = pageOfContacts(result.customer, page.offset, page.limit);
   return { customer: { id: customer.primaryContactId, ...customer } };

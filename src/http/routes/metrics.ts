@@ -10,7 +10,9 @@ export function metricsRoutes(metrics: Metrics, collect: () => Promise<string> =
         schema: {
           tags: ['operations'],
           summary: 'Prometheus metrics (text exposition format)',
-          response: { 200: { description: 'Metrics in the Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          response: {
+            200: { description: 'Metrics in the Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
         },
       },
       async (_request, reply) => reply.type(metrics.registry.contentType).send(await collect()),
