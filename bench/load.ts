@@ -27,21 +27,7 @@ export async function drive(
     url: baseUrl,
     connections,
     duration,
-    requests: [
-      {
-        setupRequest: (request) => {
-          const next = nextRequest(workload, state);
-          if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
-          return {
-            ...request,
-            method: 'POST',
-            path: next.path,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(next.body),
-          };
-        },
-      },
-    ],
+    requests: workloadRequests(workload, state),
   });
   return {
     workload,
@@ -88,3 +74,22 @@ export async function sequentialLatency(baseUrl: string, bodies: () => Body, req
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** autocannon's request list for `workload`: each request is the workload's next one. */
+export function workloadRequests(workload: WorkloadName, state: WorkloadState): autocannon.Request[] {
+  return [
+    {
+      setupRequest: (request) => {
+        const next = nextRequest(workload, state);
+        if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
+        return {
+          ...request,
+          method: 'POST',
+          path: next.path,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(next.body),
+        };
+      },
+    },
+  ];
+}

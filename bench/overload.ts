@@ -19,7 +19,8 @@ import { startService, type ServiceProcess } from '../test/support/serviceProces
 import { DatabaseProxy, outageMarkdown, recoverySeconds, sampleTimeline, type OutageReport } from './outage.js';
 import { seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
-import { nextRequest, type WorkloadName, type WorkloadState } from './workloads.js';
+import { workloadRequests } from './load.js';
+import type { WorkloadName, WorkloadState } from './workloads.js';
 
 const USAGE = `Usage: npx tsx bench/overload.ts [options]
 
@@ -226,21 +227,7 @@ async function runAutocannon(
     connections,
     duration,
     timeout: CLIENT_TIMEOUT_SECONDS,
-    requests: [
-      {
-        setupRequest: (request) => {
-          const next = nextRequest(workload, state);
-          if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
-          return {
-            ...request,
-            method: 'POST',
-            path: next.path,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(next.body),
-          };
-        },
-      },
-    ],
+    requests: workloadRequests(workload, state),
   });
   return {
     seconds: result.duration || duration,
