@@ -23,6 +23,7 @@ const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   DB_TRANSACTION_POOLER: Type.Boolean({ default: false }),
+  DB_POOL_WAIT_MS: Type.Integer({ minimum: 1, default: 5000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -68,7 +69,7 @@ export class ConfigError extends Error {
 /** Settings that no longer exist, and what replaced them: refused rather than silently ignored. */
 const REPLACED_SETTINGS: Record<string, string> = {
   OVERLOAD_POOL_WAITING:
-    'OVERLOAD_POOL_WAITING was replaced by OVERLOAD_MAX_IN_FLIGHT and OVERLOAD_MAX_WAIT_MS (README, "Overload and outages"); remove it',
+    'OVERLOAD_POOL_WAITING was replaced by OVERLOAD_MAX_IN_FLIGHT and OVERLOAD_MAX_WAIT_MS (docs/operations.md, "Overload and outages"); remove it',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = true): Config {
@@ -149,7 +150,7 @@ export function openFilesLimit(limits = () => readFileSync('/proc/self/limits', 
 /** DATABASE_URL wins; then the seed's DB_* settings; with neither, embedded PGlite on disk. */
 function databaseTarget(raw: RawConfig): DatabaseTarget {
   if (raw.DATABASE_URL === 'memory://') return { kind: 'pglite', dataDir: null };
-  const pooling = { poolSize: raw.DB_POOL_SIZE, transactionPooler: raw.DB_TRANSACTION_POOLER };
+  const pooling = { poolSize: raw.DB_POOL_SIZE, poolWaitMs: raw.DB_POOL_WAIT_MS, transactionPooler: raw.DB_TRANSACTION_POOLER };
   if (raw.DATABASE_URL) return { kind: 'postgres', connectionString: raw.DATABASE_URL, ...pooling };
   if (raw.DB_HOST || raw.DB_USER || raw.DB_NAME || raw.DB_PASSWORD) {
     const url = new URL('postgresql://');

@@ -41,6 +41,8 @@ export type DatabaseTarget =
       kind: 'postgres';
       connectionString: string;
       poolSize: number;
+      /** How long a query may wait for a connection (new or free) before it fails; 5 s when absent. */
+      poolWaitMs?: number;
       /**
        * The URL reaches PostgreSQL through a transaction-mode pooler (PgBouncer, …): consecutive
        * transactions may run on different server sessions, so nothing is kept per session — no
@@ -63,17 +65,18 @@ const STARTUP_OPTIONS = Object.entries(SESSION_SETTINGS)
   .map(([name, value]) => `-c ${name}=${value.replace(/ /g, '\\ ')}`)
   .join(' ');
 
-const POOL_WAIT_MS = 5000;
+const DEFAULT_POOL_WAIT_MS = 5000;
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
     const pooled = target.transactionPooler ?? false;
+    const poolWaitMs = target.poolWaitMs ?? DEFAULT_POOL_WAIT_MS;
     const pool = new pg.Pool({
       connectionString: target.connectionString,
       max: target.poolSize,
       // A bounded wait — for a new connection or a free one — turns a hung or unreachable server,
       // or a pool busy for too long, into a prompt 503, not a hang.
-      connectionTimeoutMillis: POOL_WAIT_MS,
+      connectionTimeoutMillis: poolWaitMs,
       // Poolers refuse or drop startup options; there every write runs in a transaction of its own.
       ...(pooled ? {} : { options: STARTUP_OPTIONS }),
     });
@@ -159,7 +162,7 @@ function checkOut(pool: pg.Pool): Promise<CheckedOut> {
 function explainPoolTimeout(pool: pg.Pool) {
   return (error: unknown): never => {
     const timedOut = error instanceof Error && error.message.startsWith('timeout exceeded when trying to connect');
-    if (timedOut && pool.totalCount >= (pool.options.max ?? Infinity)) throw new PoolBusyError(POOL_WAIT_MS);
+    if (timedOut && pool.totalCount >= (pool.options.max ?? Infinity)) throw new PoolBusyError(pool.options.connectionTimeoutMillis ?? 0);
     throw error;
   };
 }

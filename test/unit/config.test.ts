@@ -20,6 +20,7 @@ describe('configuration', () => {
       kind: 'postgres',
       connectionString: 'postgresql://u@db:5432/shop',
       poolSize: 25,
+      poolWaitMs: 5000,
       transactionPooler: false,
     });
   });
