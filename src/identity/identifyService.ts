@@ -63,22 +63,25 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       }
       // In a transaction the first attempt, applied or not, leaves the identifiers and the
       // customers locked until commit, so the decision on the rows it reports cannot be overtaken.
-      return withRetry(
-        () =>
-          store.transaction(async (tx) => {
-            const first = await decideAndApply(tx, request, rows);
-            if (first.kind === 'done') return first.result;
-            if (first.rows === null) {
-              // Locks it could only have taken out of order: start over, in order, from a fresh read.
-              rows = await store.findCustomers(request);
-              throw new LockOrderConflict();
-            }
-            const second = await decideAndApply(tx, request, first.rows);
-            if (second.kind === 'done') return second.result;
-            throw new Error('customers changed while their locks were held');
-          }),
-        retry,
-      );
+      let reread = false;
+      return withRetry(async () => {
+        // Read outside the transaction: one connection never waits for another (a pool of them
+        // all doing so would wait for ever).
+        if (reread) rows = await store.findCustomers(request);
+        reread = false;
+        return store.transaction(async (tx) => {
+          const first = await decideAndApply(tx, request, rows);
+          if (first.kind === 'done') return first.result;
+          if (first.rows === null) {
+            // Locks it could only have taken out of order: start over, in order, from a fresh read.
+            reread = true;
+            throw new LockOrderConflict();
+          }
+          const second = await decideAndApply(tx, request, first.rows);
+          if (second.kind === 'done') return second.result;
+          throw new Error('customers changed while their locks were held');
+        });
+      }, retry);
     },
   };
 }

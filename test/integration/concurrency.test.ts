@@ -52,7 +52,8 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
 
     before(async () => {
       scratch = await openScratchPostgres(postgresUrl as string, defaultIsolation ? { defaultIsolation } : {});
-      if (pgbouncer) bouncer = await startPgBouncer({ upstreamUrl: scratch.url as string, poolMode: 'transaction' });
+      // As many server connections as the two services have clients: PgBouncer is not what is tested.
+      if (pgbouncer) bouncer = await startPgBouncer({ upstreamUrl: scratch.url as string, poolMode: 'transaction', poolSize: 20 });
       // The suite checks outcomes, not latency: a long pool wait keeps a slow or busy CI machine
       // from turning a correct (serialised) burst into 503 DATABASE_BUSY answers.
       const pool = { DB_POOL_SIZE: '10', DB_POOL_WAIT_MS: '60000', OVERLOAD_MAX_WAIT_MS: '0' };
