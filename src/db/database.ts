@@ -183,12 +183,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, traits: SessionTrai
       await pool.query(sql).catch(poolTimeout);
     },
     get readCommitted(): Queryable {
-      return traits.sessionIsReadCommitted
-        ? database
-        : {
-            query: (sql, params) => database.transaction((tx) => tx.query(sql, params)),
-            exec: (sql) => database.transaction((tx) => tx.exec(sql)),
-          };
+      return readCommitted;
     },
     async transaction<T>(work: (tx: Queryable) => Promise<T>) {
       const { client, state } = await checkOut(pool).catch(poolTimeout);
@@ -219,5 +214,12 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, traits: SessionTrai
       await closeStore();
     },
   };
+  // Behind a transaction-mode pooler the session guarantees nothing: a transaction per statement.
+  const readCommitted: Queryable = traits.sessionIsReadCommitted
+    ? database
+    : {
+        query: (sql, params) => database.transaction((tx) => tx.query(sql, params)),
+        exec: (sql) => database.transaction((tx) => tx.exec(sql)),
+      };
   return database;
 }

@@ -159,12 +159,10 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
         await assertStored(bodies);
       }
       await assertInvariants();
-      if (process.env.SHOW_RETRIES) console.log('retries', JSON.stringify(await retries()));
-      assert.equal(
-        (await retries()).deadlock ?? 0,
-        deadlocksBefore,
-        'locks are taken in one global order: PostgreSQL never had to break a cycle',
-      );
+      const after = await retries();
+      // The bursts race (stale plans are retried), so the metric is there and read: 0 deadlocks means something.
+      assert.ok((after.stale_plan ?? 0) > 0, JSON.stringify(after));
+      assert.equal(after.deadlock ?? 0, deadlocksBefore, 'locks are taken in one global order: PostgreSQL never had to break a cycle');
     });
 
     it('overlapping bridges between 30 customers merge them all under the oldest, without chains', async () => {

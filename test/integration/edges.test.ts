@@ -141,10 +141,8 @@ function describe_raw(): void {
       `POST /identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`,
     );
     const statuses = [...answer.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
-    assert.ok(
-      statuses.every((status) => status === 400),
-      answer,
-    );
+    // The bytes past Content-Length are parsed as a next request, which is not HTTP: 400, socket closed.
+    assert.ok(statuses.length > 0 && statuses.every((status) => status === 400), answer);
     for (const part of answer.split(/(?=HTTP\/1\.1 )/))
       assert.match(part.slice(part.indexOf('\r\n\r\n') + 4), /^\{"error":\{"code":"[A-Z_]+","message":"[^"]+"\}\}$/);
     assert.doesNotMatch(answer, /leak/);
