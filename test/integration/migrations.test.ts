@@ -36,7 +36,7 @@ describeOnEachDatabase('migrations', (scratch) => {
     assert.deepEqual(await indexes(), []);
 
     assert.deepEqual(await migrate(db), {
-      applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql'],
+      applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql', '0004_governance.sql'],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
 
