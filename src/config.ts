@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { envSchema } from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DatabaseTarget } from './db/database.js';
+import type { PresetName } from './identity/blocklistPreset.js';
+import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
 import { DEFAULT_HTTP_SETTINGS, defaultMaxConnections, defaultMaxInFlight, type HttpSettings } from './http/settings.js';
 
 /** Shorter keys can be guessed; 16 characters is the least we accept (README: use 32+ random). */
@@ -46,9 +48,24 @@ const ConfigSchema = Type.Object({
   OVERLOAD_MAX_IN_FLIGHT: Type.Optional(Type.Integer({ minimum: 0 })),
   OVERLOAD_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxWaitMs }),
   OVERLOAD_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: DEFAULT_HTTP_SETTINGS.maxEventLoopDelayMs }),
+  ADMIN_API_KEYS: Type.Optional(Type.String()),
+  ADMIN_API_OPEN: Type.Boolean({ default: false }),
+  MAX_CUSTOMER_CONTACTS: Type.Integer({ minimum: 0, default: DEFAULT_MAX_CUSTOMER_CONTACTS }),
+  BLOCKLIST_PRESET: Type.Union([Type.Literal('none'), Type.Literal('recommended')], { default: 'none' }),
+  /** `off` exists for the bench's side-by-side cost measurement only (docs/benchmarks.md). */
+  GOVERNANCE: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
+
+export interface GovernanceSettings {
+  /** Blocked values, the size cap and the event log; off only in the bench's baseline runs. */
+  enabled: boolean;
+  /** Live rows a request may grow a customer to; 0: no cap. */
+  maxCustomerContacts: number;
+  /** A preset of rules added at start-up (missing ones only). */
+  preset: PresetName | null;
+}
 
 export interface Config {
   port: number;
@@ -60,6 +77,7 @@ export interface Config {
   /** HTTP worker processes; more than one needs PostgreSQL. */
   workers: number;
   http: HttpSettings;
+  governance: GovernanceSettings;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
     migrateOnStart: raw.MIGRATE_ON_START,
     workers: raw.WEB_CONCURRENCY,
     http: httpSettings(raw, database),
+    governance: {
+      enabled: raw.GOVERNANCE === 'on',
+      maxCustomerContacts: raw.MAX_CUSTOMER_CONTACTS,
+      preset: raw.BLOCKLIST_PRESET === 'none' ? null : raw.BLOCKLIST_PRESET,
+    },
   };
 }
 
@@ -105,12 +128,15 @@ const list = (value: string | undefined) =>
     .filter(Boolean);
 
 function httpSettings(raw: RawConfig, database: DatabaseTarget): HttpSettings {
-  const apiKeys = list(raw.API_KEYS);
-  if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
-    throw new ConfigError(`invalid configuration: every API_KEYS entry must be at least ${MIN_API_KEY_LENGTH} characters`);
+  const apiKeys = keyList(raw.API_KEYS, 'API_KEYS');
+  const adminApiKeys = keyList(raw.ADMIN_API_KEYS, 'ADMIN_API_KEYS');
+  if (adminApiKeys.some((key) => apiKeys.includes(key))) {
+    throw new ConfigError('invalid configuration: an ADMIN_API_KEYS entry is also in API_KEYS; admin keys must be keys of their own');
   }
   return {
     apiKeys,
+    adminApiKeys,
+    adminApiOpen: raw.ADMIN_API_OPEN,
     protectMetrics: raw.METRICS_REQUIRE_KEY,
     protectDocs: raw.DOCS_REQUIRE_KEY,
     rateLimitMax: raw.RATE_LIMIT_MAX,
@@ -124,6 +150,14 @@ function httpSettings(raw: RawConfig, database: DatabaseTarget): HttpSettings {
     maxWaitMs: raw.OVERLOAD_MAX_WAIT_MS,
     maxEventLoopDelayMs: raw.OVERLOAD_EVENT_LOOP_DELAY_MS,
   };
+}
+
+function keyList(value: string | undefined, name: string): string[] {
+  const keys = list(value);
+  if (keys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
+    throw new ConfigError(`invalid configuration: every ${name} entry must be at least ${MIN_API_KEY_LENGTH} characters`);
+  }
+  return keys;
 }
 
 /** Database connections per process: embedded PGlite is one session. */

@@ -6,8 +6,7 @@ import { openDatabase } from './db/database.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
-import { identifyStore } from './db/identifyStore.js';
-import { createIdentifyService } from './identity/identifyService.js';
+import { addConfiguredPreset, createServices } from './services.js';
 import { clusterMetricsCollector, superviseWorkers } from './workers.js';
 
 /** Where `npm run build` puts the explorer page: dist/public, from dist/main.js and src/main.ts alike. */
@@ -21,15 +20,18 @@ export async function serve(): Promise<void> {
   if (config.migrateOnStart && cluster.isPrimary) await migrate(db);
   else await verifyMigrations(db);
   const metrics = createMetrics(() => db.stats());
+  const services = createServices(db, config.governance, {
+    onRetry: (error, attempt) => {
+      recordRetry(metrics, error);
+      app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');
+    },
+    onStalePlan: () => metrics.retries.inc({ reason: 'stale_plan' }),
+  });
+  // Like migrations, the preset is the cluster primary's to add; its workers only read the list.
+  if (cluster.isPrimary) await addConfiguredPreset(db, config.governance);
   const app = await buildApp({
     db,
-    identifyService: createIdentifyService(identifyStore(db), {
-      onRetry: (error, attempt) => {
-        recordRetry(metrics, error);
-        app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');
-      },
-      onStalePlan: () => metrics.retries.inc({ reason: 'stale_plan' }),
-    }),
+    ...services,
     responseFormat: config.responseFormat,
     logLevel: config.logLevel,
     http: config.http,

@@ -11,16 +11,18 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { addConfiguredPreset } from './services.js';
 
 /** A worker that dies this soon after forking is failing to start, not crashing: give up. */
 const STARTUP_WINDOW_MS = 10_000;
 
 export async function superviseWorkers(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel });
-  if (config.migrateOnStart) {
+  if (config.migrateOnStart || config.governance.preset !== null) {
     const db = await openDatabase(config.database);
     try {
-      await migrate(db);
+      if (config.migrateOnStart) await migrate(db);
+      await addConfiguredPreset(db, config.governance);
     } finally {
       await db.close();
     }

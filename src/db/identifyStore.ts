@@ -7,7 +7,7 @@
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
-import type { IdentifyStore, PlanAttempt } from '../identity/store.js';
+import type { CustomersRead, IdentifyStore, PlanAttempt, WriteContext } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
 
@@ -22,14 +22,34 @@ const NO_LINK = 0;
  */
 export const FIND_CUSTOMERS_SQL = `SELECT ${LINK_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`;
 
-function findCustomers(db: Queryable, request: Identifiers): Promise<LinkedContact[]> {
-  return db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]);
+/**
+ * The same rows and, in the same snapshot, the block list's version: on every row, and on one row
+ * of NULLs when no customer owns the identifiers. Reading one row of a one-row table is what it
+ * costs a lookup to know its block list is current; no round trip is added.
+ */
+export const FIND_CUSTOMERS_VERSIONED_SQL = `
+  SELECT g."blocklistVersion"::int AS "blocklistVersion", r."id", r."email", r."phoneNumber", r."linkedId", r."linkPrecedence"
+    FROM "IdentityGovernance" AS g
+    LEFT JOIN LATERAL identity_customer_rows($1::text, $2::text) AS r ON true
+   ORDER BY r."createdAt", r."id"`;
+
+type VersionedRow = { blocklistVersion: number } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
+
+async function findCustomers(db: Queryable, request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead> {
+  if (!withBlocklistVersion) {
+    return { rows: await db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]), blocklistVersion: null };
+  }
+  const result = await db.query<VersionedRow>(FIND_CUSTOMERS_VERSIONED_SQL, [request.email, request.phoneNumber]);
+  return {
+    rows: result.filter((row) => row.id !== null).map(linkedContact),
+    blocklistVersion: result[0]?.blocklistVersion ?? null,
+  };
 }
 
 export const APPLY_PLAN_SQL =
-  'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean)';
+  'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean, $10::bigint, $11::text, $12::boolean)';
 
-type AttemptRow = { applied: boolean } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
+type AttemptRow = { applied: boolean; blocklistVersion: string | null } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
 
 /**
  * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
@@ -40,6 +60,8 @@ async function applyPlanIfCurrent(
   request: Identifiers,
   decidedOn: readonly LinkedContact[],
   plan: Plan,
+  context: WriteContext,
+  eventLog: boolean,
 ): Promise<PlanAttempt> {
   const update = plan.kind === 'update' ? plan : null;
   const result = await db.query<AttemptRow>(APPLY_PLAN_SQL, [
@@ -52,31 +74,42 @@ async function applyPlanIfCurrent(
     update?.promote ?? false,
     update?.relinkIds ?? [],
     plan.insert !== null,
+    context.blocklistVersion,
+    context.requestId,
+    eventLog,
   ]);
   const [first] = result;
   if (first?.applied) return { kind: 'applied', inserted: first.id === null ? null : linkedContact(first) };
-  if (first !== undefined && first.id === null) return { kind: 'outOfOrder' };
+  if (first !== undefined && first.id === null)
+    return first.blocklistVersion === null ? { kind: 'outOfOrder' } : { kind: 'blocklistChanged' };
   return { kind: 'stale', rows: result.map(linkedContact) };
 }
 
-function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: AttemptRow): LinkedContact {
+type NullableContact = { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
+
+function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: NullableContact): LinkedContact {
   if (id === null || linkPrecedence === null) throw new Error('identity_apply_plan returned a row without an id');
   return { id, email, phoneNumber, linkedId, linkPrecedence };
+}
+
+export interface IdentifyStoreOptions {
+  /** Log every change in "ContactEvent" (default); off only for the bench's baseline. */
+  eventLog?: boolean;
 }
 
 /**
  * The identify store over `db`. Its attempts run under READ COMMITTED (the protocol needs it);
  * inside `transaction` they share one transaction, whose locks last until commit.
  */
-export function identifyStore(db: Database): IdentifyStore {
-  return storeOn(db.readCommitted, db);
+export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOptions = {}): IdentifyStore {
+  return storeOn(db.readCommitted, db, eventLog);
 }
 
-function storeOn(attempts: Queryable, db: Database): IdentifyStore {
+function storeOn(attempts: Queryable, db: Database, eventLog: boolean): IdentifyStore {
   return {
-    findCustomers: (request) => findCustomers(db, request),
-    applyPlanIfCurrent: (request, decidedOn, plan) => applyPlanIfCurrent(attempts, request, decidedOn, plan),
-    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db))),
+    findCustomers: (request, withBlocklistVersion) => findCustomers(db, request, withBlocklistVersion),
+    applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
+    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, eventLog))),
     isRetryable,
   };
 }

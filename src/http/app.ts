@@ -16,6 +16,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { customerStore } from '../db/customerStore.js';
 import type { Database } from '../db/database.js';
+import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { answerClientError, answerFrameworkError } from './edgeErrors.js';
@@ -29,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { customerRoutes } from './routes/customers.js';
 import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
+import { adminRoutes } from './routes/admin.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { BODY_LIMIT_BYTES } from './schemas.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
@@ -53,6 +55,10 @@ export interface AppOptions {
   collectMetrics?: () => Promise<string>;
   /** The built explorer page (web/build.ts), served at `/`; no page when absent. */
   explorerDir?: string;
+  /** The admin API's use cases (/admin/...); no admin routes when absent. */
+  governance?: GovernanceService;
+  /** The block list the read API screens identifiers with; none when absent (governance off). */
+  blocklist?: BlocklistCache;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -101,7 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }
-  await registerOpenApi(app, { version, secured });
+  await registerOpenApi(app, { version, secured, adminSecured: http.adminApiKeys.length > 0 });
 
   await app.register(healthRoutes(options.db));
   const metricsRoute = metricsRoutes(metrics, options.collectMetrics);
@@ -155,7 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       );
       await guarded.register(
         customerRoutes({
-          service: options.lookupService ?? createLookupService(customerStore(options.db)),
+          service: options.lookupService ?? createLookupService(customerStore(options.db), options.blocklist),
           ...(secured ? { security: API_KEY_SECURITY } : {}),
         }),
       );
@@ -163,6 +169,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (secured && http.protectMetrics) await api.register(metricsRoute);
     if (secured && http.protectDocs) await api.register(docs);
   });
+  if (options.governance !== undefined) {
+    await app.register(adminRoutes({ governance: options.governance, keys: http.adminApiKeys, open: http.adminApiOpen }));
+  }
   return app;
 }
 

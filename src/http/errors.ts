@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { classifyDatabaseError } from '../db/errors.js';
 import { createOutageLog } from './outageLog.js';
+import { MAX_SUSPECTS, RULE_MESSAGE } from './adminSchemas.js';
 import { BODY_TOO_LARGE_MESSAGE, CONTACT_ID_MESSAGE, PAGE_MESSAGE } from './schemas.js';
 
 export class AppError extends Error {
@@ -37,6 +38,16 @@ export function brokenLinksError(contactIds: readonly number[]): AppError {
   );
 }
 
+/** 422 BLOCKED_IDENTIFIER: every identifier of the request is blocked. Names the fields, never the values. */
+export function blockedIdentifierError(fields: readonly string[]): AppError {
+  const which = fields.length > 1 ? `${fields.join(' and ')} are` : `${fields[0] ?? 'the identifier'} is`;
+  return new AppError(
+    422,
+    'BLOCKED_IDENTIFIER',
+    `The request's ${which} blocked (a value that identifies no one), and it has no other identifier; nothing was written.`,
+  );
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
 }
@@ -55,19 +66,31 @@ const FASTIFY_CODES: Record<string, { code: string; message: string }> = {
  * check types and shapes only; the rules of each value are the normaliser's, with its own words.
  */
 const PAGE_ERROR = { code: 'INVALID_PAGE', message: PAGE_MESSAGE };
+const RULE_ERROR = { code: 'INVALID_RULE', message: RULE_MESSAGE };
 const FIELD_ERRORS: Record<string, { code: string; message: string }> = {
   '/email': { code: 'INVALID_EMAIL', message: 'email must be a string or null.' },
   '/phoneNumber': { code: 'INVALID_PHONE_NUMBER', message: 'phoneNumber must be a string, a non-negative integer or null.' },
   '/id': { code: 'INVALID_CONTACT_ID', message: CONTACT_ID_MESSAGE },
   '/contactsOffset': PAGE_ERROR,
   '/contactsLimit': PAGE_ERROR,
+  // The admin API's block rules.
+  '/field': RULE_ERROR,
+  '/match': RULE_ERROR,
+  '/value': RULE_ERROR,
+  '/reason': RULE_ERROR,
+  '/ruleId': { code: 'INVALID_RULE_ID', message: 'The rule id must be a positive integer.' },
+  '/name': { code: 'UNKNOWN_PRESET', message: 'The only preset is `recommended`.' },
+  '/limit': { code: 'INVALID_LIMIT', message: `limit must be 1 to ${MAX_SUSPECTS}.` },
 };
 
 export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const fieldError = FIELD_ERRORS[fastifyError.validation[0]?.instancePath ?? ''];
+    const [first] = fastifyError.validation;
+    // A missing required field is reported at its parent; the field's own message says what it needs.
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const fieldError = FIELD_ERRORS[missing === undefined ? (first?.instancePath ?? '') : `${first?.instancePath ?? ''}/${missing}`];
     if (fieldError) return new AppError(400, fieldError.code, fieldError.message);
     return new AppError(400, 'INVALID_BODY', 'The body must be a JSON object.');
   }

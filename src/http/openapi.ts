@@ -15,7 +15,17 @@ and/or phone number and answers with the whole customer they belong to, creating
 merging contacts as needed. Errors always have the shape \`{"error":{"code","message"}}\`.`;
 
 /** Registers the generator; must come before the routes it describes. */
-export async function registerOpenApi(app: FastifyInstance, { version, secured }: { version: string; secured: boolean }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  { version, secured, adminSecured }: { version: string; secured: boolean; adminSecured: boolean },
+): Promise<void> {
+  const apiKeySchemes = {
+    bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' },
+    headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key from API_KEYS' },
+  } as const;
+  const adminKeyScheme = {
+    adminKey: { type: 'http', scheme: 'bearer', description: 'An admin key from ADMIN_API_KEYS (Bearer, or X-API-Key)' },
+  } as const;
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -23,15 +33,10 @@ export async function registerOpenApi(app: FastifyInstance, { version, secured }
       tags: [
         { name: 'identity', description: 'Reconcile and look up customers' },
         { name: 'operations', description: 'Health, readiness, metrics and this document' },
+        { name: 'admin', description: 'Governance: blocked identifiers and suspects (ADMIN_API_KEYS)' },
       ],
-      components: secured
-        ? {
-            securitySchemes: {
-              bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' },
-              headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key from API_KEYS' },
-            },
-          }
-        : {},
+      components:
+        secured || adminSecured ? { securitySchemes: { ...(secured ? apiKeySchemes : {}), ...(adminSecured ? adminKeyScheme : {}) } } : {},
     },
   });
 }

@@ -66,6 +66,12 @@ export const CustomerResponse = Type.Object(
       phoneNumbers: Type.Array(Type.String(), { description: "The primary's first, then in row order" }),
       secondaryContactIds: Type.Array(Type.Integer(), { description: 'In row order (createdAt, id)' }),
     }),
+    ignored: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('email'), Type.Literal('phoneNumber')]), {
+        description:
+          'Present only when the request carried a blocked identifier: the fields that were treated as absent (matched nothing, stored nowhere).',
+      }),
+    ),
   },
   {
     description: 'The whole customer the identifiers belong to',
@@ -296,6 +302,10 @@ export const ERROR_RESPONSES = {
   unavailable: errorResponse('DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After)', {
     code: 'DATABASE_UNAVAILABLE',
     message: 'The database is not reachable; try again shortly.',
+  }),
+  blockedIdentifier: errorResponse('BLOCKED_IDENTIFIER: every identifier of the request is blocked; nothing was written', {
+    code: 'BLOCKED_IDENTIFIER',
+    message: "The request's email is blocked (a value that identifies no one), and it has no other identifier; nothing was written.",
   }),
   internal: ErrorResponse,
 };

@@ -2,6 +2,10 @@
 export interface HttpSettings {
   /** Accepted API keys; empty means the API is open (README warns against exposing it). */
   apiKeys: string[];
+  /** Keys of the admin API (/admin/...), a list of their own; empty means it refuses every request unless `adminApiOpen`. */
+  adminApiKeys: string[];
+  /** Serve the admin API without keys (a private network, a test): must be said explicitly. */
+  adminApiOpen: boolean;
   /** With API keys set, whether /metrics and /docs (with /openapi.json) need a key too. */
   protectMetrics: boolean;
   protectDocs: boolean;
@@ -30,6 +34,8 @@ export interface HttpSettings {
 
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
   apiKeys: [],
+  adminApiKeys: [],
+  adminApiOpen: false,
   protectMetrics: false,
   protectDocs: false,
   rateLimitMax: 0,

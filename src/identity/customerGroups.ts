@@ -11,6 +11,17 @@
  */
 import type { LinkedContact } from './contact.js';
 
+/**
+ * The customers a request touches link to a secondary or in a cycle (a table not written by the
+ * service alone). Nothing was written; `identity-service repair` puts the links right.
+ */
+export class BrokenLinksError extends Error {
+  override name = 'BrokenLinksError';
+  constructor(readonly contactIds: readonly number[]) {
+    super(`contacts ${contactIds.join(', ')} link to a secondary or in a cycle; run \`identity-service repair\``);
+  }
+}
+
 export interface CustomerGroup<Row extends LinkedContact> {
   /** The row every row of the customer links to (or is): live primary, or a deleted row. */
   ownerId: number;

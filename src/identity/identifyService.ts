@@ -7,29 +7,45 @@
  * it answers with how they are now and we decide again. After a few such races the attempt runs
  * in a transaction, whose locks make the second decision final. Either way the result equals some
  * one-at-a-time order of the requests (README, "Concurrency").
+ *
+ * With governance on, blocked identifiers are dropped before anything is read (`blocklist.ts`),
+ * and every statement carries the version of the block list the decision used: when another
+ * process changed the list meanwhile, the statement says so, the list is loaded again and the
+ * request decided again. A request that would take a customer past the size cap has the bridging
+ * identifier quarantined (`governance.ts`) and goes on without it.
  */
+import { screen, type Blocklist } from './blocklist.js';
 import type { Customer, Identifiers, LinkedContact } from './contact.js';
-import { decide, isNoop, rowsAfter, toCustomer, type Plan } from './reconcile.js';
+import { BrokenLinksError } from './customerGroups.js';
+import type { BlocklistCache } from './governance.js';
+import type { IdentifierField } from './normalise.js';
+import { decide, isNoop, rowsAfter, toCustomer, type DecisionLimits, type Plan } from './reconcile.js';
 import { withRetry } from './retry.js';
-import { LockOrderConflict, type IdentifyStore } from './store.js';
+import { LockOrderConflict, type IdentifyStore, type WriteContext } from './store.js';
 
 /** `relinked`: the request added nothing, but put a customer's links in place (a deleted primary's rows). */
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'relinked' | 'unchanged';
 
-/**
- * The customers a request touches link to a secondary or in a cycle (a table not written by the
- * service alone). Nothing was written; `identity-service repair` puts the links right.
- */
-export class BrokenLinksError extends Error {
-  override name = 'BrokenLinksError';
-  constructor(readonly contactIds: readonly number[]) {
-    super(`contacts ${contactIds.join(', ')} link to a secondary or in a cycle; run \`identity-service repair\``);
-  }
-}
-
 export interface IdentifyResult {
   customer: Customer;
   outcome: IdentifyOutcome;
+  /** Fields of the request whose values are blocked: treated as absent. */
+  ignored: IdentifierField[];
+}
+
+/** Every identifier of the request is blocked: there is nothing to identify anyone by. */
+export class BlockedIdentifierError extends Error {
+  override name = 'BlockedIdentifierError';
+  constructor(readonly fields: readonly IdentifierField[]) {
+    super(`blocked: ${fields.join(' and ')}`);
+  }
+}
+
+export interface IdentifyGovernance {
+  blocklist: BlocklistCache;
+  limits: DecisionLimits;
+  /** Blocks the identifier that would take a customer past the cap (decided again under the lock). */
+  quarantine(request: Identifiers, limits: DecisionLimits, requestId: string | null): Promise<void>;
 }
 
 export interface IdentifyServiceOptions {
@@ -38,63 +54,117 @@ export interface IdentifyServiceOptions {
   onRetry?: (error: unknown, attempt: number) => void;
   /** A plan found its customers changed since they were read, and was decided again. */
   onStalePlan?: () => void;
+  /** Blocked identifiers and the size cap; absent, the seed's plain rules (the bench's baseline). */
+  governance?: IdentifyGovernance;
+}
+
+export interface IdentifyContext {
+  requestId?: string | null;
 }
 
 export interface IdentifyService {
-  identify(request: Identifiers): Promise<IdentifyResult>;
+  identify(request: Identifiers, context?: IdentifyContext): Promise<IdentifyResult>;
 }
 
 /** Races lost without a transaction before the next attempt holds its locks until commit. */
 const OPTIMISTIC_ATTEMPTS = 3;
 
+/**
+ * Block list changes and quarantines a request may see before it gives up. Each is an operator's
+ * change or a cap being reached, so more than a few in one request's lifetime means a runaway.
+ */
+const GOVERNANCE_ROUNDS = 10;
+
 /** One decision applied, or lost to a concurrent change: the rows as they are now, or `null` to read again. */
-type Round = { kind: 'done'; result: IdentifyResult } | { kind: 'lost'; rows: LinkedContact[] | null };
+type Round = { kind: 'done'; result: Omit<IdentifyResult, 'ignored'> } | { kind: 'lost'; rows: LinkedContact[] | null };
+
+/** The decision was made with an old block list, or needs an identifier blocked first: start over. */
+class GovernanceRestart extends Error {
+  constructor(readonly quarantine: boolean) {
+    super(quarantine ? 'an identifier must be quarantined first' : 'the block list changed');
+  }
+}
 
 export function createIdentifyService(store: IdentifyStore, options: IdentifyServiceOptions = {}): IdentifyService {
   const retry = { attempts: options.retryAttempts ?? 20, isRetryable: store.isRetryable, onRetry: options.onRetry };
+  const governance = options.governance;
+  const limits = governance?.limits ?? { maxCustomerContacts: 0 };
+
+  async function identifyWith(request: Identifiers, blocklist: Blocklist | null, requestId: string | null) {
+    const context: WriteContext = { blocklistVersion: blocklist?.version ?? null, requestId };
+    const read = async () => {
+      const found = await store.findCustomers(request, blocklist !== null);
+      if (blocklist !== null && found.blocklistVersion !== blocklist.version) throw new GovernanceRestart(false);
+      return found.rows;
+    };
+    const attempt = (on: IdentifyStore, rows: LinkedContact[]) => decideAndApply(on, request, rows, limits, context);
+
+    let rows = await read();
+    for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
+      const outcome = await withRetry(() => attempt(store, rows), retry);
+      if (outcome.kind === 'done') return outcome.result;
+      options.onStalePlan?.();
+      rows = outcome.rows ?? (await read());
+    }
+    // In a transaction the first attempt, applied or not, leaves the identifiers and the
+    // customers locked until commit, so the decision on the rows it reports cannot be overtaken.
+    let reread = false;
+    return withRetry(async () => {
+      // Read outside the transaction: one connection never waits for another (a pool of them
+      // all doing so would wait for ever).
+      if (reread) rows = await read();
+      reread = false;
+      return store.transaction(async (tx) => {
+        const first = await attempt(tx, rows);
+        if (first.kind === 'done') return first.result;
+        if (first.rows === null) {
+          // Locks it could only have taken out of order: start over, in order, from a fresh read.
+          reread = true;
+          throw new LockOrderConflict();
+        }
+        const second = await attempt(tx, first.rows);
+        if (second.kind === 'done') return second.result;
+        throw new Error('customers changed while their locks were held');
+      });
+    }, retry);
+  }
+
   return {
-    async identify(request) {
-      let rows = await store.findCustomers(request);
-      for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
-        const outcome = await withRetry(() => decideAndApply(store, request, rows), retry);
-        if (outcome.kind === 'done') return outcome.result;
-        options.onStalePlan?.();
-        rows = outcome.rows ?? (await store.findCustomers(request));
+    async identify(request, { requestId = null } = {}) {
+      if (governance === undefined) return { ...(await identifyWith(request, null, requestId)), ignored: [] };
+      let blocklist = await governance.blocklist.current();
+      for (let round = 1; ; round++) {
+        const { usable, ignored } = screen(request, blocklist);
+        if (usable === null) throw new BlockedIdentifierError(ignored);
+        try {
+          return { ...(await identifyWith(usable, blocklist, requestId)), ignored };
+        } catch (error) {
+          if (!(error instanceof GovernanceRestart) || round === GOVERNANCE_ROUNDS) throw error;
+          if (error.quarantine) await governance.quarantine(usable, limits, requestId);
+          blocklist = await governance.blocklist.refresh();
+        }
       }
-      // In a transaction the first attempt, applied or not, leaves the identifiers and the
-      // customers locked until commit, so the decision on the rows it reports cannot be overtaken.
-      let reread = false;
-      return withRetry(async () => {
-        // Read outside the transaction: one connection never waits for another (a pool of them
-        // all doing so would wait for ever).
-        if (reread) rows = await store.findCustomers(request);
-        reread = false;
-        return store.transaction(async (tx) => {
-          const first = await decideAndApply(tx, request, rows);
-          if (first.kind === 'done') return first.result;
-          if (first.rows === null) {
-            // Locks it could only have taken out of order: start over, in order, from a fresh read.
-            reread = true;
-            throw new LockOrderConflict();
-          }
-          const second = await decideAndApply(tx, request, first.rows);
-          if (second.kind === 'done') return second.result;
-          throw new Error('customers changed while their locks were held');
-        });
-      }, retry);
     },
   };
 }
 
-/** Decides on `rows` and applies the plan if they are still what the table holds. */
-async function decideAndApply(store: IdentifyStore, request: Identifiers, rows: LinkedContact[]): Promise<Round> {
-  const plan = decide(request, rows);
+/** Decides on `rows` and applies the plan if they (and the block list) are still what the table holds. */
+async function decideAndApply(
+  store: IdentifyStore,
+  request: Identifiers,
+  rows: LinkedContact[],
+  limits: DecisionLimits,
+  context: WriteContext,
+): Promise<Round> {
+  const plan = decide(request, rows, limits);
   if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
+  if (plan.kind === 'quarantine') throw new GovernanceRestart(true);
   if (isNoop(plan)) return { kind: 'done', result: { customer: toCustomer(rows), outcome: 'unchanged' } };
-  const attempt = await store.applyPlanIfCurrent(request, rows, plan);
+  const attempt = await store.applyPlanIfCurrent(request, rows, plan, context);
   if (attempt.kind === 'applied') {
     return { kind: 'done', result: { customer: toCustomer(rowsAfter(rows, plan, attempt.inserted)), outcome: outcomeOf(plan) } };
   }
+  if (attempt.kind === 'blocklistChanged') throw new GovernanceRestart(false);
   return { kind: 'lost', rows: attempt.kind === 'stale' ? attempt.rows : null };
 }
 

@@ -23,9 +23,7 @@ export interface MergeRecord {
 }
 
 export type LinkNode =
-  | { kind: 'contact'; id: number }
-  | { kind: 'identifier'; field: IdentifierField; value: string }
-  | { kind: 'merge'; eventId: number };
+  { kind: 'contact'; id: number } | { kind: 'identifier'; field: IdentifierField; value: string } | { kind: 'merge'; eventId: number };
 
 export interface LinkGraph {
   /** The nodes one step from `node`, each once. */

@@ -7,7 +7,10 @@
  * soft-deleted is answered with its oldest live row as primary, as the table holds it once the
  * next checkout (or `repair`) has put its links in place.
  */
+import { screen } from './blocklist.js';
 import type { Contact, Identifiers } from './contact.js';
+import type { BlocklistCache } from './governance.js';
+import type { IdentifierField } from './normalise.js';
 import { groupByCustomer, linkedToOldest } from './customerGroups.js';
 import { describeCustomer, type CustomerDetails } from './customerDetails.js';
 import type { CustomerStore } from './store.js';
@@ -18,7 +21,9 @@ export type LookupResult =
   /** The email belongs to one customer and the phone to another; their primaries, oldest first. */
   | { kind: 'differentCustomers'; primaryContactIds: number[] }
   /** The rows link to a secondary or in a cycle; `repair` puts them right. */
-  | { kind: 'brokenLinks'; contactIds: number[] };
+  | { kind: 'brokenLinks'; contactIds: number[] }
+  /** Every identifier asked for is blocked: it identifies no one. */
+  | { kind: 'blocked'; fields: IdentifierField[] };
 
 export interface LookupService {
   /** The customer owning the email and/or the phone; an identifier nobody has is ignored. */
@@ -27,9 +32,19 @@ export interface LookupService {
   byContactId(id: number): Promise<LookupResult>;
 }
 
-export function createLookupService(store: CustomerStore): LookupService {
+/**
+ * With a block list, blocked identifiers are treated as absent, as /identify treats them. The
+ * process's copy is at most a second old here (`BlocklistCache`): a read writes nothing, so a
+ * value blocked by another process a moment ago can at worst still be looked up for that moment.
+ */
+export function createLookupService(store: CustomerStore, blocklist?: BlocklistCache): LookupService {
   return {
-    byIdentifiers: async (identifiers) => lookupResult(await store.findCustomerRows(identifiers)),
+    byIdentifiers: async (identifiers) => {
+      if (blocklist === undefined) return lookupResult(await store.findCustomerRows(identifiers));
+      const { usable, ignored } = screen(identifiers, await blocklist.current());
+      if (usable === null) return { kind: 'blocked', fields: ignored };
+      return lookupResult(await store.findCustomerRows(usable));
+    },
     byContactId: async (id) => lookupResult(await store.findCustomerRowsOfContact(id), id),
   };
 }

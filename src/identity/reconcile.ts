@@ -8,7 +8,8 @@
  * Customers are made of rows as `customerGroups.ts` says, deleted primaries and all.
  */
 import type { Customer, Identifiers, LinkedContact } from './contact.js';
-import { groupByCustomer, isInPlace, linkedToOldest } from './customerGroups.js';
+import { groupByCustomer, isInPlace, linkedToOldest, type CustomerGroup } from './customerGroups.js';
+import type { IdentifierField } from './normalise.js';
 
 export type Plan =
   /** Nothing matched: the request starts a new customer. */
@@ -33,9 +34,25 @@ export type Plan =
 export type Decision =
   | Plan
   /** The rows link to a secondary or round in a cycle: nothing is decided on them until `repair`. */
-  | { kind: 'brokenLinks'; contactIds: number[] };
+  | { kind: 'brokenLinks'; contactIds: number[] }
+  /**
+   * The plan would take a customer past the size cap: the request must not link through `field`,
+   * the identifier of the larger customer it would join (the likelier junk: a placeholder email
+   * glues hundreds of people, a shopper's own phone does not). Nothing is decided until it is blocked.
+   */
+  | { kind: 'quarantine'; field: IdentifierField };
 
-export function decide(request: Identifiers, rows: readonly LinkedContact[]): Decision {
+export interface DecisionLimits {
+  /** Live rows a customer may reach through a request; 0: no cap. */
+  maxCustomerContacts: number;
+}
+
+/** The cap's default: far above any one shopper's checkouts with distinct identifiers. */
+export const DEFAULT_MAX_CUSTOMER_CONTACTS = 1000;
+
+const NO_LIMITS: DecisionLimits = { maxCustomerContacts: 0 };
+
+export function decide(request: Identifiers, rows: readonly LinkedContact[], limits: DecisionLimits = NO_LIMITS): Decision {
   const matched = rows.filter(
     (row) =>
       (request.email !== null && row.email === request.email) || (request.phoneNumber !== null && row.phoneNumber === request.phoneNumber),
@@ -54,6 +71,11 @@ export function decide(request: Identifiers, rows: readonly LinkedContact[]): De
 
   const bringsNewEmail = request.email !== null && !rows.some((row) => row.email === request.email);
   const bringsNewPhone = request.phoneNumber !== null && !rows.some((row) => row.phoneNumber === request.phoneNumber);
+  const grows = involved.length > 1 || bringsNewEmail || bringsNewPhone;
+  const sizeAfter = involvedRows.length + (bringsNewEmail || bringsNewPhone ? 1 : 0);
+  if (limits.maxCustomerContacts > 0 && grows && sizeAfter > limits.maxCustomerContacts) {
+    return { kind: 'quarantine', field: largerCustomersField(request, involved) };
+  }
 
   return {
     kind: 'update',
@@ -64,6 +86,16 @@ export function decide(request: Identifiers, rows: readonly LinkedContact[]): De
     customersJoined: involved.length,
     insert: bringsNewEmail || bringsNewPhone ? request : null,
   };
+}
+
+/**
+ * Of a request that would grow a customer (so it carries both identifiers), the field whose
+ * customer is larger; the phone on a tie. A field no row holds has a customer of size 0.
+ */
+function largerCustomersField(request: Identifiers, involved: readonly CustomerGroup<LinkedContact>[]): IdentifierField {
+  const sizeOf = (field: IdentifierField) =>
+    involved.find((group) => group.rows.some((row) => row[field] === request[field]))?.rows.length ?? 0;
+  return sizeOf('email') > sizeOf('phoneNumber') ? 'email' : 'phoneNumber';
 }
 
 /** True when the plan writes nothing: the common case of a returning customer. */

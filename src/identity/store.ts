@@ -2,8 +2,26 @@
  * What the use cases need of storage, in their own terms. The domain owns these interfaces;
  * `src/db/` implements them on PostgreSQL and PGlite, so dependencies point one way: db -> identity.
  */
+import type { BlockRule, BlockRuleSpec, Blocklist } from './blocklist.js';
 import type { Contact, Identifiers, LinkedContact } from './contact.js';
+import type { MergeRecord } from './linkGraph.js';
+import type { IdentifierField } from './normalise.js';
 import type { Plan } from './reconcile.js';
+import type { RowWrite } from './regroup.js';
+
+/** One read of the customers: their rows, and the version of the block list in force (null: not asked). */
+export interface CustomersRead {
+  rows: LinkedContact[];
+  blocklistVersion: number | null;
+}
+
+/** What a write carries besides its plan. */
+export interface WriteContext {
+  /** The block list the plan was decided with; null: governance off (the bench's baseline only). */
+  blocklistVersion: number | null;
+  /** Logged with the events the write makes. */
+  requestId: string | null;
+}
 
 export type PlanAttempt =
   /** Written; `inserted` is the row created for `plan.insert`, if the plan had one. */
@@ -14,16 +32,21 @@ export type PlanAttempt =
    * A concurrent merge moved the customers under a row that could only be locked out of order,
    * and another request holds it: nothing written, nothing known; read again and retry.
    */
-  | { kind: 'outOfOrder' };
+  | { kind: 'outOfOrder' }
+  /** The block list changed since the plan was decided: nothing written; decide again with the new one. */
+  | { kind: 'blocklistChanged' };
 
 export interface IdentifyStore {
-  /** Every live row of every customer owning the email or the phone, in row order: one snapshot. */
-  findCustomers(request: Identifiers): Promise<LinkedContact[]>;
+  /**
+   * Every live row of every customer owning the email or the phone, in row order, and (when
+   * `withBlocklistVersion`) the block list's version: one snapshot.
+   */
+  findCustomers(request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead>;
   /**
    * Carries out `plan`, decided on `decidedOn`, atomically and under the customers' locks, if
-   * they are still as they were read; otherwise says how they are now.
+   * they and the block list are still as they were read; otherwise says how they are now.
    */
-  applyPlanIfCurrent(request: Identifiers, decidedOn: readonly LinkedContact[], plan: Plan): Promise<PlanAttempt>;
+  applyPlanIfCurrent(request: Identifiers, decidedOn: readonly LinkedContact[], plan: Plan, context: WriteContext): Promise<PlanAttempt>;
   /** Runs `work` in one transaction: the locks its attempts take are held until it commits. */
   transaction<T>(work: (store: IdentifyStore) => Promise<T>): Promise<T>;
   /** Work that failed this way may simply be run again (a deadlock, a serialization failure, lock order). */
@@ -43,4 +66,53 @@ export class LockOrderConflict extends Error {
   constructor() {
     super('locks could only be taken out of order; retrying from a fresh read');
   }
+}
+
+/** An event for the log, written with the change it describes. */
+export interface NewEvent {
+  type: string;
+  /** The primaries it concerns, the customer after the event first. */
+  customerIds: number[];
+  contactIds?: number[];
+  detail?: Record<string, unknown>;
+}
+
+/** An identifier and how many rows and customers hold it: what an operator reads before blocking. */
+export interface Suspect {
+  field: IdentifierField;
+  value: string;
+  /** Live rows holding it. */
+  contacts: number;
+  /** Customers holding it (more than one only for a blocked value). */
+  customers: number;
+  /** Live rows of the largest customer holding it. */
+  largestCustomer: number;
+  blocked: boolean;
+}
+
+export interface GovernanceStore {
+  loadBlocklist(): Promise<Blocklist>;
+  /** Runs `work` in one transaction holding the governance lock exclusively: no /identify write runs meanwhile. */
+  exclusive<T>(work: (tx: GovernanceTransaction) => Promise<T>): Promise<T>;
+  /** The `limit` identifiers held by the most live rows, each field ranked on its own. */
+  suspects(limit: number): Promise<Suspect[]>;
+}
+
+export interface GovernanceTransaction {
+  loadBlocklist(): Promise<Blocklist>;
+  /** Adds a rule and bumps the list's version; null when the same rule exists. */
+  addRule(spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null>;
+  /** Removes a rule and bumps the list's version; null when there is none with this id. */
+  removeRule(id: number): Promise<BlockRule | null>;
+  /**
+   * Every live row, in row order, of every customer with a live row the rule matches, and (with
+   * `viaMerges`) of every customer holding an identifier of a logged merge the rule matches.
+   */
+  rowsOfCustomersMatching(rule: BlockRuleSpec, options: { viaMerges: boolean }): Promise<LinkedContact[]>;
+  /** Every live row of every customer owning the email or the phone, in row order. */
+  findCustomers(request: Identifiers): Promise<LinkedContact[]>;
+  /** The logged merges that concern any of these contacts. */
+  mergesOf(contactIds: readonly number[]): Promise<MergeRecord[]>;
+  /** Writes a regroup's links and its events in one statement. */
+  applyRegroup(writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null): Promise<void>;
 }

@@ -19,7 +19,7 @@
 import type { IdentifierField } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { StoredContact } from '../db/repairQueries.js';
-import { DisjointSets } from './disjointSets.js';
+import { DisjointSets } from '../identity/disjointSets.js';
 
 export type Precedence = 'primary' | 'secondary';
 

@@ -32,6 +32,7 @@ function heldService() {
               secondaryContactIds: [],
             },
             outcome: 'unchanged',
+            ignored: [],
           }),
         );
         if (open) held.shift()?.();

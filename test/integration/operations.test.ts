@@ -255,6 +255,7 @@ describe('operations at the HTTP edge', () => {
                 resolve({
                   customer: { primaryContactId: 1, emails: [request.email ?? ''], phoneNumbers: [], secondaryContactIds: [] },
                   outcome: 'unchanged',
+                  ignored: [],
                 }),
               );
               if (open) held.shift()?.();

@@ -5,12 +5,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ResponseFormat } from '../../src/http/routes/identify.js';
-import { identifyStore } from '../../src/db/identifyStore.js';
-import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { createServices } from '../../src/services.js';
 import type { ScratchDatabase } from './databases.js';
 
+/** The service as it runs by default (governance on, the size cap at its default), with the admin API open. */
 export function buildTestApp(db: Database, responseFormat: ResponseFormat = 'customer'): Promise<FastifyInstance> {
-  return buildApp({ db, identifyService: createIdentifyService(identifyStore(db)), responseFormat, logLevel: 'silent' });
+  return buildApp({ db, ...createServices(db), responseFormat, logLevel: 'silent', http: { adminApiOpen: true } });
 }
 
 /**

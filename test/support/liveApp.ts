@@ -1,8 +1,7 @@
 /** The real application on a socket (a random loopback port), for clients that need one: browsers. */
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
-import { identifyStore } from '../../src/db/identifyStore.js';
-import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { createServices } from '../../src/services.js';
 
 export interface LiveApp {
   app: FastifyInstance;
@@ -12,7 +11,7 @@ export interface LiveApp {
 
 export async function listenOnRandomPort(options: Pick<AppOptions, 'db'> & Partial<AppOptions>): Promise<LiveApp> {
   const app = await buildApp({
-    identifyService: createIdentifyService(identifyStore(options.db)),
+    ...createServices(options.db),
     responseFormat: 'customer',
     logLevel: 'silent',
     ...options,

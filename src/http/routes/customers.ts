@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { normaliseIdentifiers } from '../../identity/normalise.js';
 import type { LookupResult, LookupService } from '../../identity/lookupService.js';
 import { MAX_CONTACTS_PAGE, pageOfContacts } from '../../identity/customerDetails.js';
-import { AppError, brokenLinksError } from '../errors.js';
+import { AppError, blockedIdentifierError, brokenLinksError } from '../errors.js';
 import {
   ContactIdParams,
   ContactPageOnlyQuery,
@@ -53,6 +53,7 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
             400: ERROR_RESPONSES.badLookup,
             404: ERROR_RESPONSES.notFound,
             409: Type.Union([DifferentCustomersResponse, ERROR_RESPONSES.needsRepair]),
+            422: ERROR_RESPONSES.blockedIdentifier,
           },
         },
       },
@@ -113,6 +114,7 @@ function parsePage(query: { contactsOffset?: string; contactsLimit?: string }): 
 function present(result: LookupResult, notFoundMessage: string, page: Page) {
   if (result.kind === 'notFound') throw new AppError(404, 'NOT_FOUND', notFoundMessage);
   if (result.kind === 'brokenLinks') throw brokenLinksError(result.contactIds);
+  if (result.kind === 'blocked') throw blockedIdentifierError(result.fields);
   if (result.kind === 'differentCustomers') {
     const [first, second] = result.primaryContactIds;
     throw new AppError(

@@ -1,9 +1,10 @@
 /** POST /identify: validate, normalise, call the service, shape the answer. Nothing else. */
 import type { FastifyInstance } from 'fastify';
 import type { Customer } from '../../identity/contact.js';
-import { BrokenLinksError, type IdentifyService } from '../../identity/identifyService.js';
-import { normaliseIdentifiers } from '../../identity/normalise.js';
-import { AppError, brokenLinksError } from '../errors.js';
+import { BrokenLinksError } from '../../identity/customerGroups.js';
+import { BlockedIdentifierError, type IdentifyService } from '../../identity/identifyService.js';
+import { normaliseIdentifiers, type IdentifierField } from '../../identity/normalise.js';
+import { AppError, blockedIdentifierError, brokenLinksError } from '../errors.js';
 import { recordIdentify, type Metrics } from '../metrics.js';
 import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';
 
@@ -36,6 +37,7 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
             413: ERROR_RESPONSES.payloadTooLarge,
             409: ERROR_RESPONSES.needsRepair,
             415: ERROR_RESPONSES.unsupportedMediaType,
+            422: ERROR_RESPONSES.blockedIdentifier,
             429: ERROR_RESPONSES.tooManyRequests,
             500: ERROR_RESPONSES.internal,
             503: ERROR_RESPONSES.unavailable,
@@ -45,21 +47,26 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
       async (request) => {
         const normalised = normaliseIdentifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
-        const { customer, outcome } = await service.identify(normalised.value).catch((error: unknown) => {
-          throw error instanceof BrokenLinksError ? brokenLinksError(error.contactIds) : error;
-        });
+        const { customer, outcome, ignored } = await service
+          .identify(normalised.value, { requestId: request.id })
+          .catch((error: unknown) => {
+            if (error instanceof BrokenLinksError) throw brokenLinksError(error.contactIds);
+            if (error instanceof BlockedIdentifierError) throw blockedIdentifierError(error.fields);
+            throw error;
+          });
         recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
-        request.logFields = { outcome, primaryContactId: customer.primaryContactId };
-        return present(customer, format);
+        request.logFields = { outcome, primaryContactId: customer.primaryContactId, ...(ignored.length > 0 ? { ignored } : {}) };
+        return present(customer, format, ignored);
       },
     );
   };
 }
 
-function present(customer: Customer, format: ResponseFormat) {
+/** `ignored` is said only when something was (the Bitespeed shape stays exactly the original's). */
+function present(customer: Customer, format: ResponseFormat, ignored: readonly IdentifierField[]) {
   if (format === 'bitespeed') {
     const { primaryContactId, ...rest } = customer;
     return { contact: { primaryContatctId: primaryContactId, ...rest } };
   }
-  return { customer: { id: customer.primaryContactId, ...customer } };
+  return { customer: { id: customer.primaryContactId, ...customer }, ...(ignored.length > 0 ? { ignored } : {}) };
 }

@@ -1,0 +1,171 @@
+/**
+ * The governance use cases' SQL: the block list, the governance lock, the rows and merges a
+ * regroup works on, its writes (`identity_apply_regroup`, migrations/0004), and the suspects
+ * report.
+ */
+import { Blocklist, type BlockRule, type BlockRuleSpec } from '../identity/blocklist.js';
+import { InvalidRuleError } from '../identity/governance.js';
+import type { Identifiers, LinkedContact } from '../identity/contact.js';
+import type { MergeRecord } from '../identity/linkGraph.js';
+import type { RowWrite } from '../identity/regroup.js';
+import type { GovernanceStore, GovernanceTransaction, NewEvent, Suspect } from '../identity/store.js';
+import type { Database, Queryable } from './database.js';
+import { live, ownerOf, rowOrder } from './sql.js';
+
+/** The advisory lock every /identify write takes shared and every regroup exclusively (migrations/0004). */
+export const GOVERNANCE_LOCK_KEY = 727_143_002;
+
+const INVALID_REGULAR_EXPRESSION = '2201B';
+
+const RULE_COLUMNS = '"id", "field", "match", "value", "reason", "addedBy", "createdAt"';
+
+/** The rules and their version from one statement, so one snapshot: a version never labels other rules. */
+export async function loadBlocklist(db: Queryable): Promise<Blocklist> {
+  const rows = await db.query<{ version: number } & { [Key in keyof BlockRule]: BlockRule[Key] | null }>(
+    `SELECT g."blocklistVersion"::int AS version, ${RULE_COLUMNS.replace(/"(\w+)"/g, 'b."$1"')}
+       FROM "IdentityGovernance" AS g LEFT JOIN "BlockedIdentifier" AS b ON true ORDER BY b."id"`,
+  );
+  const rules = rows.filter((row): row is typeof row & BlockRule => row.id !== null);
+  return new Blocklist(rows[0]?.version ?? 0, rules);
+}
+
+const bumpVersion = (tx: Queryable) => tx.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
+
+async function addRule(tx: Queryable, spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null> {
+  // PostgreSQL's own regex engine must read the pattern too: `check` matches with it.
+  if (spec.match === 'pattern') {
+    await tx.query(`SELECT '' ~ $1`, [spec.value]).catch((error: unknown) => {
+      throw (error as { code?: string }).code === INVALID_REGULAR_EXPRESSION
+        ? new InvalidRuleError('the pattern is not a regular expression PostgreSQL can read.')
+        : error;
+    });
+  }
+  const [rule] = await tx.query<BlockRule>(
+    `INSERT INTO "BlockedIdentifier" ("field", "match", "value", "reason", "addedBy") VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT ("field", "match", "value") DO NOTHING RETURNING ${RULE_COLUMNS}`,
+    [spec.field, spec.match, spec.value, reason, addedBy],
+  );
+  if (rule === undefined) return null;
+  await bumpVersion(tx);
+  return rule;
+}
+
+async function removeRule(tx: Queryable, id: number): Promise<BlockRule | null> {
+  const [rule] = await tx.query<BlockRule>(`DELETE FROM "BlockedIdentifier" WHERE "id" = $1 RETURNING ${RULE_COLUMNS}`, [id]);
+  if (rule === undefined) return null;
+  await bumpVersion(tx);
+  return rule;
+}
+
+/** A condition on `column` that holds where `rule` matches; exact values use the index. */
+function ruleCondition(column: string, rule: BlockRuleSpec, parameter: string): string {
+  if (rule.match === 'exact') return `${column} = ${parameter}`;
+  if (rule.match === 'domain') return `substring(${column} FROM '[^@]*$') = ${parameter}`;
+  return `${column} ~ ${parameter}`;
+}
+
+const quoted = (field: BlockRuleSpec['field']) => `"${field}"`;
+
+async function rowsOfCustomersMatching(tx: Queryable, rule: BlockRuleSpec, viaMerges: boolean): Promise<LinkedContact[]> {
+  const column = quoted(rule.field);
+  const mergeIdentifiers = (field: BlockRuleSpec['field']) =>
+    `SELECT ${ownerOf()} AS owner FROM "Contact" WHERE $2 AND ${live()} AND ${quoted(field)} IN (
+       SELECT ${quoted(field)} FROM "ContactEvent" WHERE "type" = 'customer.merged' AND ${ruleCondition(column, rule, '$1')})`;
+  return tx.query<LinkedContact>(
+    `WITH owners AS (
+       SELECT ${ownerOf()} AS owner FROM "Contact" WHERE ${live()} AND ${ruleCondition(column, rule, '$1')}
+       UNION ${mergeIdentifiers('email')}
+       UNION ${mergeIdentifiers('phoneNumber')}
+     )
+     SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence" FROM (
+       SELECT * FROM "Contact" WHERE ${live()} AND "id" IN (SELECT owner FROM owners)
+       UNION
+       SELECT * FROM "Contact" WHERE ${live()} AND "linkedId" IN (SELECT owner FROM owners)
+     ) AS rows
+      ORDER BY ${rowOrder()}`,
+    [rule.value, viaMerges],
+  );
+}
+
+async function mergesOf(tx: Queryable, contactIds: readonly number[]): Promise<MergeRecord[]> {
+  const merges = await tx.query<{ eventId: string; email: string | null; phoneNumber: string | null }>(
+    `SELECT "id" AS "eventId", "email", "phoneNumber" FROM "ContactEvent"
+      WHERE "type" = 'customer.merged' AND "customerIds" && $1::int[] ORDER BY "id"`,
+    [contactIds],
+  );
+  return merges.map((merge) => ({ ...merge, eventId: Number(merge.eventId) }));
+}
+
+async function findCustomers(tx: Queryable, request: Identifiers): Promise<LinkedContact[]> {
+  return tx.query<LinkedContact>(
+    'SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence" FROM identity_customer_rows($1::text, $2::text)',
+    [request.email, request.phoneNumber],
+  );
+}
+
+async function applyRegroup(tx: Queryable, writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null) {
+  await tx.query('SELECT identity_apply_regroup($1::int[], $2::int[], $3::jsonb, $4::text)', [
+    writes.map((write) => write.id),
+    writes.map((write) => write.linkedId ?? 0),
+    JSON.stringify(events),
+    requestId,
+  ]);
+}
+
+/**
+ * For each field, the values held by the most live rows: one GROUP BY over the live rows (an
+ * index-only scan of the field's index where PostgreSQL prefers it), then the customers of the
+ * top values only.
+ */
+async function suspects(db: Queryable, limit: number): Promise<Suspect[]> {
+  const ranked = await Promise.all(
+    (['email', 'phoneNumber'] as const).map((field) =>
+      db.query<Suspect>(
+        `WITH top AS (
+           SELECT ${quoted(field)} AS value, count(*)::int AS contacts FROM "Contact"
+            WHERE ${live()} AND ${quoted(field)} IS NOT NULL
+            GROUP BY ${quoted(field)} ORDER BY count(*) DESC, ${quoted(field)} LIMIT $1
+         ), holders AS (
+           SELECT t.value, ${ownerOf('c')} AS owner FROM top AS t
+             JOIN "Contact" AS c ON c.${quoted(field)} = t.value AND ${live('c')}
+            GROUP BY t.value, ${ownerOf('c')}
+         ), sizes AS (
+           SELECT h.value, h.owner,
+                  (SELECT count(*) FROM "Contact" AS m WHERE ${live('m')} AND ${ownerOf('m')} = h.owner)::int AS size
+             FROM holders AS h
+         )
+         SELECT '${field}' AS field, t.value, t.contacts,
+                (SELECT count(*) FROM sizes AS s WHERE s.value = t.value)::int AS customers,
+                (SELECT max(s.size) FROM sizes AS s WHERE s.value = t.value)::int AS "largestCustomer",
+                identity_is_blocked('${field}', t.value) AS blocked
+           FROM top AS t ORDER BY t.contacts DESC, t.value`,
+        [limit],
+      ),
+    ),
+  );
+  return ranked.flat();
+}
+
+function transactionOn(tx: Queryable): GovernanceTransaction {
+  return {
+    loadBlocklist: () => loadBlocklist(tx),
+    addRule: (spec, reason, addedBy) => addRule(tx, spec, reason, addedBy),
+    removeRule: (id) => removeRule(tx, id),
+    rowsOfCustomersMatching: (rule, { viaMerges }) => rowsOfCustomersMatching(tx, rule, viaMerges),
+    findCustomers: (request) => findCustomers(tx, request),
+    mergesOf: (contactIds) => mergesOf(tx, contactIds),
+    applyRegroup: (writes, events, requestId) => applyRegroup(tx, writes, events, requestId),
+  };
+}
+
+export function governanceStore(db: Database): GovernanceStore {
+  return {
+    loadBlocklist: () => loadBlocklist(db),
+    exclusive: (work) =>
+      db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [GOVERNANCE_LOCK_KEY]);
+        return work(transactionOn(tx));
+      }),
+    suspects: (limit) => suspects(db, limit),
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The governance use cases: block and unblock identifiers, quarantine the one that would take a
+ * customer past the size cap, and list what an operator needs to decide. Every change to the
+ * block list regroups the customers it affects (`regroup.ts`) in the same transaction, holding
+ * the governance lock exclusively, so no /identify write overlaps it and the table's invariants
+ * hold at every moment.
+ */
+import { Blocklist, OVER_MERGE_REASON, checkRule, screen, type BlockRule, type BlockRuleSpec } from './blocklist.js';
+import { PRESETS, type PresetName } from './blocklistPreset.js';
+import type { Identifiers } from './contact.js';
+import { decide, type DecisionLimits } from './reconcile.js';
+import { regroup, type RegroupResult } from './regroup.js';
+import type { GovernanceStore, GovernanceTransaction, NewEvent, Suspect } from './store.js';
+
+export interface ChangeContext {
+  /** Who or what made the change: recorded with a rule. */
+  addedBy: string;
+  requestId?: string | null;
+}
+
+export interface BlockOutcome {
+  rule: BlockRule;
+  /** False when the same rule was there already: nothing changed. */
+  created: boolean;
+  /** Customers that fell apart, by their old owner, into the primaries of the pieces. */
+  splits: RegroupResult['splits'];
+}
+
+export interface UnblockOutcome {
+  rule: BlockRule;
+  merges: RegroupResult['merges'];
+}
+
+/** The rule is not one the block list can hold; `message` says why without repeating the value. */
+export class InvalidRuleError extends Error {
+  override name = 'InvalidRuleError';
+}
+
+export interface GovernanceService {
+  list(): Promise<Blocklist>;
+  block(spec: BlockRuleSpec, reason: string, context: ChangeContext): Promise<BlockOutcome>;
+  /** Adds the preset's rules that are missing, in one transaction; the outcome of each rule. */
+  applyPreset(name: PresetName, context: ChangeContext): Promise<BlockOutcome[]>;
+  /** Null when no rule has this id. */
+  unblock(id: number, context: ChangeContext): Promise<UnblockOutcome | null>;
+  /**
+   * Blocks the identifier of `request` that would take a customer past the cap, if, decided
+   * again under the lock, the request still would. Racing requests all call this; the first
+   * blocks, the others find it done.
+   */
+  quarantine(request: Identifiers, limits: DecisionLimits, requestId: string | null): Promise<void>;
+  suspects(limit: number): Promise<Suspect[]>;
+}
+
+export function createGovernanceService(store: GovernanceStore): GovernanceService {
+  return {
+    list: () => store.loadBlocklist(),
+    block: (spec, reason, context) => {
+      const checked = checkRule(spec);
+      if (!checked.ok) return Promise.reject(new InvalidRuleError(checked.message));
+      return store.exclusive((tx) => blockIn(tx, checked.rule, reason, context, 'identifier.blocked'));
+    },
+    applyPreset: (name, context) =>
+      store.exclusive(async (tx) => {
+        const outcomes: BlockOutcome[] = [];
+        for (const { reason, ...spec } of PRESETS[name]) outcomes.push(await blockIn(tx, spec, reason, context, 'identifier.blocked'));
+        return outcomes;
+      }),
+    unblock: (id, context) => store.exclusive((tx) => unblockIn(tx, id, context)),
+    quarantine: (request, limits, requestId) =>
+      store.exclusive(async (tx) => {
+        const usable = screen(request, await tx.loadBlocklist()).usable;
+        if (usable === null) return;
+        const decision = decide(usable, await tx.findCustomers(usable), limits);
+        if (decision.kind !== 'quarantine') return;
+        const value = usable[decision.field] as string;
+        await blockIn(
+          tx,
+          { field: decision.field, match: 'exact', value },
+          OVER_MERGE_REASON,
+          { addedBy: 'size-cap', requestId },
+          'identifier.quarantined',
+        );
+      }),
+    suspects: (limit) => store.suspects(limit),
+  };
+}
+
+async function blockIn(
+  tx: GovernanceTransaction,
+  spec: BlockRuleSpec,
+  reason: string,
+  { addedBy, requestId = null }: ChangeContext,
+  eventType: string,
+): Promise<BlockOutcome> {
+  const before = await tx.loadBlocklist();
+  const rule = await tx.addRule(spec, reason, addedBy);
+  if (rule === null) {
+    const existing = before.rules.find((r) => r.field === spec.field && r.match === spec.match && r.value === spec.value);
+    if (existing === undefined) throw new Error('the rule exists but is not in the block list');
+    return { rule: existing, created: false, splits: [] };
+  }
+  const after = new Blocklist(before.version + 1, [...before.rules, rule]);
+  const result = await regroupAffected(tx, spec, before, after, false);
+  const affected = result.customers.map((members) => members[0] as number);
+  await tx.applyRegroup(
+    result.writes,
+    [{ type: eventType, customerIds: affected, detail: ruleDetail(rule) }, ...regroupEvents(result, eventType)],
+    requestId,
+  );
+  return { rule, created: true, splits: result.splits };
+}
+
+async function unblockIn(tx: GovernanceTransaction, id: number, { requestId = null }: ChangeContext): Promise<UnblockOutcome | null> {
+  const before = await tx.loadBlocklist();
+  const rule = await tx.removeRule(id);
+  if (rule === null) return null;
+  const after = new Blocklist(
+    before.version + 1,
+    before.rules.filter((r) => r.id !== id),
+  );
+  const result = await regroupAffected(tx, rule, before, after, true);
+  const affected = result.customers.map((members) => members[0] as number);
+  await tx.applyRegroup(
+    result.writes,
+    [{ type: 'identifier.unblocked', customerIds: affected, detail: ruleDetail(rule) }, ...regroupEvents(result, 'identifier.unblocked')],
+    requestId,
+  );
+  return { rule, merges: result.merges };
+}
+
+async function regroupAffected(
+  tx: GovernanceTransaction,
+  rule: BlockRuleSpec,
+  before: Blocklist,
+  after: Blocklist,
+  viaMerges: boolean,
+): Promise<RegroupResult> {
+  const rows = await tx.rowsOfCustomersMatching(rule, { viaMerges });
+  const merges = await tx.mergesOf(rows.map((row) => row.id));
+  return regroup({ rows, merges, before, after });
+}
+
+/** A rule's event says which rule, never its value (it may be someone's email). */
+function ruleDetail(rule: BlockRule): Record<string, unknown> {
+  return { ruleId: rule.id, field: rule.field, match: rule.match, reason: rule.reason };
+}
+
+function regroupEvents(result: RegroupResult, cause: string): NewEvent[] {
+  return [
+    ...result.splits.map((split) => ({
+      type: 'customer.split',
+      customerIds: [...split.into, ...(split.into.includes(split.ownerId) ? [] : [split.ownerId])],
+      detail: { into: split.into, cause },
+    })),
+    ...result.merges.map((merge) => ({
+      type: 'customer.merged',
+      customerIds: [merge.survivorId, ...merge.absorbedOwnerIds],
+      detail: { survivor: merge.survivorId, absorbed: merge.absorbedOwnerIds, cause },
+    })),
+  ];
+}
+
+/**
+ * The process's copy of the block list. /identify decides with it and every statement it runs
+ * says which version that was, so a change made by another process is noticed on the next write
+ * or read, and the copy refreshed. The read API has no such check: for it the copy is reloaded
+ * when older than `maxAgeMs`. Loads are shared: many requests noticing at once cost one query.
+ */
+export class BlocklistCache {
+  private list: Blocklist | null = null;
+  private loadedAt = 0;
+  private pending: Promise<Blocklist> | null = null;
+
+  constructor(
+    private readonly load: () => Promise<Blocklist>,
+    private readonly maxAgeMs = 1_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The list as last loaded; loaded again first if it is older than `maxAgeMs`. */
+  async current(): Promise<Blocklist> {
+    if (this.list !== null && this.now() - this.loadedAt < this.maxAgeMs) return this.list;
+    return this.refresh();
+  }
+
+  /**
+   * Loads the list again, or joins a load under way. A load that started before the caller saw
+   * a newer version may return the older list; the caller's next statement says so again.
+   */
+  refresh(): Promise<Blocklist> {
+    const startedAt = this.now();
+    this.pending ??= this.load()
+      .then((list) => {
+        if (this.list === null || list.version >= this.list.version) {
+          this.list = list;
+          this.loadedAt = startedAt;
+        }
+        return this.list;
+      })
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
+  }
+}
