@@ -64,10 +64,9 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database, type Queryable } from '../src/db/database.js';
-import { identifyStore } from '../src/db/identifyStore.js';
 import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
-import { createIdentifyService } from '../src/identity/identifyService.js';
+import { createServices } from '../src/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -94,6 +93,9 @@ const SCENARIOS: Record<string, Scenario> = {
   health: { kind: 'http' },
   'api-keys': { kind: 'http', env: { API_KEYS: 's3cret-key-0123456789abcdef', RATE_LIMIT_MAX: '2' } },
   'config-error': { kind: 'cli' },
+  // README and docs/governance.md: the admin API with a key of its own.
+  governance: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
+  'size-cap': { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef', MAX_CUSTOMER_CONTACTS: '3' } },
   // docs/cli.md: a chain (3 -> 2 -> 1), two primaries sharing a phone (4 and 5, 5 older), a deleted primary with a live secondary (7 -> 6).
   'broken-links': {
     kind: 'cli',
@@ -314,14 +316,16 @@ interface Runner {
 
 /** curl against the app, in-process. */
 async function httpRunner(db: Database, env: Record<string, string>): Promise<Runner> {
-  await db.query('TRUNCATE "Contact" RESTART IDENTITY');
+  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
   const config = loadConfig(env, false);
   const app = await buildApp({
     db,
-    identifyService: createIdentifyService(identifyStore(db)),
+    ...createServices(db, config.governance),
     responseFormat: config.responseFormat,
     logLevel: 'silent',
-    http: config.http,
+    // The event-loop guard would turn a busy machine (PGlite compiling, other work) into 503s that no
+    // example is about.
+    http: { ...config.http, maxEventLoopDelayMs: 0 },
   });
   const settings = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   return {
