@@ -23,7 +23,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections <n>   concurrent HTTP connections (default 20)
   --duration <s>      seconds per workload (default 10)
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
-  --skip <list>       leave out sections: workers,growth,embedded
+  --only <list>       run only these sections: postgres,growth,embedded; the report
+                      goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
+  --skip <list>       leave out sections: postgres,workers,growth,embedded
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
     embedded: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
     skip: { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -45,7 +48,12 @@ const { values: args } = parseArgs({
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
 const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
-const skip = new Set(args.skip.split(',').filter(Boolean));
+const SECTIONS = ['postgres', 'growth', 'embedded'];
+const listed = (value: string) => value.split(',').filter(Boolean);
+const only = args.embedded ? ['embedded'] : listed(args.only);
+const skip = new Set(listed(args.skip));
+/** Whether a section runs (`workers`, part of `postgres`, can only be skipped). */
+const selected = (section: string) => !skip.has(section) && (only.length === 0 || only.includes(section));
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed', 'details'];
 const GROWTH_ROWS = [10_000, 1_000_000];
@@ -150,6 +158,9 @@ async function growthSection(): Promise<Pick<BenchReport, 'growth' | 'bigCustome
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
+  const unknown = [...only, ...[...skip].filter((section) => section !== 'workers')].filter((section) => !SECTIONS.includes(section));
+  if (unknown.length > 0)
+    throw new Error(`unknown section ${unknown.join(', ')}: the sections are ${SECTIONS.join(', ')} (and workers, for --skip)`);
   const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
@@ -161,11 +172,9 @@ async function main(): Promise<void> {
     duration: load.duration,
     logLevel: args['log-level'],
   };
-  if (!args.embedded) {
-    result.postgres = await postgresSection();
-    if (!skip.has('growth')) Object.assign(result, await growthSection());
-  }
-  if (args.embedded || !skip.has('embedded')) {
+  if (selected('postgres')) result.postgres = await postgresSection();
+  if (selected('growth')) Object.assign(result, await growthSection());
+  if (selected('embedded')) {
     const target = await scratchEmbedded();
     try {
       const rows = await seedTarget(target);
@@ -176,10 +185,11 @@ async function main(): Promise<void> {
   }
 
   const markdown = markdownReport(result);
+  const name = `bench/results/${args.only ? only.join('-') : 'latest'}`;
   await mkdir('bench/results', { recursive: true });
-  await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile('bench/results/latest.md', markdown);
-  console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/latest.{json,md}`);
+  await writeFile(`${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(`${name}.md`, markdown);
+  console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to ${name}.{json,md}`);
   if ((result.postgres?.violations ?? 0) + (result.embedded?.violations ?? 0) > 0) process.exitCode = 1;
 }
 
