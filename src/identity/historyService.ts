@@ -97,18 +97,18 @@ export interface ContactExplanation {
   message: string | null;
 }
 
-type Lookup<T> =
+export type HistoryLookup<T> =
   | { kind: 'found'; value: T }
   /** No live contact has the id. */
   | { kind: 'notFound' }
   /** The rows link to a secondary or in a cycle; `repair` puts them right. */
   | { kind: 'brokenLinks'; contactIds: number[] };
 
-export type HistoryResult = Lookup<CustomerHistory>;
+export type HistoryResult = HistoryLookup<CustomerHistory>;
 export type ExplainResult =
-  | Lookup<ContactExplanation>
-  /** `from` or `to` is not a live contact of this customer. */
-  | { kind: 'notInCustomer'; contactIds: number[] };
+  | HistoryLookup<ContactExplanation>
+  /** `from` or `to` is not a live contact of this customer (whose primary is given). */
+  | { kind: 'notInCustomer'; primaryContactId: number; contactIds: number[] };
 
 export interface HistoryService {
   /** The history of the customer owning live contact `contactId`, a page at a time. */
@@ -128,7 +128,7 @@ export function createHistoryService(
   { blocklist = async () => Blocklist.empty() }: HistoryServiceOptions = {},
 ): HistoryService {
   /** The customer's live rows in row order, its primary first. */
-  async function customerRows(contactId: number): Promise<Lookup<Contact[]>> {
+  async function customerRows(contactId: number): Promise<HistoryLookup<Contact[]>> {
     const grouping = groupByCustomer(await customers.findCustomerRowsOfContact(contactId));
     if (!grouping.ok) return { kind: 'brokenLinks', contactIds: grouping.brokenContactIds };
     const group = grouping.groups.find((candidate) => candidate.rows.some((row) => row.id === contactId));
@@ -170,7 +170,7 @@ export function createHistoryService(
       const primaryContactId = (rows[0] as Contact).id;
       const start = from ?? primaryContactId;
       const outside = [...new Set([start, to])].filter((id) => !rows.some((row) => row.id === id));
-      if (outside.length > 0) return { kind: 'notInCustomer', contactIds: outside };
+      if (outside.length > 0) return { kind: 'notInCustomer', primaryContactId, contactIds: outside };
       const [merges, list] = await Promise.all([events.merges(rows.map((row) => row.id)), blocklist()]);
       const answer = explain({ rows, merges, blocklist: list, from: start, to });
       const base = { primaryContactId, from: start, to };

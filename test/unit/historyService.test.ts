@@ -144,7 +144,7 @@ describe('explain', () => {
   });
 
   it('a start or an end that is not a contact of this customer: which', async () => {
-    assert.deepEqual(await service(LORRAINE, LOGGED).explain(1, 5, 2), { kind: 'notInCustomer', contactIds: [5] });
-    assert.deepEqual(await service(LORRAINE, LOGGED).explain(1, 7, 8), { kind: 'notInCustomer', contactIds: [7, 8] });
+    assert.deepEqual(await service(LORRAINE, LOGGED).explain(1, 5, 2), { kind: 'notInCustomer', primaryContactId: 1, contactIds: [5] });
+    assert.deepEqual(await service(LORRAINE, LOGGED).explain(1, 7, 8), { kind: 'notInCustomer', primaryContactId: 1, contactIds: [7, 8] });
   });
 });
