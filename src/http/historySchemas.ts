@@ -3,8 +3,11 @@
  * document, as in schemas.ts. Examples are the README's merged customer (george, biffsucks, biff).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from '../identity/historyService.js';
 import { MAX_CONTACT_ID, errorResponse } from './schemas.js';
+
+/** The most events one answer carries, and how many when the request does not say. */
+export const MAX_HISTORY_PAGE = 1000;
+export const DEFAULT_HISTORY_PAGE = 100;
 
 export const HISTORY_PAGE_MESSAGE = `limit must be 1 to ${MAX_HISTORY_PAGE}; after an event id (a non-negative integer).`;
 export const EXPLAIN_CONTACTS_MESSAGE = `to (and from, if given) must be contact ids: positive integers up to ${MAX_CONTACT_ID}.`;

@@ -52,9 +52,6 @@ export interface HistoryStore {
   merges(liveIds: readonly number[]): Promise<LoggedMerge[]>;
 }
 
-export const MAX_HISTORY_PAGE = 1000;
-export const DEFAULT_HISTORY_PAGE = 100;
-
 export interface HistoryPageRequest {
   /** Events with ids above this one; 0 for the first page. */
   after: number;

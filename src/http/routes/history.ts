@@ -8,9 +8,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HistoryLookup, HistoryService } from '../../identity/historyService.js';
-import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from '../../identity/historyService.js';
 import { AppError, brokenLinksError } from '../errors.js';
 import {
+  DEFAULT_HISTORY_PAGE,
   EXPLAIN_CONTACTS_MESSAGE,
   ExplainQuery,
   ExplainResponse,
@@ -18,6 +18,7 @@ import {
   HISTORY_PAGE_MESSAGE,
   HistoryQuery,
   HistoryResponse,
+  MAX_HISTORY_PAGE,
 } from '../historySchemas.js';
 import { CONTACT_ID_MESSAGE, ContactIdParams, ERROR_RESPONSES, MAX_CONTACT_ID } from '../schemas.js';
 
