@@ -20,8 +20,8 @@
  * - `curl [-s] [-i] [-o /dev/null] [-X METHOD] [-H 'name: value']… [-d 'body'] localhost:3000/…`:
  *   the request goes to the service built in this process (`buildApp` from src/http/app.ts, the
  *   scenario's settings read by `loadConfig` from src/config.ts, as `npm start` does) on one
- *   embedded PGlite, migrated once and emptied (`TRUNCATE … RESTART IDENTITY`) before each
- *   scenario, through Fastify's `inject`: no socket. As curl does, `-d` without a content type
+ *   embedded PGlite, migrated once and emptied (`TRUNCATE … RESTART IDENTITY`, the event log too) before
+ *   each scenario (then filled with its rows, if it has a `fill`), through Fastify's `inject`: no socket. As curl does, `-d` without a content type
  *   sends `application/x-www-form-urlencoded`, `-i` prints the status line and headers before the
  *   body, `-o /dev/null` prints nothing. A scenario's settings (as environment variables) are
  *   printed as the block's first line, `# the service runs with …`.
@@ -82,7 +82,9 @@ interface Row {
   deleted?: boolean;
 }
 
-type Scenario = { kind: 'http'; env?: Record<string, string> } | { kind: 'cli'; fill?: (db: Queryable) => Promise<void> };
+type Scenario =
+  | { kind: 'http'; env?: Record<string, string>; fill?: (db: Queryable) => Promise<void> }
+  | { kind: 'cli'; fill?: (db: Queryable) => Promise<void> };
 
 /** What each marker name runs against. Docs describe these tables in words: keep them in step. */
 const SCENARIOS: Record<string, Scenario> = {
@@ -121,6 +123,17 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 4, email: ' Marty@HillValley.edu', phone: '555.010.8888' },
         { id: 5, email: 'einstein' },
         { id: 6, phone: 'OUTATIME' },
+      ]),
+  },
+  // docs/history.md: george, biffsucks and biff, then the request that merges them (as in the README's lookup).
+  history: { kind: 'http' },
+  // docs/history.md: one customer written before the event log: marty and jennifer, who share nothing.
+  'history-before-log': {
+    kind: 'http',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'marty@hillvalley.edu', phone: '555111' },
+        { id: 2, email: 'jennifer@hillvalley.edu', phone: '555222', linkedId: 1 },
       ]),
   },
   // docs/storage.md: the recorded checksum of an applied migration no longer matches its file.
@@ -315,8 +328,9 @@ interface Runner {
 }
 
 /** curl against the app, in-process. */
-async function httpRunner(db: Database, env: Record<string, string>): Promise<Runner> {
+async function httpRunner(db: Database, env: Record<string, string>, fill?: (db: Queryable) => Promise<void>): Promise<Runner> {
   await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
+  await fill?.(db);
   const config = loadConfig(env, false);
   const app = await buildApp({
     db,
@@ -545,7 +559,8 @@ async function main(): Promise<number> {
     try {
       const runScenario = async (name: string, blocks: Block[]) => {
         const scenario = SCENARIOS[name]!;
-        const runner = scenario.kind === 'http' ? await httpRunner(shared, scenario.env ?? {}) : await cliRunner(template, scenario);
+        const runner =
+          scenario.kind === 'http' ? await httpRunner(shared, scenario.env ?? {}, scenario.fill) : await cliRunner(template, scenario);
         try {
           for (const block of blocks) produced.set(block, await produce(block, runner));
         } finally {

@@ -52,9 +52,9 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
           .catch((error: unknown) => {
             if (error instanceof BrokenLinksError) throw brokenLinksError(error.contactIds);
             if (error instanceof BlockedIdentifierError) {
-            recordBlocked(metrics, error.fields);
-            throw blockedIdentifierError(error.fields);
-          }
+              recordBlocked(metrics, error.fields);
+              throw blockedIdentifierError(error.fields);
+            }
             throw error;
           });
         recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
