@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS "ContactEvent" (
   "detail"      JSONB NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS "ContactEvent_customerIds_idx" ON "ContactEvent" USING gin ("customerIds");
+-- A row's own events (created, moved) are found by the row even after a split put it under a
+-- primary that the older events never named.
+CREATE INDEX IF NOT EXISTS "ContactEvent_contactIds_idx" ON "ContactEvent" USING gin ("contactIds");
 
 -- Whether a rule matches a value in normal form: the SQL twin of src/identity/blocklist.ts.
 CREATE OR REPLACE FUNCTION identity_rule_matches(p_match text, p_rule text, p_value text)

@@ -2,8 +2,10 @@
  * The history view's SQL: which events are a customer's, a page of them, how much of the
  * customer they account for, and its logged merges. Each is one read-only statement.
  *
- * An event names the primaries it concerns ("customerIds", GIN-indexed), so a customer's events
- * are found through the ids its history went by: its live rows, the rows they link to (a
+ * An event names the primaries it concerns ("customerIds") and the rows it created or moved
+ * ("contactIds"), both GIN-indexed. A customer's events are those naming one of its live rows (so a
+ * row split off into a customer of its own keeps its creation), and those naming an id its history
+ * went by: its live rows, the rows they link to (a
  * soft-deleted primary whose rows are not yet re-pointed), deleted rows linked to any of these,
  * and — followed as far as they go — soft-deleted primaries whose rows a merge or a relink moved
  * under one of these (the event names them after the survivor; nothing links to them any more).
@@ -41,7 +43,8 @@ const HISTORY_IDS = `
   ),
   history_ids AS (SELECT ids FROM grown ORDER BY cardinality(ids) DESC LIMIT 1),
   history AS (
-    SELECT e.* FROM "ContactEvent" AS e WHERE e."customerIds" && (SELECT ids FROM history_ids)
+    SELECT e.* FROM "ContactEvent" AS e
+     WHERE e."customerIds" && (SELECT ids FROM history_ids) OR e."contactIds" && $1::int[]
   )`;
 
 const EVENTS_SQL = `

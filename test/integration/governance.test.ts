@@ -148,6 +148,24 @@ describeOnEachDatabase('blocking a stored value splits what it held together; un
     );
   });
 
+  it("a piece split off keeps its rows' own history, the split included, and the log accounts for all of it", async () => {
+    await postIdentify(app(), { email: 'lorraine@hillvalley.edu', phoneNumber: '123456' });
+    await postIdentify(app(), { email: 'mcfly@hillvalley.edu', phoneNumber: '123456' });
+    await block(app(), { field: 'phoneNumber', value: '123456' });
+    const { history } = (await app().inject({ method: 'GET', url: '/customers/2/history' })).json() as {
+      history: { recorded: unknown; events: { type: string; contactIds: number[] }[] };
+    };
+    assert.equal(history.recorded, true);
+    assert.deepEqual(
+      history.events.map((event) => [event.type, event.contactIds]),
+      [
+        ['customer.updated', [2]],
+        ['identifier.blocked', []],
+        ['customer.split', []],
+      ],
+    );
+  });
+
   it('keeps a merge that the blocked value did not make, and undoes one it did', async () => {
     await postIdentify(app(), { email: 'a@x.io' }); // 1
     await postIdentify(app(), { phoneNumber: '111' }); // 2
