@@ -3,6 +3,7 @@
  * The loops around them (pages, batches, progress) are the repair's own (`maintenance/repair.ts`).
  */
 import type { Queryable } from './database.js';
+import { GOVERNANCE_LOCK_KEY } from './governanceStore.js';
 import { live } from './sql.js';
 
 /**
@@ -14,8 +15,17 @@ import { live } from './sql.js';
  */
 export const LOCK_CONTACTS = 'LOCK TABLE "Contact" IN EXCLUSIVE MODE';
 
-export function lockContactsForRepair(tx: Queryable): Promise<unknown> {
-  return tx.query(LOCK_CONTACTS);
+/**
+ * The governance lock exclusively, then the table. The repair writes links, as a block or an
+ * unblock does, so it must not overlap one, nor an /identify write decided with an older block
+ * list. And in this order: a block holds the governance lock and then updates rows, so a repair
+ * holding the table while it waited for the governance lock would deadlock with it (tested).
+ * /identify writes take the governance lock (shared) first too, so they wait here before they
+ * hold anything the repair needs.
+ */
+export async function lockForRepair(tx: Queryable): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [GOVERNANCE_LOCK_KEY]);
+  await tx.query(LOCK_CONTACTS);
 }
 
 /** A live row as the repair plans on it. */

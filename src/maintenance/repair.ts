@@ -1,12 +1,14 @@
 /**
  * `repair`: puts the emails and phones of the `Contact` table in normal form and rewrites its
- * links so that I1–I3 and N1 hold again, in one transaction: lock, read every live row, plan
- * (`repairPlan.ts`), write the changed rows, check the invariants, and commit only if I1–I3 and
- * N1 hold. A dry run does all of it and rolls back.
+ * links so that I1–I3 and N1 hold again, in one transaction: lock (the governance lock, then the
+ * table), read the block list and every live row, plan (`repairPlan.ts`), write the changed rows,
+ * check the invariants, and commit only if I1–I3 and N1 hold. A dry run does all of it and rolls back.
  */
 import type { Database, Queryable } from '../db/database.js';
+import { loadBlocklist } from '../db/governanceStore.js';
 import { checkInvariants, type InvariantName, type InvariantResult } from '../db/invariants.js';
-import { countLiveRows, lockContactsForRepair, readLiveRowsPage, writeRowFixes, type RowFix } from '../db/repairQueries.js';
+import { countLiveRows, lockForRepair, readLiveRowsPage, writeRowFixes, type RowFix } from '../db/repairQueries.js';
+import type { Blocklist } from '../identity/blocklist.js';
 import { silentProgress, type Progress } from './progress.js';
 import { planRepair, type RepairPlan, type RepairRow } from './repairPlan.js';
 
@@ -14,7 +16,8 @@ export const DEFAULT_BATCH_SIZE = 10_000;
 
 /**
  * What the repair fixes. I4 (redundant rows) would need rows deleted, which repair never does;
- * N2 (values with no normal form) would need a value made up or dropped, which it never does either.
+ * N2 (values with no normal form) and I5 (values stored after they were blocked) would need a
+ * value made up or dropped, which it never does either.
  */
 export const REPAIRED_INVARIANTS: readonly InvariantName[] = ['I1', 'I2', 'I3', 'N1'];
 
@@ -28,6 +31,8 @@ export interface RepairOptions {
 
 export interface RepairResult {
   plan: RepairPlan;
+  /** The block list the plan was made with: values it blocks connected no rows. */
+  blocklist: Blocklist;
   /** The invariants as they stand after the changes (all of them, I4 and N2 included). */
   invariants: InvariantResult[];
   committed: boolean;
@@ -54,14 +59,16 @@ export async function repair(
 ): Promise<RepairResult> {
   try {
     return await db.transaction(async (tx) => {
-      await lockContactsForRepair(tx);
-      const plan = planRepair(await readLiveRows(tx, batchSize, progress));
+      await lockForRepair(tx);
+      // Under the governance lock: the list cannot change until the repair commits.
+      const blocklist = await loadBlocklist(tx);
+      const plan = planRepair(await readLiveRows(tx, batchSize, progress), blocklist);
       await writeChanges(tx, plan, batchSize, progress);
       const invariants = await verify(tx, batchSize, progress);
       if (invariants.some((result) => REPAIRED_INVARIANTS.includes(result.invariant) && result.count > 0)) {
         throw new RepairFailed(invariants);
       }
-      const result = { plan, invariants, committed: !dryRun };
+      const result = { plan, blocklist, invariants, committed: !dryRun };
       if (dryRun) throw new DryRunDone(result);
       return result;
     });

@@ -57,16 +57,18 @@ export async function runRepair(db: Database, { dryRun, batchSize }: RepairComma
 }
 
 export function formatRepair(
-  { plan: { summary, changes, values, invalid }, invariants, committed }: RepairResult,
+  { plan: { summary, changes, values, invalid }, blocklist, invariants, committed }: RepairResult,
   elapsedMs: number,
 ): string {
   const count = (value: number) => value.toLocaleString('en-US');
   const lines = [
     `${count(summary.rows)} live rows, ${count(summary.components)} customers; ${count(summary.changed)} rows ${committed ? 'changed' : 'to change'}`,
+    ...(blocklist.isEmpty ? [] : [`  (${count(blocklist.rules.length)} block rules: rows that share only blocked values stay apart)`]),
     ...CHANGE_REASONS.map((reason) => `  ${count(summary.byReason[reason]).padStart(9)}  ${REASONS[reason]}`),
     `N1: ${count(summary.normalised.rows)} rows with an email or phone ${committed ? 'put' : 'to put'} in the normal form requests use${byField(summary.normalised)}`,
     invalidValues(summary.invalid, invalid),
     redundantRows(invariants),
+    blockedValues(invariants),
   ];
   if (!committed && changes.length > 0) {
     lines.push(
@@ -104,6 +106,12 @@ function invalidValues(counts: FieldCounts, invalid: readonly InvalidValues[]): 
 function redundantRows(invariants: readonly InvariantResult[]): string {
   const redundant = invariants.find((result) => result.invariant === 'I4')?.count ?? 0;
   return `I4: ${redundant.toLocaleString('en-US')} rows bring no email or phone their customer lacks: reported, not repaired (repair never deletes rows)`;
+}
+
+function blockedValues(invariants: readonly InvariantResult[]): string {
+  const stored = invariants.find((result) => result.invariant === 'I5');
+  const examples = stored === undefined || stored.examples.length === 0 ? '' : ` (e.g. ids ${stored.examples.join(', ')})`;
+  return `I5: ${(stored?.count ?? 0).toLocaleString('en-US')} rows hold a value blocked before they were created: reported, not repaired (repair never drops values)${examples}`;
 }
 
 function formatChange({ id, from, to, reason }: RepairChange): string {

@@ -11,11 +11,14 @@
  * them afterwards.
  *
  * A customer is a connected component of live rows, two rows being connected when they share a
- * non-null email, a non-null phone, one links to the other, or both link to the same id. Links
- * count because the service merges customers on requests that add no row (the merge is recorded
- * only in the links), and a shared `linkedId` keeps the secondaries of a deleted primary together.
- * Rows are never deleted or merged away: a redundant row (I4) stays as it is.
+ * non-null email or phone that the block list does not block, one links to the other, or both
+ * link to the same id. Links count because the service merges customers on requests that add no
+ * row (the merge is recorded only in the links), and a shared `linkedId` keeps the secondaries of
+ * a deleted primary together. A blocked value links nothing, as for the service, so the rows a
+ * block split stay apart. Rows are never deleted or merged away: a redundant row (I4) stays as it
+ * is, and so does a value blocked after its row was stored.
  */
+import { Blocklist } from '../identity/blocklist.js';
 import type { IdentifierField } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { StoredContact } from '../db/repairQueries.js';
@@ -102,11 +105,12 @@ export interface RepairPlan {
   summary: RepairSummary;
 }
 
-export function planRepair(storedRows: readonly RepairRow[]): RepairPlan {
+/** `blocklist`: the rules in force, read under the governance lock with the rows. */
+export function planRepair(storedRows: readonly RepairRow[], blocklist: Blocklist = Blocklist.empty()): RepairPlan {
   const { rows, values, invalid } = normaliseValues(storedRows);
   const indexById = new Map<number, number>();
   rows.forEach((row, index) => indexById.set(row.id, index));
-  const customers = connectCustomers(rows, indexById);
+  const customers = connectCustomers(rows, indexById, blocklist);
   const primaries = oldestOfEach(rows, customers);
 
   const changes: RepairChange[] = [];
@@ -169,25 +173,35 @@ function fieldCounts(rows: readonly { fields: readonly IdentifierField[] }[]): F
   return counts;
 }
 
+/** In a map of first holders: the value is blocked, so its holders are not joined. */
+const BLOCKED = -1;
+
 /**
  * Unions each row with the first row seen for each of its keys (email, phone, linkedId) and with
- * the row it links to: linear in the rows, whatever the shape of the links, cycles included.
+ * the row it links to: linear in the rows, whatever the shape of the links, cycles included. A
+ * value is matched against the block list once, when a second row holds it: a value held by one
+ * row joins nothing either way, and most are.
  */
-function connectCustomers(rows: readonly RepairRow[], indexById: ReadonlyMap<number, number>): DisjointSets {
+function connectCustomers(rows: readonly RepairRow[], indexById: ReadonlyMap<number, number>, blocklist: Blocklist): DisjointSets {
   const sets = new DisjointSets(rows.length);
   const firstByEmail = new Map<string, number>();
   const firstByPhone = new Map<string, number>();
   const firstByLink = new Map<number, number>();
-  const joinFirst = <Key>(firstByKey: Map<Key, number>, key: Key | null, index: number) => {
+  const joinFirst = <Key>(firstByKey: Map<Key, number>, key: Key | null, index: number, isBlocked: (key: Key) => boolean) => {
     if (key === null) return;
     const first = firstByKey.get(key);
     if (first === undefined) firstByKey.set(key, index);
+    else if (first === BLOCKED) return;
+    else if (isBlocked(key)) firstByKey.set(key, BLOCKED);
     else sets.union(first, index);
   };
+  const emailBlocked = (email: string) => blocklist.isBlocked('email', email);
+  const phoneBlocked = (phone: string) => blocklist.isBlocked('phoneNumber', phone);
+  const never = () => false;
   rows.forEach((row, index) => {
-    joinFirst(firstByEmail, row.email, index);
-    joinFirst(firstByPhone, row.phoneNumber, index);
-    joinFirst(firstByLink, row.linkedId, index);
+    joinFirst(firstByEmail, row.email, index, emailBlocked);
+    joinFirst(firstByPhone, row.phoneNumber, index, phoneBlocked);
+    joinFirst(firstByLink, row.linkedId, index, never);
     const linked = row.linkedId === null ? undefined : indexById.get(row.linkedId);
     if (linked !== undefined) sets.union(index, linked);
   });

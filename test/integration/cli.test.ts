@@ -35,7 +35,7 @@ it('check exits 1 with a report on a broken table; repair --dry-run changes noth
     assert.equal(json.status, 1);
     assert.deepEqual(
       JSON.parse(json.stdout).invariants.map((result: { count: number }) => result.count),
-      [2, 2, 0, 0, 0, 0],
+      [2, 2, 0, 0, 0, 0, 0],
     );
 
     const dryRun = await cli('repair', '--dry-run');

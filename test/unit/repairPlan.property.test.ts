@@ -1,14 +1,17 @@
 /**
  * Property: whatever state the links are in (chains, cycles, dangling links, wrong precedences,
- * several primaries), after the plan each customer has exactly one primary, its oldest row, and
- * every other row points straight at it. Customers are found here the slow, obvious way — a
- * search over every pair of rows — rather than with the plan's union-find. And legacy noise in
- * the values (case, blanks around, phone separators) changes nothing in the outcome.
+ * several primaries), and whatever the block list, after the plan each customer has exactly one
+ * primary, its oldest row, and every other row points straight at it. Customers are found here the
+ * slow, obvious way — a search over every pair of rows, asking the list about each shared value —
+ * rather than with the plan's union-find. And legacy noise in the values (case, blanks around,
+ * phone separators) changes nothing in the outcome.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
+import { Blocklist, type BlockRuleSpec } from '../../src/identity/blocklist.js';
 import { planRepair, type RepairRow } from '../../src/maintenance/repairPlan.js';
+import { blocklistOf } from '../support/blocklists.js';
 import { liveRows, type RowSpec } from '../support/brokenTables.js';
 
 const brokenTable: fc.Arbitrary<RowSpec[]> = fc
@@ -27,10 +30,27 @@ const brokenTable: fc.Arbitrary<RowSpec[]> = fc
   )
   .map((rows) => rows.map(({ link, ...row }, index) => ({ ...row, id: index + 1, linkedId: link === null ? null : link + 1 })));
 
-function related(a: RepairRow, b: RepairRow): boolean {
+/** Rules over the values `brokenTable` draws from: each exact kind, a domain holding every email, patterns. */
+const RULES: readonly BlockRuleSpec[] = [
+  { field: 'email', match: 'exact', value: 'a@x.io' },
+  { field: 'email', match: 'exact', value: 'b@x.io' },
+  { field: 'email', match: 'domain', value: 'x.io' },
+  { field: 'email', match: 'pattern', value: '^[cd]@' },
+  { field: 'phoneNumber', match: 'exact', value: '111' },
+  { field: 'phoneNumber', match: 'pattern', value: '^\\+' },
+  { field: 'phoneNumber', match: 'pattern', value: '^(2|3)+$' },
+];
+
+/** Mostly short lists, often empty. */
+const blocklists: fc.Arbitrary<Blocklist> = fc
+  .subarray([...RULES], { maxLength: 3 })
+  .map((rules) => (rules.length === 0 ? Blocklist.empty() : blocklistOf(...rules)));
+
+/** A value both rows hold links them unless it is blocked; so do links. */
+function related(a: RepairRow, b: RepairRow, blocklist: Blocklist): boolean {
   return (
-    (a.email !== null && a.email === b.email) ||
-    (a.phoneNumber !== null && a.phoneNumber === b.phoneNumber) ||
+    (a.email !== null && a.email === b.email && !blocklist.isBlocked('email', a.email)) ||
+    (a.phoneNumber !== null && a.phoneNumber === b.phoneNumber && !blocklist.isBlocked('phoneNumber', a.phoneNumber)) ||
     a.linkedId === b.id ||
     b.linkedId === a.id ||
     (a.linkedId !== null && a.linkedId === b.linkedId)
@@ -38,7 +58,7 @@ function related(a: RepairRow, b: RepairRow): boolean {
 }
 
 /** The customers: connected components of `related`, by breadth-first search. */
-function customersOf(rows: readonly RepairRow[]): RepairRow[][] {
+function customersOf(rows: readonly RepairRow[], blocklist: Blocklist): RepairRow[][] {
   const seen = new Set<RepairRow>();
   const customers: RepairRow[][] = [];
   for (const start of rows) {
@@ -47,7 +67,7 @@ function customersOf(rows: readonly RepairRow[]): RepairRow[][] {
     seen.add(start);
     for (let i = 0; i < customer.length; i++) {
       for (const other of rows) {
-        if (!seen.has(other) && related(customer[i] as RepairRow, other)) {
+        if (!seen.has(other) && related(customer[i] as RepairRow, other, blocklist)) {
           seen.add(other);
           customer.push(other);
         }
@@ -58,8 +78,8 @@ function customersOf(rows: readonly RepairRow[]): RepairRow[][] {
   return customers;
 }
 
-function applied(rows: readonly RepairRow[]): RepairRow[] {
-  const changes = new Map(planRepair(rows).changes.map((change) => [change.id, change.to]));
+function applied(rows: readonly RepairRow[], blocklist: Blocklist): RepairRow[] {
+  const changes = new Map(planRepair(rows, blocklist).changes.map((change) => [change.id, change.to]));
   return rows.map((row) => ({ ...row, ...changes.get(row.id) }));
 }
 
@@ -67,11 +87,11 @@ const byAge = (a: RepairRow, b: RepairRow) => a.createdAt - b.createdAt || a.id 
 
 it('after the plan, each customer has one primary, its oldest row, and every other row links straight to it', () => {
   fc.assert(
-    fc.property(brokenTable, (table) => {
+    fc.property(brokenTable, blocklists, (table, blocklist) => {
       const rows = liveRows(table);
-      const after = new Map(applied(rows).map((row) => [row.id, row]));
+      const after = new Map(applied(rows, blocklist).map((row) => [row.id, row]));
       // Customers as the table had them: a plan that split one would pass a check made afterwards.
-      for (const customer of customersOf(rows)) {
+      for (const customer of customersOf(rows, blocklist)) {
         const [oldest, ...others] = customer.map((row) => after.get(row.id) as RepairRow).sort(byAge);
         assert.ok(oldest);
         assert.deepEqual([oldest.linkedId, oldest.linkPrecedence], [null, 'primary']);
@@ -84,17 +104,17 @@ it('after the plan, each customer has one primary, its oldest row, and every oth
 
 it('the plan lists only real changes, from the rows as they are, counted in its summary', () => {
   fc.assert(
-    fc.property(brokenTable, (table) => {
+    fc.property(brokenTable, blocklists, (table, blocklist) => {
       const rows = liveRows(table);
       const byId = new Map(rows.map((row) => [row.id, row]));
-      const { changes, summary } = planRepair(rows);
+      const { changes, summary } = planRepair(rows, blocklist);
       for (const { id, from, to } of changes) {
         const row = byId.get(id);
         assert.deepEqual(from, { linkedId: row?.linkedId, linkPrecedence: row?.linkPrecedence });
         assert.notDeepEqual(from, to);
       }
       assert.equal(summary.rows, rows.length);
-      assert.equal(summary.components, customersOf(rows).length);
+      assert.equal(summary.components, customersOf(rows, blocklist).length);
       assert.equal(summary.changed, changes.length);
       assert.equal(
         Object.values(summary.byReason).reduce((sum, count) => sum + count, 0),
@@ -107,11 +127,11 @@ it('the plan lists only real changes, from the rows as they are, counted in its 
 
 it('the plan is idempotent and does not depend on the order rows are read in', () => {
   fc.assert(
-    fc.property(brokenTable, (table) => {
+    fc.property(brokenTable, blocklists, (table, blocklist) => {
       const rows = liveRows(table);
-      assert.deepEqual(planRepair(applied(rows)).changes, []);
+      assert.deepEqual(planRepair(applied(rows, blocklist), blocklist).changes, []);
       const sortById = <T extends { id: number }>(items: T[]) => items.sort((a, b) => a.id - b.id);
-      assert.deepEqual(sortById(planRepair([...rows].reverse()).changes), planRepair(rows).changes);
+      assert.deepEqual(sortById(planRepair([...rows].reverse(), blocklist).changes), planRepair(rows, blocklist).changes);
     }),
     { numRuns: 1000 },
   );
@@ -151,8 +171,8 @@ const noisyTable: fc.Arbitrary<[clean: RowSpec[], noisy: RowSpec[]]> = brokenTab
 );
 
 /** The rows once the whole plan, values and links, is applied. */
-function repairedRows(rows: readonly RepairRow[]): RepairRow[] {
-  const { changes, values } = planRepair(rows);
+function repairedRows(rows: readonly RepairRow[], blocklist: Blocklist): RepairRow[] {
+  const { changes, values } = planRepair(rows, blocklist);
   const links = new Map(changes.map((change) => [change.id, change.to]));
   const normalised = new Map(values.map(({ id, email, phoneNumber }) => [id, { email, phoneNumber }]));
   return rows.map((row) => ({ ...row, ...links.get(row.id), ...normalised.get(row.id) }));
@@ -160,11 +180,11 @@ function repairedRows(rows: readonly RepairRow[]): RepairRow[] {
 
 it('legacy noise in the values (case, blanks, phone separators) changes nothing: the same groups, primaries and values as the clean table', () => {
   fc.assert(
-    fc.property(noisyTable, ([cleanTable, noisyTable]) => {
+    fc.property(noisyTable, blocklists, ([cleanTable, noisyTable], blocklist) => {
       const [clean, noisy] = [liveRows(cleanTable), liveRows(noisyTable)];
-      const repaired = repairedRows(noisy);
-      assert.deepEqual(repaired, repairedRows(clean));
-      const plan = planRepair(noisy);
+      const repaired = repairedRows(noisy, blocklist);
+      assert.deepEqual(repaired, repairedRows(clean, blocklist));
+      const plan = planRepair(noisy, blocklist);
       const noisyIds = noisy
         .filter((row, i) => row.email !== clean[i]?.email || row.phoneNumber !== clean[i]?.phoneNumber)
         .map((row) => row.id);
@@ -173,7 +193,7 @@ it('legacy noise in the values (case, blanks, phone separators) changes nothing:
         noisyIds,
       );
       assert.deepEqual(plan.invalid, []);
-      const again = planRepair(repaired);
+      const again = planRepair(repaired, blocklist);
       assert.deepEqual([again.changes, again.values], [[], []]);
     }),
     { numRuns: 1000 },

@@ -1,18 +1,20 @@
 /**
  * The repair plan, rule by rule: stored emails and phones are put in the normal form requests
  * use (values with none are kept and reported); every customer (rows connected by a shared email
- * or phone as they will be stored, or by links) ends with one primary, its oldest row by
- * (createdAt, id), and every other row linked straight to it; only rows that change are in the plan.
+ * or phone as they will be stored and not blocked, or by links) ends with one primary, its oldest
+ * row by (createdAt, id), and every other row linked straight to it; only rows that change are in the plan.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Blocklist } from '../../src/identity/blocklist.js';
 import { planRepair, type RepairPlan } from '../../src/maintenance/repairPlan.js';
+import { blocklistOf } from '../support/blocklists.js';
 import { liveRows, type RowSpec } from '../support/brokenTables.js';
 
 /** Every live row's link once the plan is applied: 'primary', or the id it is linked to. */
-function repaired(table: RowSpec[]): Record<number, 'primary' | number> {
+function repaired(table: RowSpec[], blocklist?: Blocklist): Record<number, 'primary' | number> {
   const rows = liveRows(table);
-  const changes = new Map(planRepair(rows).changes.map((change) => [change.id, change.to]));
+  const changes = new Map(planRepair(rows, blocklist).changes.map((change) => [change.id, change.to]));
   return Object.fromEntries(
     rows.map((row) => {
       const { linkedId } = changes.get(row.id) ?? row;
@@ -189,6 +191,63 @@ describe('repair plan', () => {
     const shared = liveRows(Array.from({ length: size }, (_, i) => ({ id: i + 1, phone: '111', at: size - i })));
     const plan = planRepair(shared);
     assert.deepEqual([plan.summary.components, plan.summary.changed], [1, size - 1]);
+  });
+
+  describe('with a block list', () => {
+    const placeholder = blocklistOf({ field: 'email', match: 'exact', value: 'test@test.com' });
+
+    it('leaves apart two customers that share only a blocked email; without the rule they are one', () => {
+      const table = [
+        { id: 1, email: 'test@test.com', phone: '111' },
+        { id: 2, email: 'test@test.com', phone: '222' },
+      ];
+      assert.deepEqual(repaired(table, placeholder), { 1: 'primary', 2: 'primary' });
+      assert.deepEqual(repaired(table), { 1: 'primary', 2: 1 });
+      assert.equal(planRepair(liveRows(table), placeholder).summary.components, 2);
+    });
+
+    it('joins customers that share an unblocked phone beside the blocked email', () => {
+      const table = [
+        { id: 1, email: 'test@test.com', phone: '111' },
+        { id: 2, email: 'test@test.com', phone: '111' },
+      ];
+      assert.deepEqual(repaired(table, placeholder), { 1: 'primary', 2: 1 });
+    });
+
+    it('keeps a secondary linked to its customer although the value they share is blocked: links still count', () => {
+      const table = [
+        { id: 1, email: 'test@test.com', phone: '111' },
+        { id: 2, email: 'test@test.com', phone: '222', linkedId: 1 },
+      ];
+      assert.deepEqual(repaired(table, placeholder), { 1: 'primary', 2: 1 });
+    });
+
+    it('blocks by domain and by pattern', () => {
+      const table = [
+        { id: 1, email: 'shop@example.com', phone: '111' },
+        { id: 2, email: 'shop@example.com', phone: '222' },
+        { id: 3, email: 'c@x.io', phone: '000000' },
+        { id: 4, email: 'd@x.io', phone: '000000' },
+      ];
+      const blocklist = blocklistOf(
+        { field: 'email', match: 'domain', value: 'example.com' },
+        { field: 'phoneNumber', match: 'pattern', value: '^0{6,}$' },
+      );
+      assert.deepEqual(repaired(table, blocklist), { 1: 'primary', 2: 'primary', 3: 'primary', 4: 'primary' });
+    });
+
+    it('judges the values as they will be stored: a legacy spelling of a blocked email links nothing either', () => {
+      const table = [
+        { id: 1, email: ' TEST@Test.com', phone: '111' },
+        { id: 2, email: 'test@test.com', phone: '222' },
+      ];
+      const plan = planRepair(liveRows(table), placeholder);
+      assert.deepEqual(plan.changes, []);
+      assert.deepEqual(
+        plan.values.map((change) => [change.id, change.email]),
+        [[1, 'test@test.com']],
+      );
+    });
   });
 
   describe('legacy values', () => {
