@@ -35,6 +35,8 @@ export interface GovernanceReport {
   /** Block rules in force with governance on (the recommended preset). */
   rules: number;
   rounds: number;
+  /** Seconds per write run (lookups run the bench's duration). */
+  writeSeconds: number;
   runs: { round: number; governance: GovernanceSetting; results: WorkloadResult[] }[];
   /** "ContactEvent" rows written during each setting's runs. */
   events: Record<GovernanceSetting, number>;
@@ -124,7 +126,7 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
   const lines = [
     `### Governance on vs off: ${number(governance.customers)} customers (${number(governance.rows)} rows), ${governance.rounds} rounds, invariant violations afterwards: ${governance.violations}`,
     '',
-    `On: \`GOVERNANCE=on\`, \`BLOCKLIST_PRESET=recommended\` — every request screened against ${governance.rules} block rules, the block list's version read by every lookup, the governance lock and the version check in every write, every change logged (${number(governance.events.on)} events written). Off: \`GOVERNANCE=off\`, the seed's plain rules (${number(governance.events.off)} events). Two services side by side on one table; every round drives each workload on both, ${duration} s each, the governed one first in odd rounds and second in even ones, so that the drift of this shared machine falls on both alike. req/s: the median run per workload and setting, all runs in brackets in round order; on / off: the ratio of those medians; p99: the median of the runs' p99s. Goal (the issue's): on keeps at least 97% of off's lookups and 85% of its writes.`,
+    `On: \`GOVERNANCE=on\`, \`BLOCKLIST_PRESET=recommended\` — every request screened against ${governance.rules} block rules, the block list's version read by every lookup, the governance lock and the version check in every write, every change logged (${number(governance.events.on)} events written). Off: \`GOVERNANCE=off\`, the seed's plain rules (${number(governance.events.off)} events). Two services side by side on one table; every round drives each workload on both (lookups ${duration} s, writes ${governance.writeSeconds} s), the governed one first in odd rounds and second in even ones, so that the drift of this shared machine falls on both alike. req/s: the median run per workload and setting, all runs in brackets in round order; on / off: the ratio of those medians; p99: the median of the runs' p99s. Goal (the issue's): on keeps at least 97% of off's lookups and 85% of its writes.`,
     '',
     '| workload | on req/s | off req/s | on / off | goal | p99 ms on | p99 ms off | non-2xx + errors | goal held? |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
