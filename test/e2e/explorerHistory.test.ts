@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildExplorer } from '../../web/build.js';
-import { browserSkipReason, launchBrowser, screenshotPath, watchForPageProblems } from '../support/browser.js';
+import { browserSkipReason, freshPagePerTest, launchBrowser, screenshotPath } from '../support/browser.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
 import { listenOnRandomPort, type LiveApp } from '../support/liveApp.js';
 import { createServices } from '../../src/services.js';
@@ -40,7 +40,6 @@ describe('the explorer’s history and explain in headless Chromium', { skip: br
   let context: BrowserContext;
   let live: LiveApp;
   let page: Page;
-  let pageProblems: () => string[];
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
@@ -67,15 +66,11 @@ describe('the explorer’s history and explain in headless Chromium', { skip: br
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
-  beforeEach(async () => {
-    page = await context.newPage();
-    pageProblems = watchForPageProblems(page, API_PATH);
-  });
-  afterEach(async () => {
-    const problems = pageProblems();
-    await page.close();
-    assert.deepEqual(problems, [], 'no uncaught errors, console errors (CSP included) or missing files');
-  });
+  freshPagePerTest(
+    () => context,
+    API_PATH,
+    (fresh) => (page = fresh),
+  );
 
   async function open(hash: string, primaryContactId: number): Promise<void> {
     await page.goto(`${live.baseUrl}/#${hash}`);

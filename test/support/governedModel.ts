@@ -8,6 +8,7 @@
  */
 import type { Customer, Identifiers } from '../../src/identity/contact.js';
 import type { IdentifierField } from '../../src/identity/normalise.js';
+import { describeModelCustomer } from './referenceModel.js';
 
 interface ModelRow {
   id: number;
@@ -76,15 +77,7 @@ export class GovernedModel {
   customerOf(id: number): Customer {
     const members = this.components().find((component) => component.some((row) => row.id === id));
     if (!members) throw new Error(`no row ${id}`);
-    const [primary, ...others] = members;
-    if (!primary) throw new Error('a customer has at least one row');
-    const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
-    return {
-      primaryContactId: primary.id,
-      emails: distinct([primary.email, ...others.map((row) => row.email)]),
-      phoneNumbers: distinct([primary.phoneNumber, ...others.map((row) => row.phoneNumber)]),
-      secondaryContactIds: others.map((row) => row.id),
-    };
+    return describeModelCustomer(members);
   }
 
   /** Every row's primary, by row id: what the table must hold. */
