@@ -1,11 +1,13 @@
 /**
- * `npx tsx bench/check.ts [--rows 1000000]`: how long `check` takes on a big table with blocked
+ * `npx tsx bench/check.ts [--rows 1000000] [--write]`: how long `check` takes on a big table with blocked
  * values. Seeds database identity_bench_check (on DATABASE_URL's server) with the benchmark's
  * customers and the junk of bench/junk.ts (blocked by the recommended preset), runs `check` and
  * prints its report and a markdown line with the timings. Then again with every rule dated before
  * every row, as if the preset had been applied on the first day: I5's worst case, where every
- * value is matched against the patterns (and the junk rows become I5 violations).
+ * value is matched against the patterns (and the junk rows become I5 violations). --write puts
+ * the markdown lines into docs/storage.md, after `<!-- bench: check -->`.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Database } from '../src/db/database.js';
 import { checkInvariants, checkNormalForm, type InvariantName } from '../src/db/invariants.js';
@@ -14,7 +16,9 @@ import { seedJunk } from './junk.js';
 import { ROWS_PER_CUSTOMER, seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
 
-const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
+const { values: args } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, write: { type: 'boolean', default: false } },
+});
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const customers = Math.round(Number(args.rows) / ROWS_PER_CUSTOMER);
 
@@ -24,17 +28,20 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
   return { value, seconds: (performance.now() - startedAt) / 1000 };
 }
 
+/** The markdown lines, one per measurement. */
+const lines: string[] = [];
+
 /** Runs `check` and prints its report and `| what | timings |`. */
 async function measure(db: Database, what: string): Promise<void> {
   const sql: string[] = [];
   const onChecked = (invariant: InvariantName, milliseconds: number) => sql.push(`${invariant} ${(milliseconds / 1000).toFixed(1)}`);
   const checked = await timed(() => checkInvariants(db, { onChecked }));
   const scanned = await timed(() => checkNormalForm(db));
-  process.stdout.write(`${formatCheck(checked.value)}\n`);
-  process.stdout.write(
+  const line =
     `| ${what} | check ${checked.seconds.toFixed(1)} s: SQL ${(checked.seconds - scanned.seconds).toFixed(1)} s (${sql.join(', ')}), ` +
-      `normal-form scan ${scanned.seconds.toFixed(1)} s |\n\n`,
-  );
+    `normal-form scan ${scanned.seconds.toFixed(1)} s |`;
+  process.stdout.write(`${formatCheck(checked.value)}\n${line}\n\n`);
+  lines.push(line);
 }
 
 const target = await scratchPostgres(adminUrl, 'identity_bench_check');
@@ -56,4 +63,16 @@ try {
   });
 } finally {
   await target.dispose();
+}
+if (args.write) {
+  // The table's rows after the marker (up to the first blank line) become these.
+  const doc = new URL('../docs/storage.md', import.meta.url);
+  const text = (await readFile(doc, 'utf8')).split('\n');
+  const at = text.indexOf('<!-- bench: check -->');
+  if (at < 0) throw new Error('docs/storage.md has no <!-- bench: check --> marker');
+  let end = at + 1;
+  while (end < text.length && text[end] !== '') end++;
+  text.splice(at + 1, end - at - 1, '| table | timings |', '|---|---|', ...lines);
+  await writeFile(doc, text.join('\n'));
+  process.stdout.write('written to docs/storage.md\n');
 }

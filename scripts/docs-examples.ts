@@ -136,6 +136,17 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 2, email: 'jennifer@hillvalley.edu', phone: '555222', linkedId: 1 },
       ]),
   },
+  // docs/cli.md: a placeholder email glues two people: Lorraine (1) and George (2, then 3 with his own email); Doc (4) is apart.
+  'cli-governance': {
+    kind: 'cli',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'test@test.com', phone: '123456' },
+        { id: 2, email: 'test@test.com', phone: '919191', linkedId: 1 },
+        { id: 3, email: 'george@hillvalley.edu', phone: '919191', linkedId: 1 },
+        { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
+      ]),
+  },
   // docs/storage.md: the recorded checksum of an applied migration no longer matches its file.
   'changed-migration': {
     kind: 'cli',
@@ -455,7 +466,8 @@ function cliEnvironment(dataDir: string): Record<string, string> {
       continue;
     env[name] = value;
   }
-  return { ...env, DATA_DIR: dataDir };
+  // Rules the examples add say who added them: the same operator on every machine.
+  return { ...env, DATA_DIR: dataDir, USER: 'ops' };
 }
 
 async function runCli(args: string[], env: Record<string, string>, cwd: string, dropStderr: boolean): Promise<Output> {

@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 /**
- * `identity-service [serve|migrate|check|repair]`: what `npm start` and `npm run migrate` run,
- * and the operator's tools for the table's invariants. Exit status 2 means a bad command line.
+ * `identity-service [serve|migrate|check|repair|block|unblock|blocked|suspects]`: what `npm start`
+ * and `npm run migrate` run, the operator's tools for the table's invariants, and the block list.
+ * Exit status 2 means a bad command line (or a rule the block list cannot hold).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { governanceStore } from './db/governanceStore.js';
 import { migrate } from './db/migrate.js';
-import { hasContactTable } from './db/probes.js';
+import { hasBlocklistTable, hasContactTable } from './db/probes.js';
+import { MAX_SUSPECTS } from './http/adminSchemas.js';
+import { PRESETS } from './identity/blocklistPreset.js';
+import { createGovernanceService, InvalidRuleError, type ChangeContext, type GovernanceService } from './identity/governance.js';
 import { reportStartupFailure, serve } from './main.js';
+import { blockRequestFrom, runBlock, runUnblock, type BlockOptions } from './maintenance/blockCommand.js';
 import { runCheck } from './maintenance/checkCommand.js';
+import { runBlocked, runSuspects } from './maintenance/listCommands.js';
 import { DEFAULT_BATCH_SIZE } from './maintenance/repair.js';
 import { runRepair } from './maintenance/repairCommand.js';
 
@@ -37,10 +45,47 @@ function withContactTable(work: (db: Database) => Promise<number>): Promise<void
   });
 }
 
-/** Configuration errors read as at start-up; anything else names the command that failed. */
+/** `withContactTable` for the block list's commands: the governance tables must exist too (migrations/0004). */
+function withGovernance(work: (governance: GovernanceService) => Promise<number>): Promise<void> {
+  return withContactTable(async (db) => {
+    if (!(await hasBlocklistTable(db))) {
+      throw new Error('the database has no "BlockedIdentifier" table (the block list): run `identity-service migrate` first');
+    }
+    return work(createGovernanceService(governanceStore(db)));
+  });
+}
+
+/**
+ * Who changed the block list, kept with each rule it adds: `cli:` and the operator's login name,
+ * as the shell has it ($USER, $LOGNAME), else the OS account's (a container may set neither).
+ */
+function cliContext(): ChangeContext {
+  let user = process.env.USER || process.env.LOGNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      // No passwd entry for this uid (a container started with an arbitrary user).
+      user = `uid ${process.getuid?.() ?? 'unknown'}`;
+    }
+  }
+  return { addedBy: `cli:${user}`.slice(0, 100), requestId: null };
+}
+
+/** A bad command line found by a command itself: the one-line message commander's own errors have, exit 2. */
+function usageError(message: string): never {
+  process.stderr.write(`error: ${message}\n(run with --help for usage)\n`);
+  process.exit(USAGE_ERROR);
+}
+
+/**
+ * Configuration errors read as at start-up; a rule the block list cannot hold (found only once the
+ * database read the pattern) as a bad command line; anything else names the command that failed.
+ */
 function reportFailureOf(command: string): (error: unknown) => never {
   return (error) => {
     if (error instanceof ConfigError) reportStartupFailure(error);
+    if (error instanceof InvalidRuleError) usageError(error.message);
     process.stderr.write(`${command} failed: ${(error as Error).message ?? error}\n`);
     process.exit(1);
   };
@@ -49,6 +94,19 @@ function reportFailureOf(command: string): (error: unknown) => never {
 function positiveInteger(value: string): number {
   const number = Number(value);
   if (!Number.isSafeInteger(number) || number < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return number;
+}
+
+function ruleId(value: string): number {
+  const number = Number(value);
+  if (!/^[0-9]+$/.test(value) || number < 1 || number > 2_147_483_647)
+    throw new InvalidArgumentError('must be a rule id (`blocked` lists them).');
+  return number;
+}
+
+function suspectsLimit(value: string): number {
+  const number = Number(value);
+  if (!/^[0-9]+$/.test(value) || number < 1 || number > MAX_SUSPECTS) throw new InvalidArgumentError(`must be 1 to ${MAX_SUSPECTS}.`);
   return number;
 }
 
@@ -99,6 +157,63 @@ program
     withContactTable((db) => runRepair(db, { dryRun: dryRun === true, batchSize }, { out: process.stdout, err: process.stderr })).catch(
       reportFailureOf('repair'),
     ),
+  );
+
+program
+  .command('block')
+  .summary('block an email, a phone, a domain or a pattern: it links nothing from now on, and the customers it held together split')
+  .description(
+    'add a rule to the block list: a blocked value matches nothing and is never stored, and the customers it held together ' +
+      'split into the parts their other values connect (in one transaction, as the admin API does). Give exactly one of ' +
+      "--email, --phone, --domain, --pattern (with --field) or --preset; every rule but a preset's needs --reason",
+  )
+  .option('--email <email>', 'one email, normalised as requests are')
+  .option('--phone <phone>', 'one phone number, normalised as requests are')
+  .option('--domain <domain>', 'every email at this domain')
+  .option('--pattern <regex>', 'every value of --field matching this regular expression (docs/cli.md says which syntax)')
+  .addOption(new Option('--field <field>', 'the field --pattern blocks').choices(['email', 'phoneNumber']))
+  .option('--reason <text>', 'why, kept with the rule')
+  .addOption(
+    new Option('--preset <name>', "add the preset's rules that are missing, each with its own reason").choices(Object.keys(PRESETS)),
+  )
+  .action((options: BlockOptions) => {
+    const request = blockRequestFrom(options);
+    if (!request.ok) usageError(request.message);
+    return withGovernance((governance) => runBlock(governance, request.value, cliContext(), process.stdout)).catch(
+      reportFailureOf('block'),
+    );
+  });
+
+program
+  .command('unblock')
+  .summary('remove a rule: the customers that share its values again are joined')
+  .description('remove block rule <id>; the customers that share its values again are joined, by the usual rules, in one transaction')
+  .argument('<id>', 'the rule (`blocked` lists them)', ruleId)
+  .action((id: number) =>
+    withGovernance((governance) => runUnblock(governance, id, cliContext(), { out: process.stdout, err: process.stderr })).catch(
+      reportFailureOf('unblock'),
+    ),
+  );
+
+program
+  .command('blocked')
+  .description('list the block list: id, field, match, value, reason, addedBy, createdAt')
+  .option('--json', 'print the list as one JSON object')
+  .action((options: { json?: boolean }) =>
+    withGovernance((governance) => runBlocked(governance, options, process.stdout)).catch(reportFailureOf('blocked')),
+  );
+
+program
+  .command('suspects')
+  .summary('the emails and phones held by the most rows: what to consider blocking')
+  .description(
+    'for each field, the values held by the most live rows, with how many customers hold them, the size of the largest, ' +
+      'and whether they are blocked',
+  )
+  .option('--limit <values>', `values per field, 1 to ${MAX_SUSPECTS}`, suspectsLimit, 20)
+  .option('--json', 'print the list as one JSON object')
+  .action((options: { limit: number; json?: boolean }) =>
+    withGovernance((governance) => runSuspects(governance, options, process.stdout)).catch(reportFailureOf('suspects')),
   );
 
 const args = process.argv.slice(2);

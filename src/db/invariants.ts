@@ -10,11 +10,13 @@
  * stored, so a row holding a value blocked before the row existed was written by something else
  * (I5). Rule matching is `identity_rule_matches`, the SQL twin of `src/identity/blocklist.ts`; the
  * queries below only decide which few values it is asked about, so that a million rows are never
- * matched one by one against every rule.
+ * matched one by one against every rule. A table the migrations have not reached yet (adopted, with
+ * no block list) is checked as before: nothing is blocked.
  */
 import type { IdentifierField } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { Queryable } from './database.js';
+import { hasBlocklistTable } from './probes.js';
 import { live, ownerOf, rowOrder } from './sql.js';
 
 export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'N1' | 'N2';
@@ -44,12 +46,15 @@ const LIVE = `live AS (
     FROM "Contact" WHERE ${live()}
 )`;
 
-/** Each query selects the ids of the rows that break one invariant. */
-const CHECKS: { invariant: InvariantName; description: string; offendingIds: string }[] = [
+/**
+ * Each query selects the ids of the rows that break one invariant; `offendingIds` is given whether
+ * the block list exists, and null means nothing can break it.
+ */
+const CHECKS: { invariant: InvariantName; description: string; offendingIds: (withBlocklist: boolean) => string | null }[] = [
   {
     invariant: 'I1',
     description: 'a row is neither a primary with no link nor a secondary linked to a live primary',
-    offendingIds: `
+    offendingIds: () => `
       SELECT c."id" FROM "Contact" c LEFT JOIN "Contact" p ON p."id" = c."linkedId"
        WHERE ${live('c')} AND NOT COALESCE(
          (c."linkPrecedence" = 'primary' AND c."linkedId" IS NULL) OR
@@ -63,7 +68,7 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
     // The values held by more than one customer first (a GROUP BY in index order), then only those
     // are matched against the rules: a handful, however many rows and rules there are. MATERIALIZED
     // keeps the planner from matching every row before grouping.
-    offendingIds: `
+    offendingIds: (withBlocklist) => `
       WITH shared AS MATERIALIZED (
         ${valuesOfSeveralCustomers('email')}
         UNION ALL
@@ -71,8 +76,12 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
       ),
       linking AS (
         SELECT s.field, s.value FROM shared AS s
-         WHERE NOT EXISTS (SELECT 1 FROM "BlockedIdentifier" AS b
-                            WHERE b."field" = s.field AND identity_rule_matches(b."match", b."value", s.value))
+        ${
+          withBlocklist
+            ? `WHERE NOT EXISTS (SELECT 1 FROM "BlockedIdentifier" AS b
+                                  WHERE b."field" = s.field AND identity_rule_matches(b."match", b."value", s.value))`
+            : ''
+        }
       )
       SELECT "id" FROM "Contact"
        WHERE ${live()} AND ("email" IN (SELECT value FROM linking WHERE field = 'email')
@@ -81,7 +90,7 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
   {
     invariant: 'I3',
     description: "a customer's primary is not its oldest row by (createdAt, id)",
-    offendingIds: `
+    offendingIds: () => `
       WITH ${LIVE},
       oldest AS (SELECT DISTINCT ON (owner) owner, "id" FROM live ORDER BY owner, ${rowOrder()})
       -- Owners that are not live primaries are I1's to report; judging them here would double-count.
@@ -91,7 +100,7 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
   {
     invariant: 'I4',
     description: 'a row after the first of its customer (in row order) brings no email or phone the earlier rows lack',
-    offendingIds: `
+    offendingIds: () => `
       WITH ${LIVE},
       ranked AS (
         SELECT "id", "email", "phoneNumber",
@@ -110,8 +119,11 @@ const CHECKS: { invariant: InvariantName; description: string; offendingIds: str
     // and joined, and each field's patterns as one alternation (so a value is matched once, not once
     // per rule; the pattern subset has no backreferences or flags that could make the two differ).
     // An empty block list joins nothing and scans nothing. Only the candidates meet every rule and
-    // its creation time.
-    offendingIds: `
+    // its creation time. Without a block list table, nothing was ever blocked.
+    offendingIds: (withBlocklist) =>
+      !withBlocklist
+        ? null
+        : `
       WITH rules AS MATERIALIZED (SELECT "field", "match", "value", "createdAt" FROM "BlockedIdentifier"),
       patterns AS MATERIALIZED (
         SELECT "field", '(' || string_agg("value", ')|(') || ')' AS alternation, min("createdAt") AS since
@@ -162,11 +174,16 @@ export async function checkInvariants(
   { pageSize = DEFAULT_PAGE_SIZE, onChecked }: CheckOptions = {},
 ): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
+  const withBlocklist = await hasBlocklistTable(db);
   for (const { invariant, description, offendingIds } of CHECKS) {
     const startedAt = performance.now();
-    const rows = await db.query<{ id: number; total: number }>(
-      `SELECT "id", (count(*) OVER ())::int AS total FROM (${offendingIds}) AS offending ORDER BY "id" LIMIT ${EXAMPLES}`,
-    );
+    const query = offendingIds(withBlocklist);
+    const rows =
+      query === null
+        ? []
+        : await db.query<{ id: number; total: number }>(
+            `SELECT "id", (count(*) OVER ())::int AS total FROM (${query}) AS offending ORDER BY "id" LIMIT ${EXAMPLES}`,
+          );
     onChecked?.(invariant, performance.now() - startedAt);
     results.push({ invariant, description, count: rows[0]?.total ?? 0, examples: rows.map((row) => row.id) });
   }

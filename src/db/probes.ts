@@ -11,3 +11,9 @@ export async function hasContactTable(db: Queryable): Promise<boolean> {
   const [row] = await db.query<{ table: string | null }>(`SELECT to_regclass('"Contact"')::text AS "table"`);
   return row?.table != null;
 }
+
+/** Whether the block list's table exists (migrations/0004): the governance commands need it. */
+export async function hasBlocklistTable(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ table: string | null }>(`SELECT to_regclass('"BlockedIdentifier"')::text AS "table"`);
+  return row?.table != null;
+}

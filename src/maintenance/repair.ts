@@ -7,8 +7,9 @@
 import type { Database, Queryable } from '../db/database.js';
 import { loadBlocklist } from '../db/governanceStore.js';
 import { checkInvariants, type InvariantName, type InvariantResult } from '../db/invariants.js';
+import { hasBlocklistTable } from '../db/probes.js';
 import { countLiveRows, lockForRepair, readLiveRowsPage, writeRowFixes, type RowFix } from '../db/repairQueries.js';
-import type { Blocklist } from '../identity/blocklist.js';
+import { Blocklist } from '../identity/blocklist.js';
 import { silentProgress, type Progress } from './progress.js';
 import { planRepair, type RepairPlan, type RepairRow } from './repairPlan.js';
 
@@ -60,8 +61,9 @@ export async function repair(
   try {
     return await db.transaction(async (tx) => {
       await lockForRepair(tx);
-      // Under the governance lock: the list cannot change until the repair commits.
-      const blocklist = await loadBlocklist(tx);
+      // Under the governance lock: the list cannot change until the repair commits. A table the
+      // migrations have not reached yet has none: nothing is blocked.
+      const blocklist = (await hasBlocklistTable(tx)) ? await loadBlocklist(tx) : Blocklist.empty();
       const plan = planRepair(await readLiveRows(tx, batchSize, progress), blocklist);
       await writeChanges(tx, plan, batchSize, progress);
       const invariants = await verify(tx, batchSize, progress);

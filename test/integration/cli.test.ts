@@ -127,6 +127,29 @@ it('check and repair on a database without a Contact table exit 1 and say how to
   }
 });
 
+it('check and repair on an adopted table the migrations have not reached (no block list yet) work as before', async () => {
+  const database = await cliDatabase(async (db) => {
+    await db.query('DROP TABLE "BlockedIdentifier", "IdentityGovernance", "ContactEvent" CASCADE');
+    await insertRows(db, [
+      { id: 1, email: 'a@x.io', phone: '111' },
+      { id: 2, email: 'a@x.io', phone: '222' },
+    ]);
+  });
+  const cli = (...args: string[]) => runCli(args, database.env);
+  try {
+    const broken = await cli('check');
+    assert.equal(broken.status, 1, broken.stderr);
+    assert.match(broken.stdout, /^I2 +FAIL +2 .*\(e\.g\. ids 1, 2\)$/m);
+    assert.match(broken.stdout, /^I5 +ok +0 /m);
+    const repaired = await cli('repair');
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.match(repaired.stdout, /^2 live rows, 1 customers; 1 rows changed$/m);
+    assert.equal((await cli('check')).status, 0);
+  } finally {
+    await database.dispose();
+  }
+});
+
 it('serve and migrate stop with exit 1 and one clear line when an applied migration file has changed', async () => {
   const database = await cliDatabase(async (db) => {
     await db.query(`UPDATE identity_migrations SET checksum = repeat('0', 64) WHERE name = '0002_identify_functions.sql'`);
