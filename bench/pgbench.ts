@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/identifyStore.js';
+import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL, FIND_CUSTOMERS_VERSIONED_SQL } from '../src/db/identifyStore.js';
 import type { LoadSettings } from './load.js';
 
 export type CeilingName = 'lookup' | 'new' | 'extend';
@@ -19,17 +19,26 @@ function bind(sql: string, ...values: string[]): string {
 
 const EMAIL = `('u' || :c || '@bench.io')`;
 
-function script(name: CeilingName, customers: number): string {
+/**
+ * The statements as the service sends them with governance on (the default): the lookup reads the
+ * block list's version with the rows, and every write checks it under the governance lock and
+ * logs its events. Off: the seed's plain statements (GOVERNANCE=off).
+ */
+const CURRENT_VERSION = `(SELECT "blocklistVersion" FROM "IdentityGovernance")`;
+
+function script(name: CeilingName, customers: number, governed: boolean): string {
+  const find = governed ? FIND_CUSTOMERS_VERSIONED_SQL : FIND_CUSTOMERS_SQL;
+  const writeContext = governed ? [CURRENT_VERSION, `'pgbench'`, 'true'] : ['NULL', 'NULL', 'false'];
   switch (name) {
     case 'lookup':
-      return `\\set c random(2, ${customers})\n${bind(FIND_CUSTOMERS_SQL, EMAIL, `('90' || :c)`)};\n`;
+      return `\\set c random(2, ${customers})\n${bind(find, EMAIL, `('90' || :c)`)};\n`;
     case 'new': {
       const email = `('p' || :n || '@pgbench.io')`;
       const phone = `('5' || :n)`;
       return [
         `\\set n random(1, 2000000000)`,
-        `${bind(FIND_CUSTOMERS_SQL, email, phone)};`,
-        `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, `'{}'`, 'NULL', 'false', `'{}'`, 'true')};`,
+        `${bind(find, email, phone)};`,
+        `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, `'{}'`, 'NULL', 'false', `'{}'`, 'true', ...writeContext)};`,
       ].join('\n');
     }
     case 'extend': {
@@ -40,16 +49,22 @@ function script(name: CeilingName, customers: number): string {
         `\\set n random(1, 2000000000)`,
         `SELECT coalesce(array_agg("id"), '{}') AS ids, coalesce(array_agg(coalesce("linkedId", 0)), '{}') AS links,`,
         `       min(coalesce("linkedId", "id")) AS survivor FROM (${bind(FIND_CUSTOMERS_SQL, EMAIL, 'NULL')}) AS found \\gset`,
-        `${bind(APPLY_PLAN_SQL, EMAIL, phone, ':ids', ':links', `ARRAY[:survivor]`, ':survivor', 'false', `'{}'`, 'true')};`,
+        `${bind(APPLY_PLAN_SQL, EMAIL, phone, ':ids', ':links', `ARRAY[:survivor]`, ':survivor', 'false', `'{}'`, 'true', ...writeContext)};`,
       ].join('\n');
     }
   }
 }
 
 /** Transactions (scripts) per second of pgbench running `name` against the seeded database. */
-export function pgbenchCeiling(name: CeilingName, databaseUrl: string, customers: number, { connections, duration }: LoadSettings): number {
+export function pgbenchCeiling(
+  name: CeilingName,
+  databaseUrl: string,
+  customers: number,
+  { connections, duration }: LoadSettings,
+  governed = true,
+): number {
   const scriptFile = join(mkdtempSync(join(tmpdir(), 'identity-bench-')), `${name}.sql`);
-  writeFileSync(scriptFile, `${script(name, customers)}\n`);
+  writeFileSync(scriptFile, `${script(name, customers, governed)}\n`);
   const out = spawnSync(
     'pgbench',
     ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(duration), '-f', scriptFile, databaseUrl],

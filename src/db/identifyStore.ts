@@ -23,27 +23,24 @@ const NO_LINK = 0;
 export const FIND_CUSTOMERS_SQL = `SELECT ${LINK_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`;
 
 /**
- * The same rows and, in the same snapshot, the block list's version: on every row, and on one row
- * of NULLs when no customer owns the identifiers. Reading one row of a one-row table is what it
- * costs a lookup to know its block list is current; no round trip is added.
+ * The same rows, each carrying the block list's version read in the same snapshot: an InitPlan
+ * over a one-row table, evaluated once, so a lookup knows its block list is current without a
+ * round trip, a join or a sort of its own. No rows, no version: that request is not answered from
+ * this read alone (it creates a customer), and the write that follows checks the version itself.
  */
 export const FIND_CUSTOMERS_VERSIONED_SQL = `
-  SELECT g."blocklistVersion"::int AS "blocklistVersion", r."id", r."email", r."phoneNumber", r."linkedId", r."linkPrecedence"
-    FROM "IdentityGovernance" AS g
-    LEFT JOIN LATERAL identity_customer_rows($1::text, $2::text) AS r ON true
-   ORDER BY r."createdAt", r."id"`;
+  SELECT (SELECT "blocklistVersion" FROM "IdentityGovernance")::int AS "blocklistVersion",
+         r."id", r."email", r."phoneNumber", r."linkedId", r."linkPrecedence"
+    FROM identity_customer_rows($1::text, $2::text) AS r`;
 
-type VersionedRow = { blocklistVersion: number } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
+type VersionedRow = LinkedContact & { blocklistVersion: number };
 
 async function findCustomers(db: Queryable, request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead> {
   if (!withBlocklistVersion) {
     return { rows: await db.query<LinkedContact>(FIND_CUSTOMERS_SQL, [request.email, request.phoneNumber]), blocklistVersion: null };
   }
   const result = await db.query<VersionedRow>(FIND_CUSTOMERS_VERSIONED_SQL, [request.email, request.phoneNumber]);
-  return {
-    rows: result.filter((row) => row.id !== null).map(linkedContact),
-    blocklistVersion: result[0]?.blocklistVersion ?? null,
-  };
+  return { rows: result.map(linkedContact), blocklistVersion: result[0]?.blocklistVersion ?? null };
 }
 
 export const APPLY_PLAN_SQL =

@@ -94,7 +94,8 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
     const context: WriteContext = { blocklistVersion: blocklist?.version ?? null, requestId };
     const read = async () => {
       const found = await store.findCustomers(request, blocklist !== null);
-      if (blocklist !== null && found.blocklistVersion !== blocklist.version) throw new GovernanceRestart(false);
+      // No rows carry no version: the request then creates a customer, and that write checks it.
+      if (blocklist !== null && found.rows.length > 0 && found.blocklistVersion !== blocklist.version) throw new GovernanceRestart(false);
       return found.rows;
     };
     const attempt = (on: IdentifyStore, rows: LinkedContact[]) => decideAndApply(on, request, rows, limits, context);

@@ -9,7 +9,7 @@ import type { IdentifierField } from './normalise.js';
 import type { Plan } from './reconcile.js';
 import type { RowWrite } from './regroup.js';
 
-/** One read of the customers: their rows, and the version of the block list in force (null: not asked). */
+/** One read of the customers: their rows, and the version of the block list in force (null: not asked, or no rows to carry it). */
 export interface CustomersRead {
   rows: LinkedContact[];
   blocklistVersion: number | null;

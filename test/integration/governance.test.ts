@@ -328,3 +328,30 @@ describeOnEachDatabase('suspects and the preset', (scratch) => {
     assert.equal((await postIdentify(app(), { email: 'lorraine@hillvalley.edu', phoneNumber: '123456' })).statusCode, 200);
   });
 });
+
+describeOnEachDatabase('a block list changed by another process', (scratch) => {
+  beforeEach(() => scratch().reset());
+
+  it('is noticed by the next lookup, which then treats the value as blocked (no stale answer)', async () => {
+    const here = createServices(scratch().db);
+    const elsewhere = createServices(scratch().db);
+    await here.identifyService.identify({ email: 'test@test.com', phoneNumber: '111' });
+    await elsewhere.governance?.block({ field: 'email', match: 'exact', value: 'test@test.com' }, 'test', { addedBy: 'test' });
+    // `here` still holds the old list: the lookup's own statement says the list moved on.
+    const answer = await here.identifyService.identify({ email: 'test@test.com', phoneNumber: '111' });
+    assert.deepEqual(answer.ignored, ['email']);
+  });
+
+  it('is noticed by the next write, which then does not store the value', async () => {
+    const here = createServices(scratch().db);
+    const elsewhere = createServices(scratch().db);
+    await here.identifyService.identify({ email: 'a@x.io' });
+    await elsewhere.governance?.block({ field: 'phoneNumber', match: 'exact', value: '0000000000' }, 'test', { addedBy: 'test' });
+    const answer = await here.identifyService.identify({ email: 'new@x.io', phoneNumber: '0000000000' });
+    assert.deepEqual(answer.ignored, ['phoneNumber']);
+    assert.deepEqual(
+      (await storedRows(scratch().db)).map((row) => row.phoneNumber),
+      [null, null],
+    );
+  });
+});
