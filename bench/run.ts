@@ -3,16 +3,26 @@
  * a realistic table, starts the built service as its own process, drives every workload over
  * HTTP with autocannon and checks the table's invariants afterwards, so a fast wrong answer
  * cannot pass. Also: pgbench's ceiling for the same lookup SQL, 1 vs 2 workers, growth from
- * 10k to 1m rows, a 5,000-contact customer, and embedded PGlite. Results go to bench/results/.
+ * 10k to 1m rows, a 5,000-contact customer, embedded PGlite, and what identity governance costs
+ * (GOVERNANCE=on vs off, interleaved). Results go to bench/results/.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Database } from '../src/db/database.js';
 import { checkInvariants, totalViolations } from '../src/db/invariants.js';
 import { drive, sequentialLatency, type LoadSettings, type WorkloadResult } from './load.js';
 import { pgbenchCeiling, type CeilingName } from './pgbench.js';
-import { markdownReport, type BenchReport, type TargetReport } from './report.js';
+import {
+  GOVERNANCE_GOALS,
+  markdownReport,
+  type BenchReport,
+  type GovernanceReport,
+  type GovernanceSetting,
+  type TargetReport,
+} from './report.js';
+import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import { BIG_CUSTOMER_EMAIL, ROWS_PER_CUSTOMER, seed, seedBigCustomer } from './seed.js';
 import { scratchEmbedded, scratchPostgres, serve, withDatabase, type BenchTarget } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
@@ -23,7 +33,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections <n>   concurrent HTTP connections (default 20)
   --duration <s>      seconds per workload (default 10)
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
-  --skip <list>       leave out sections: workers,growth,embedded
+  --only <list>       run only these sections: postgres,growth,embedded,governance; the report
+                      goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
+  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
@@ -36,6 +48,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
     embedded: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
     skip: { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -45,7 +58,12 @@ const { values: args } = parseArgs({
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
 const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
-const skip = new Set(args.skip.split(',').filter(Boolean));
+const SECTIONS = ['postgres', 'growth', 'embedded', 'governance'];
+const listed = (value: string) => value.split(',').filter(Boolean);
+const only = args.embedded ? ['embedded'] : listed(args.only);
+const skip = new Set(listed(args.skip));
+/** Whether a section runs (`workers`, part of `postgres`, can only be skipped). */
+const selected = (section: string) => !skip.has(section) && (only.length === 0 || only.includes(section));
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed', 'details'];
 const GROWTH_ROWS = [10_000, 1_000_000];
@@ -71,9 +89,14 @@ async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadSt
   return { target: target.kind, customers, rows, results, violations };
 }
 
-/** Starts the service, warms it up with lookups (JIT, plan caches, pools), runs `work`, stops it. */
-async function withService<T>(target: BenchTarget, workers: number, work: (baseUrl: string) => Promise<T>): Promise<T> {
-  const service = await serve(target, workers, args['log-level']);
+/** Starts the service (`env` over its settings), warms it up with lookups (JIT, plan caches, pools), runs `work`, stops it. */
+async function withService<T>(
+  target: BenchTarget,
+  workers: number,
+  work: (baseUrl: string) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
+  const service = await serve(target, workers, args['log-level'], env);
   try {
     await drive(service.baseUrl, 'lookup', { customers, cursor: customers, fresh: 0 }, { ...load, duration: 3 });
     return await work(service.baseUrl);
@@ -147,9 +170,133 @@ async function growthSection(): Promise<Pick<BenchReport, 'growth' | 'bigCustome
   return { growth, bigCustomer };
 }
 
+/** Even, so that each setting runs first in half the rounds: whatever a run leaves behind (checkpoints, autovacuum) falls on both alike. */
+const GOVERNANCE_ROUNDS = 4;
+const GOVERNANCE_ENV: Record<GovernanceSetting, Record<string, string>> = {
+  on: { GOVERNANCE: 'on', BLOCKLIST_PRESET: 'recommended' },
+  off: { GOVERNANCE: 'off' },
+};
+/** Write requests a second the section seeds untouched customers for: above what 2 cores do (2,000–2,700). */
+const WRITE_RATE_BOUND = 3_000;
+/**
+ * Seconds per write run. Each extend uses up an untouched customer and each merge two, so long
+ * write runs need a table so large (over a million customers for 10 s runs) that lookups read
+ * from the OS page cache rather than shared buffers, a different machine than the one measured
+ * elsewhere; 3 s runs (some 7,000 requests each) keep the table near the main section's size.
+ */
+const GOVERNANCE_WRITE_SECONDS = 3;
+/** Untouched customers one write run may use up at the bound (extend takes one a request, merge two); 8 in 10 have both identifiers. */
+const untouchedPerRun = (perRequest: number) => (GOVERNANCE_WRITE_SECONDS * WRITE_RATE_BOUND * perRequest) / 0.8;
+
+/**
+ * What identity governance costs: a service with GOVERNANCE=on (and the recommended preset) and
+ * one with GOVERNANCE=off, side by side on one seeded table, driven in turns (`interleave`)
+ * because this shared machine drifts by 10–20% between single runs; the report takes the median
+ * per workload and setting. Then the statements per request, counted, and the invariants.
+ */
+async function governanceSection(): Promise<GovernanceReport> {
+  const size = Math.max(customers, Math.ceil((GOVERNANCE_ROUNDS * 2 * untouchedPerRun(1 + 2)) / 1000) * 1000);
+  const target = await scratchPostgres(adminUrl, 'identity_bench_governance');
+  try {
+    return await withDatabase(target, async (db) => {
+      const started = Date.now();
+      const { rows } = await seed(db, size);
+      log(`governance: seeded ${size} customers (${rows} rows) in ${Date.now() - started} ms`);
+      const state: WorkloadState = { customers: size, cursor: size, fresh: 1 };
+      const { runs, events } = await withService(
+        target,
+        1,
+        (on) => withService(target, 1, (off) => interleave({ on, off }, state, db), GOVERNANCE_ENV.off),
+        GOVERNANCE_ENV.on,
+      );
+      const statements = await countStatements(db, state);
+      const [rules] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "BlockedIdentifier"');
+      const violations = totalViolations(await checkInvariants(db));
+      log(`governance: events written on ${events.on}, off ${events.off}; invariant violations: ${violations}`);
+      return {
+        customers: size,
+        rows,
+        rules: rules?.n ?? 0,
+        rounds: GOVERNANCE_ROUNDS,
+        writeSeconds: GOVERNANCE_WRITE_SECONDS,
+        runs,
+        events,
+        statements,
+        violations,
+      };
+    });
+  } finally {
+    await target.dispose();
+  }
+}
+
+/**
+ * Every round drives each workload on both services, the governed one first in odd rounds and second
+ * in even ones. One WorkloadState
+ * for all runs, so every write really creates, extends or merges. Counts the "ContactEvent" rows
+ * each setting's runs wrote: the log is on in one and off in the other.
+ */
+async function interleave(
+  baseUrl: Record<GovernanceSetting, string>,
+  state: WorkloadState,
+  db: Database,
+): Promise<Pick<GovernanceReport, 'runs' | 'events'>> {
+  await expectBlocked(baseUrl.on);
+  const eventCount = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0;
+  const runs: GovernanceReport['runs'] = [];
+  const events = { on: 0, off: 0 };
+  for (let round = 1; round <= GOVERNANCE_ROUNDS; round++) {
+    const results: Record<GovernanceSetting, WorkloadResult[]> = { on: [], off: [] };
+    for (const workload of Object.keys(GOVERNANCE_GOALS) as WorkloadName[]) {
+      for (const setting of round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        if (state.cursor < untouchedPerRun(2)) throw new Error('governance: too few untouched customers left; raise WRITE_RATE_BOUND');
+        const before = await eventCount();
+        const result = await drive(
+          baseUrl[setting],
+          workload,
+          state,
+          workload === 'lookup' ? load : { ...load, duration: GOVERNANCE_WRITE_SECONDS },
+        );
+        await settle(baseUrl[setting]);
+        events[setting] += (await eventCount()) - before;
+        log(`governance ${setting}, round ${round}: ${JSON.stringify(result)}`);
+        results[setting].push(result);
+      }
+    }
+    runs.push({ round, governance: 'on', results: results.on }, { round, governance: 'off', results: results.off });
+  }
+  return { runs, events };
+}
+
+/**
+ * Waits until the service has answered the requests autocannon left in flight when it stopped, so
+ * that they neither overlap the next run nor count among its events: its in-flight gauge reads 0.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    const inFlight = [...metrics.matchAll(/^identity_overload_in_flight\{state="\w+"\} (\d+)$/gm)].map((match) => Number(match[1]));
+    if (inFlight.length > 0 && inFlight.every((count) => count === 0)) return;
+  }
+  throw new Error(`governance: the service at ${baseUrl} still had requests in flight 30 s after a run`);
+}
+
+/** The governed service refuses a request whose only identifier the preset blocks: it runs with the rules. */
+async function expectBlocked(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/identify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: BLOCKED_EMAIL }),
+  });
+  if (response.status !== 422) throw new Error(`governance: GOVERNANCE=on answered ${response.status} to a blocked email, not 422`);
+}
+
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
+  const unknown = [...only, ...[...skip].filter((section) => section !== 'workers')].filter((section) => !SECTIONS.includes(section));
+  if (unknown.length > 0)
+    throw new Error(`unknown section ${unknown.join(', ')}: the sections are ${SECTIONS.join(', ')} (and workers, for --skip)`);
   const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
@@ -161,11 +308,9 @@ async function main(): Promise<void> {
     duration: load.duration,
     logLevel: args['log-level'],
   };
-  if (!args.embedded) {
-    result.postgres = await postgresSection();
-    if (!skip.has('growth')) Object.assign(result, await growthSection());
-  }
-  if (args.embedded || !skip.has('embedded')) {
+  if (selected('postgres')) result.postgres = await postgresSection();
+  if (selected('growth')) Object.assign(result, await growthSection());
+  if (selected('embedded')) {
     const target = await scratchEmbedded();
     try {
       const rows = await seedTarget(target);
@@ -175,12 +320,16 @@ async function main(): Promise<void> {
     }
   }
 
+  if (selected('governance')) result.governance = await governanceSection();
+
   const markdown = markdownReport(result);
+  const name = `bench/results/${args.only ? only.join('-') : 'latest'}`;
   await mkdir('bench/results', { recursive: true });
-  await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile('bench/results/latest.md', markdown);
-  console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/latest.{json,md}`);
-  if ((result.postgres?.violations ?? 0) + (result.embedded?.violations ?? 0) > 0) process.exitCode = 1;
+  await writeFile(`${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(`${name}.md`, markdown);
+  console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to ${name}.{json,md}`);
+  const violations = (result.postgres?.violations ?? 0) + (result.embedded?.violations ?? 0) + (result.governance?.violations ?? 0);
+  if (violations > 0) process.exitCode = 1;
 }
 
 main().catch((error) => {

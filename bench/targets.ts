@@ -53,10 +53,11 @@ export async function withDatabase<T>(target: BenchTarget, work: (db: Database) 
 }
 
 /**
- * The built service with production settings on the target; `workers` > 1 needs PostgreSQL. Its
- * log lines go to /dev/null: written as in production, but not read by the load generator's process.
+ * The built service with production settings on the target, and `env` over them (GOVERNANCE, …);
+ * `workers` > 1 needs PostgreSQL. Its log lines go to /dev/null: written as in production, but not
+ * read by the load generator's process.
  */
-export function serve(target: BenchTarget, workers: number, logLevel: string): Promise<ServiceProcess> {
+export function serve(target: BenchTarget, workers: number, logLevel: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const database: Record<string, string | undefined> =
     target.database.kind === 'postgres'
       ? { DATABASE_URL: target.database.connectionString, DB_POOL_SIZE: '20' }
@@ -69,7 +70,7 @@ export function serve(target: BenchTarget, workers: number, logLevel: string): P
           DATA_DIR: target.database.dataDir ?? undefined,
         };
   return startService(
-    { ...database, NODE_ENV: 'production', LOG_LEVEL: logLevel, WEB_CONCURRENCY: String(workers) },
+    { ...database, NODE_ENV: 'production', LOG_LEVEL: logLevel, WEB_CONCURRENCY: String(workers), ...env },
     { built: true, discardLogs: true, readyTimeoutMs: 120_000 },
   );
 }

@@ -20,8 +20,8 @@
  * - `curl [-s] [-i] [-o /dev/null] [-X METHOD] [-H 'name: value']… [-d 'body'] localhost:3000/…`:
  *   the request goes to the service built in this process (`buildApp` from src/http/app.ts, the
  *   scenario's settings read by `loadConfig` from src/config.ts, as `npm start` does) on one
- *   embedded PGlite, migrated once and emptied (`TRUNCATE … RESTART IDENTITY`) before each
- *   scenario, through Fastify's `inject`: no socket. As curl does, `-d` without a content type
+ *   embedded PGlite, migrated once and emptied (`TRUNCATE … RESTART IDENTITY`, the event log too) before
+ *   each scenario (then filled with its rows, if it has a `fill`), through Fastify's `inject`: no socket. As curl does, `-d` without a content type
  *   sends `application/x-www-form-urlencoded`, `-i` prints the status line and headers before the
  *   body, `-o /dev/null` prints nothing. A scenario's settings (as environment variables) are
  *   printed as the block's first line, `# the service runs with …`.
@@ -64,10 +64,9 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database, type Queryable } from '../src/db/database.js';
-import { identifyStore } from '../src/db/identifyStore.js';
 import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
-import { createIdentifyService } from '../src/identity/identifyService.js';
+import { createServices } from '../src/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -83,7 +82,9 @@ interface Row {
   deleted?: boolean;
 }
 
-type Scenario = { kind: 'http'; env?: Record<string, string> } | { kind: 'cli'; fill?: (db: Queryable) => Promise<void> };
+type Scenario =
+  | { kind: 'http'; env?: Record<string, string>; fill?: (db: Queryable) => Promise<void> }
+  | { kind: 'cli'; fill?: (db: Queryable) => Promise<void> };
 
 /** What each marker name runs against. Docs describe these tables in words: keep them in step. */
 const SCENARIOS: Record<string, Scenario> = {
@@ -94,6 +95,9 @@ const SCENARIOS: Record<string, Scenario> = {
   health: { kind: 'http' },
   'api-keys': { kind: 'http', env: { API_KEYS: 's3cret-key-0123456789abcdef', RATE_LIMIT_MAX: '2' } },
   'config-error': { kind: 'cli' },
+  // README and docs/governance.md: the admin API with a key of its own.
+  governance: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
+  'size-cap': { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef', MAX_CUSTOMER_CONTACTS: '3' } },
   // docs/cli.md: a chain (3 -> 2 -> 1), two primaries sharing a phone (4 and 5, 5 older), a deleted primary with a live secondary (7 -> 6).
   'broken-links': {
     kind: 'cli',
@@ -122,7 +126,7 @@ const SCENARIOS: Record<string, Scenario> = {
       ]),
   },
   // docs/cli.md: a placeholder email glues two people: Lorraine (1) and George (2, then 3 with his own email); Doc (4) is apart.
-  governance: {
+  'block-list': {
     kind: 'cli',
     fill: (db) =>
       insertRows(db, [
@@ -130,6 +134,17 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 2, email: 'test@test.com', phone: '919191', linkedId: 1 },
         { id: 3, email: 'george@hillvalley.edu', phone: '919191', linkedId: 1 },
         { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
+      ]),
+  },
+  // docs/history.md: george, biffsucks and biff, then the request that merges them (as in the README's lookup).
+  history: { kind: 'http' },
+  // docs/history.md: one customer written before the event log: marty and jennifer, who share nothing.
+  'history-before-log': {
+    kind: 'http',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'marty@hillvalley.edu', phone: '555111' },
+        { id: 2, email: 'jennifer@hillvalley.edu', phone: '555222', linkedId: 1 },
       ]),
   },
   // docs/storage.md: the recorded checksum of an applied migration no longer matches its file.
@@ -324,15 +339,18 @@ interface Runner {
 }
 
 /** curl against the app, in-process. */
-async function httpRunner(db: Database, env: Record<string, string>): Promise<Runner> {
-  await db.query('TRUNCATE "Contact" RESTART IDENTITY');
+async function httpRunner(db: Database, env: Record<string, string>, fill?: (db: Queryable) => Promise<void>): Promise<Runner> {
+  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
+  await fill?.(db);
   const config = loadConfig(env, false);
   const app = await buildApp({
     db,
-    identifyService: createIdentifyService(identifyStore(db)),
+    ...createServices(db, config.governance),
     responseFormat: config.responseFormat,
     logLevel: 'silent',
-    http: config.http,
+    // The event-loop guard would turn a busy machine (PGlite compiling, other work) into 503s that no
+    // example is about.
+    http: { ...config.http, maxEventLoopDelayMs: 0 },
   });
   const settings = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   return {
@@ -553,7 +571,8 @@ async function main(): Promise<number> {
     try {
       const runScenario = async (name: string, blocks: Block[]) => {
         const scenario = SCENARIOS[name]!;
-        const runner = scenario.kind === 'http' ? await httpRunner(shared, scenario.env ?? {}) : await cliRunner(template, scenario);
+        const runner =
+          scenario.kind === 'http' ? await httpRunner(shared, scenario.env ?? {}, scenario.fill) : await cliRunner(template, scenario);
         try {
           for (const block of blocks) produced.set(block, await produce(block, runner));
         } finally {

@@ -27,8 +27,8 @@ export function createServices(
 ): Services {
   if (!settings.enabled) return { identifyService: createIdentifyService(identifyStore(db, { eventLog: false }), options) };
   const store = governanceStore(db);
-  const governance = createGovernanceService(store);
   const blocklist = new BlocklistCache(() => store.loadBlocklist());
+  const governance = createGovernanceService(store, { onChange: () => blocklist.refresh() });
   const identifyService = createIdentifyService(identifyStore(db), {
     ...options,
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },

@@ -15,8 +15,10 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { customerStore } from '../db/customerStore.js';
+import { historyStore } from '../db/historyStore.js';
 import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
+import { createHistoryService, type HistoryService } from '../identity/historyService.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { answerClientError, answerFrameworkError } from './edgeErrors.js';
@@ -28,6 +30,7 @@ import { guardAgainstOverload, limitConnections } from './plugins/overload.js';
 import { OneLinePerRequest, registerRequestLogFields } from './requestLog.js';
 import { healthRoutes } from './routes/health.js';
 import { customerRoutes } from './routes/customers.js';
+import { historyRoutes } from './routes/history.js';
 import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { adminRoutes } from './routes/admin.js';
@@ -44,6 +47,8 @@ export interface AppOptions {
   identifyService: IdentifyService;
   /** The read API's use case; over `db` when absent. */
   lookupService?: LookupService;
+  /** History and explain; over `db` with nothing blocked when absent. */
+  historyService?: HistoryService;
   responseFormat: ResponseFormat;
   logLevel: string;
   /** Where JSON log lines go; stdout when absent. */
@@ -162,6 +167,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await guarded.register(
         customerRoutes({
           service: options.lookupService ?? createLookupService(customerStore(options.db), options.blocklist),
+          ...(secured ? { security: API_KEY_SECURITY } : {}),
+        }),
+      );
+      await guarded.register(
+        historyRoutes({
+          service:
+            options.historyService ??
+            createHistoryService(customerStore(options.db), historyStore(options.db), {
+              ...(options.blocklist ? { blocklist: () => (options.blocklist as BlocklistCache).current() } : {}),
+            }),
           ...(secured ? { security: API_KEY_SECURITY } : {}),
         }),
       );

@@ -13,6 +13,7 @@ export interface Metrics {
   identifyOutcomes: Counter<'outcome'>;
   customerContacts: Histogram;
   retries: Counter<'reason'>;
+  blockedIdentifiers: Counter<'field'>;
 }
 
 /** SQLSTATEs the service retries, by the name an operator searches for. */
@@ -53,6 +54,12 @@ export function createMetrics(poolStats: () => PoolStats): Metrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    blockedIdentifiers: new Counter({
+      name: 'identity_identify_blocked_identifiers_total',
+      help: 'Blocked identifiers that /identify treated as absent, by field (422 answers included)',
+      labelNames: ['field'],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'identity_db_pool_connections',
@@ -76,4 +83,8 @@ export function recordRetry(metrics: Metrics, error: unknown): void {
 export function recordIdentify(metrics: Metrics, outcome: IdentifyOutcome, contacts: number): void {
   metrics.identifyOutcomes.inc({ outcome });
   metrics.customerContacts.observe(contacts);
+}
+
+export function recordBlocked(metrics: Metrics, fields: readonly string[]): void {
+  for (const field of fields) metrics.blockedIdentifiers.inc({ field });
 }

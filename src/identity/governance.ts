@@ -52,23 +52,33 @@ export interface GovernanceService {
   suspects(limit: number): Promise<Suspect[]>;
 }
 
-export function createGovernanceService(store: GovernanceStore): GovernanceService {
+export interface GovernanceServiceOptions {
+  /** Called after every change to the block list commits: this process's copy is refreshed at once. */
+  onChange?: () => Promise<unknown>;
+}
+
+export function createGovernanceService(store: GovernanceStore, { onChange }: GovernanceServiceOptions = {}): GovernanceService {
+  const changing = <T>(work: (tx: GovernanceTransaction) => Promise<T>): Promise<T> =>
+    store.exclusive(work).then(async (result) => {
+      await onChange?.();
+      return result;
+    });
   return {
     list: () => store.loadBlocklist(),
     block: (spec, reason, context) => {
       const checked = checkRule(spec);
       if (!checked.ok) return Promise.reject(new InvalidRuleError(checked.message));
-      return store.exclusive((tx) => blockIn(tx, checked.rule, reason, context, 'identifier.blocked'));
+      return changing((tx) => blockIn(tx, checked.rule, reason, context, 'identifier.blocked'));
     },
     applyPreset: (name, context) =>
-      store.exclusive(async (tx) => {
+      changing(async (tx) => {
         const outcomes: BlockOutcome[] = [];
         for (const { reason, ...spec } of PRESETS[name]) outcomes.push(await blockIn(tx, spec, reason, context, 'identifier.blocked'));
         return outcomes;
       }),
-    unblock: (id, context) => store.exclusive((tx) => unblockIn(tx, id, context)),
+    unblock: (id, context) => changing((tx) => unblockIn(tx, id, context)),
     quarantine: (request, limits, requestId) =>
-      store.exclusive(async (tx) => {
+      changing(async (tx) => {
         const usable = screen(request, await tx.loadBlocklist()).usable;
         if (usable === null) return;
         const decision = decide(usable, await tx.findCustomers(usable), limits);
@@ -170,7 +180,8 @@ function regroupEvents(result: RegroupResult, cause: string): NewEvent[] {
 export class BlocklistCache {
   private list: Blocklist | null = null;
   private loadedAt = 0;
-  private pending: Promise<Blocklist> | null = null;
+  private running: Promise<Blocklist> | null = null;
+  private queued: Promise<Blocklist> | null = null;
 
   constructor(
     private readonly load: () => Promise<Blocklist>,
@@ -185,22 +196,41 @@ export class BlocklistCache {
   }
 
   /**
-   * Loads the list again, or joins a load under way. A load that started before the caller saw
-   * a newer version may return the older list; the caller's next statement says so again.
+   * Loads the list again. A load already under way may have read the list before the caller's
+   * reason to refresh, so callers arriving meanwhile share one more load, started after it:
+   * at most one load runs and one waits, however many requests ask.
    */
   refresh(): Promise<Blocklist> {
+    if (this.queued) return this.queued;
+    if (this.running) {
+      this.queued = this.running.then(
+        () => this.startLoad(),
+        () => this.startLoad(),
+      );
+      return this.queued;
+    }
+    return this.startLoad();
+  }
+
+  private startLoad(): Promise<Blocklist> {
+    this.queued = null;
     const startedAt = this.now();
-    this.pending ??= this.load()
-      .then((list) => {
-        if (this.list === null || list.version >= this.list.version) {
-          this.list = list;
-          this.loadedAt = startedAt;
-        }
-        return this.list;
-      })
-      .finally(() => {
-        this.pending = null;
-      });
-    return this.pending;
+    const running = this.load().then((list) => {
+      if (this.list === null || list.version >= this.list.version) {
+        this.list = list;
+        this.loadedAt = startedAt;
+      }
+      return this.list;
+    });
+    this.running = running;
+    void running.then(
+      () => this.settle(running),
+      () => this.settle(running),
+    );
+    return running;
+  }
+
+  private settle(load: Promise<Blocklist>): void {
+    if (this.running === load) this.running = null;
   }
 }

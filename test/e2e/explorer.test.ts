@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildExplorer } from '../../web/build.js';
-import { browserSkipReason, launchBrowser, screenshotPath, watchForPageProblems } from '../support/browser.js';
+import { browserSkipReason, freshPagePerTest, launchBrowser, screenshotPath } from '../support/browser.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
 import { identifyOver, listenOnRandomPort, type LiveApp } from '../support/liveApp.js';
 
@@ -52,7 +52,6 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
   let open: LiveApp;
   let keyed: LiveApp;
   let page: Page;
-  let pageProblems: () => string[];
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
@@ -70,15 +69,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
-  beforeEach(async () => {
-    page = await context.newPage();
-    pageProblems = watchForPageProblems(page, API_PATH);
-  });
-  afterEach(async () => {
-    const problems = pageProblems();
-    await page.close();
-    assert.deepEqual(problems, [], 'no uncaught errors, console errors (CSP included) or missing files');
-  });
+  freshPagePerTest(
+    () => context,
+    API_PATH,
+    (fresh) => (page = fresh),
+  );
 
   /** Types into the search box (so the kind control follows) and presses Enter. */
   async function search(text: string): Promise<void> {

@@ -23,6 +23,7 @@ interface Body {
 interface Answer {
   status: number;
   code?: string;
+  ignored?: string[];
   customer: { primaryContactId: number; emails: string[]; phoneNumbers: string[]; secondaryContactIds: number[] };
 }
 
@@ -48,6 +49,7 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
     let scratch: ScratchDatabase;
     let bouncer: PgBouncer | undefined;
     let services: ServiceProcess[] = [];
+    let serviceEnv: Record<string, string> = {};
     let sent = 0;
 
     before(async () => {
@@ -56,11 +58,11 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       if (pgbouncer) bouncer = await startPgBouncer({ upstreamUrl: scratch.url as string, poolMode: 'transaction', poolSize: 20 });
       // The suite checks outcomes, not latency: a long pool wait keeps a slow or busy CI machine
       // from turning a correct (serialised) burst into 503 DATABASE_BUSY answers.
-      const pool = { DB_POOL_SIZE: '10', DB_POOL_WAIT_MS: '60000', OVERLOAD_MAX_WAIT_MS: '0' };
-      const env = bouncer
+      const pool = { DB_POOL_SIZE: '10', DB_POOL_WAIT_MS: '60000', OVERLOAD_MAX_WAIT_MS: '0', ADMIN_API_OPEN: 'true' };
+      serviceEnv = bouncer
         ? { DATABASE_URL: bouncer.url, DB_TRANSACTION_POOLER: 'true', ...pool }
         : { DATABASE_URL: scratch.url as string, ...pool };
-      services = await Promise.all([startService(env), startService(env)]);
+      services = await Promise.all([startService(serviceEnv), startService(serviceEnv)]);
     });
     after(async () => {
       await Promise.all(services.map((service) => service.stop()));
@@ -70,24 +72,39 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
     beforeEach(() => scratch.reset());
 
     /** Sends one request to the next process in turn. */
-    async function identify(body: Body): Promise<Answer> {
-      const service = services[sent++ % services.length] as ServiceProcess;
+    async function identify(body: Body, on: ServiceProcess[] = services): Promise<Answer> {
+      const service = on[sent++ % on.length] as ServiceProcess;
       const response = await fetch(`${service.baseUrl}/identify`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      const json = (await response.json()) as { customer: Answer['customer']; error?: { code: string } };
-      return { status: response.status, customer: json.customer, ...(json.error ? { code: json.error.code } : {}) };
+      const json = (await response.json()) as { customer: Answer['customer']; ignored?: string[]; error?: { code: string } };
+      return {
+        status: response.status,
+        customer: json.customer,
+        ...(json.ignored ? { ignored: json.ignored } : {}),
+        ...(json.error ? { code: json.error.code } : {}),
+      };
     }
 
-    async function burst(bodies: Body[]): Promise<Answer[]> {
-      const answers = await Promise.all(bodies.map(identify));
+    async function burst(bodies: Body[], on: ServiceProcess[] = services): Promise<Answer[]> {
+      const answers = await Promise.all(bodies.map((body) => identify(body, on)));
       assert.deepEqual(
         answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.code}`),
         [],
       );
       return answers;
+    }
+
+    /** An admin call to the next process in turn. */
+    async function admin(method: string, path: string, body?: object): Promise<{ status: number; json: unknown }> {
+      const service = services[sent++ % services.length] as ServiceProcess;
+      const response = await fetch(`${service.baseUrl}${path}`, {
+        method,
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      });
+      return { status: response.status, json: await response.json() };
     }
 
     async function assertInvariants(): Promise<void> {
@@ -210,6 +227,71 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       for (const { identifier, owner } of owners) {
         const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
         assert.equal(answer.customer.primaryContactId, owner, identifier);
+      }
+    });
+
+    it(`blocks and unblocks racing with checkouts on both processes keep the restated invariants (seed ${SEED})`, async () => {
+      const emails = Array.from({ length: 6 }, (_, i) => `g${i}@x.io`);
+      const phones = Array.from({ length: 6 }, (_, i) => `50000${i}`);
+      const body = fc.oneof(
+        fc.record({ email: fc.constantFrom(...emails), phoneNumber: fc.constantFrom(...phones) }),
+        fc.record({ email: fc.constantFrom(...emails) }),
+      );
+      const [bodies] = fc.sample(fc.array(body, { minLength: 200, maxLength: 200 }), { seed: SEED, numRuns: 1 }) as [Body[]];
+      const blocked = new Map<string, number>();
+      for (let start = 0, round = 0; start < bodies.length; start += 25, round++) {
+        // Each round, one value is blocked or unblocked while 25 checkouts run on both processes.
+        const phone = phones[round % phones.length] as string;
+        const change = blocked.has(phone)
+          ? admin('DELETE', `/admin/blocked/${blocked.get(phone)}`).then(() => blocked.delete(phone))
+          : admin('POST', '/admin/blocked', { field: 'phoneNumber', value: phone, reason: 'race' }).then(({ status, json }) => {
+              assert.equal(status, 201, JSON.stringify(json));
+              blocked.set(phone, (json as { rule: { id: number } }).rule.id);
+            });
+        const answers = await Promise.all([...bodies.slice(start, start + 25).map((b) => identify(b)), change]);
+        const failed = answers.filter((a): a is Answer => typeof a === 'object' && a !== null && 'status' in a && a.status !== 200);
+        // A checkout whose only identifier is blocked is refused; none of these has only a phone.
+        assert.deepEqual(
+          failed.map((a) => `${a.status} ${a.code}`),
+          [],
+        );
+      }
+      await assertInvariants();
+      // Every unblocked identifier is answered, one at a time now, by the customer owning it in the table.
+      const owners = await scratch.db.query<{ identifier: string; owner: number }>(
+        `SELECT DISTINCT "email" AS identifier, COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "email" IS NOT NULL
+         UNION SELECT DISTINCT "phoneNumber", COALESCE("linkedId", "id") FROM "Contact"
+          WHERE "phoneNumber" IS NOT NULL AND NOT identity_is_blocked('phoneNumber', "phoneNumber")`,
+      );
+      for (const { identifier, owner } of owners) {
+        const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
+        assert.equal(answer.customer.primaryContactId, owner, identifier);
+      }
+    });
+
+    it('checkouts racing past the size cap on two processes quarantine the identifier exactly once; the cap holds', async () => {
+      const capped = await Promise.all([0, 1].map(() => startService({ ...serviceEnv, MAX_CUSTOMER_CONTACTS: '10' })));
+      try {
+        for (let i = 0; i < 10; i++) await identify({ email: 'junk@x.io', phoneNumber: `40000${i}` }, capped);
+        const bodies = Array.from({ length: 40 }, (_, i) => ({ email: 'junk@x.io', phoneNumber: `41000${i}` }));
+        const answers = await burst(bodies, capped);
+        for (const answer of answers) {
+          assert.deepEqual(answer.ignored, ['email']);
+          assert.deepEqual(answer.customer.secondaryContactIds, [], 'each goes on as a new customer of its phone alone');
+        }
+        const rules = await scratch.db.query<{ reason: string; addedBy: string }>('SELECT "reason", "addedBy" FROM "BlockedIdentifier"');
+        assert.deepEqual(rules, [{ reason: 'over-merge', addedBy: 'size-cap' }]);
+        const [quarantines] = await scratch.db.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM "ContactEvent" WHERE "type" = 'identifier.quarantined'`,
+        );
+        assert.equal(quarantines?.count, 1);
+        const [largest] = await scratch.db.query<{ size: number }>(
+          `SELECT max(size)::int AS size FROM (SELECT count(*) AS size FROM "Contact" GROUP BY COALESCE("linkedId", "id")) AS sizes`,
+        );
+        assert.ok((largest?.size ?? 0) <= 10, `a customer of ${largest?.size} rows`);
+        await assertInvariants();
+      } finally {
+        await Promise.all(capped.map((service) => service.stop()));
       }
     });
   });

@@ -9,8 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpSettings } from '../../src/http/settings.js';
-import { identifyStore } from '../../src/db/identifyStore.js';
-import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { createServices } from '../../src/services.js';
 import { servedRoutes } from '../support/routes.js';
 import { assertError } from '../support/app.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
@@ -19,7 +18,7 @@ const KEY = 'k-0123456789abcdef0123';
 const OTHER_KEY = 'k-fedcba9876543210fedc';
 
 function appWith(db: Database, http: Partial<HttpSettings> = {}): Promise<FastifyInstance> {
-  return buildApp({ db, identifyService: createIdentifyService(identifyStore(db)), responseFormat: 'customer', logLevel: 'silent', http });
+  return buildApp({ db, ...createServices(db), responseFormat: 'customer', logLevel: 'silent', http });
 }
 
 const identify = (app: FastifyInstance, headers: Record<string, string> = {}, body: object = { email: 'a@x.io' }) =>
@@ -66,7 +65,8 @@ describe('operations at the HTTP edge', () => {
     it('gives /identify its error responses, the error shape, examples and the API-key security', async () => {
       const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const operation = document.paths['/identify'].post;
-      assert.deepEqual(Object.keys(operation.responses).sort(), ['200', '400', '401', '409', '413', '415', '429', '500', '503']);
+      assert.deepEqual(Object.keys(operation.responses).sort(), ['200', '400', '401', '409', '413', '415', '422', '429', '500', '503']);
+      assert.ok(operation.responses['200'].content['application/json'].schema.properties.ignored, 'the ignored fields are documented');
       const errorSchema = operation.responses['400'].content['application/json'].schema;
       assert.deepEqual(Object.keys(errorSchema.properties.error.properties), ['code', 'message']);
       assert.ok(JSON.stringify(operation).includes('lorraine@hillvalley.edu'));

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -50,4 +52,24 @@ export async function screenshotPath(folder: string, name: string): Promise<stri
   const dir = join('test-output', folder);
   await mkdir(dir, { recursive: true });
   return join(dir, `${name}.png`);
+}
+
+/**
+ * Inside a suite: a fresh page of `context()` for every test (so a fresh sessionStorage), handed
+ * to `use`, and after the test the check that it had no uncaught errors, console errors (CSP
+ * included) or missing files.
+ */
+export function freshPagePerTest(context: () => BrowserContext, apiPath: RegExp, use: (page: Page) => void): void {
+  let page: Page | undefined;
+  let problems: () => string[] = () => [];
+  beforeEach(async () => {
+    page = await context().newPage();
+    problems = watchForPageProblems(page, apiPath);
+    use(page);
+  });
+  afterEach(async () => {
+    const found = problems();
+    await page?.close();
+    assert.deepEqual(found, [], 'no uncaught errors, console errors (CSP included) or missing files');
+  });
 }

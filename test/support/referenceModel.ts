@@ -34,18 +34,19 @@ export class ReferenceModel {
     if (!known('email') || !known('phoneNumber')) {
       this.rows.push({ id: this.rows.length + 1, ...request, customer: label });
     }
-    return this.describe(this.rows.filter((row) => row.customer === label));
+    return describeModelCustomer(this.rows.filter((row) => row.customer === label));
   }
+}
 
-  private describe(members: ModelRow[]): Customer {
-    const [primary, ...others] = [...members].sort((a, b) => a.id - b.id);
-    if (!primary) throw new Error('a customer has at least one row');
-    const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
-    return {
-      primaryContactId: primary.id,
-      emails: distinct([primary.email, ...others.map((row) => row.email)]),
-      phoneNumbers: distinct([primary.phoneNumber, ...others.map((row) => row.phoneNumber)]),
-      secondaryContactIds: others.map((row) => row.id),
-    };
-  }
+/** A model customer as the service answers it: its lowest id primary, values in id order. */
+export function describeModelCustomer(members: readonly { id: number; email: string | null; phoneNumber: string | null }[]): Customer {
+  const [primary, ...others] = [...members].sort((a, b) => a.id - b.id);
+  if (!primary) throw new Error('a customer has at least one row');
+  const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
+  return {
+    primaryContactId: primary.id,
+    emails: distinct([primary.email, ...others.map((row) => row.email)]),
+    phoneNumbers: distinct([primary.phoneNumber, ...others.map((row) => row.phoneNumber)]),
+    secondaryContactIds: others.map((row) => row.id),
+  };
 }

@@ -66,4 +66,30 @@ describe('configuration', () => {
       );
     });
   }
+
+  describe('governance', () => {
+    it("keeps the seed's rules but for the size cap: nothing blocked, no preset, a cap of 1000, the admin API closed", () => {
+      const config = load({});
+      assert.deepEqual(config.governance, { enabled: true, maxCustomerContacts: 1000, preset: null });
+      assert.deepEqual([config.http.adminApiKeys, config.http.adminApiOpen], [[], false]);
+    });
+
+    it('reads the cap, the preset, admin keys and the bench-only switch', () => {
+      const config = load({
+        MAX_CUSTOMER_CONTACTS: '0',
+        BLOCKLIST_PRESET: 'recommended',
+        ADMIN_API_KEYS: 'admin-0123456789abcdef',
+        GOVERNANCE: 'off',
+      });
+      assert.deepEqual(config.governance, { enabled: false, maxCustomerContacts: 0, preset: 'recommended' });
+      assert.deepEqual(config.http.adminApiKeys, ['admin-0123456789abcdef']);
+    });
+
+    it('refuses a short admin key, an admin key that is also an API key, a negative cap and an unknown preset', () => {
+      assert.throws(() => load({ ADMIN_API_KEYS: 'short' }), ConfigError);
+      assert.throws(() => load({ API_KEYS: 'same-key-0123456789', ADMIN_API_KEYS: 'same-key-0123456789' }), /keys of their own/);
+      assert.throws(() => load({ MAX_CUSTOMER_CONTACTS: '-1' }), ConfigError);
+      assert.throws(() => load({ BLOCKLIST_PRESET: 'everything' }), ConfigError);
+    });
+  });
 });

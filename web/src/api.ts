@@ -3,7 +3,7 @@
  * state for. Errors keep the API's own message, which already says what to fix.
  */
 import type { SearchQuery } from './search.js';
-import type { CustomerDetails } from './types.js';
+import type { CustomerDetails, CustomerHistory, Explanation } from './types.js';
 
 export type LookupOutcome =
   | { kind: 'found'; customer: CustomerDetails }
@@ -77,4 +77,50 @@ async function readJson(response: Response): Promise<unknown> {
   } catch {
     return null;
   }
+}
+
+/** A history page or an explanation, or why not, in the API's words. */
+export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** `customers/{id}/history`: the page of events after `after`. */
+export function fetchHistory(
+  primaryContactId: number,
+  after: number,
+  options: { apiKey: string | null; signal: AbortSignal },
+): Promise<Fetched<CustomerHistory>> {
+  const query = after > 0 ? `?after=${after}` : '';
+  return fetchPart(`customers/${primaryContactId}/history${query}`, 'history', options);
+}
+
+/** `customers/{id}/explain`: why `to` is one customer with `from`. */
+export function fetchExplanation(
+  customerId: number,
+  from: number,
+  to: number,
+  options: { apiKey: string | null; signal: AbortSignal },
+): Promise<Fetched<Explanation>> {
+  return fetchPart(`customers/${customerId}/explain?from=${from}&to=${to}`, 'explanation', options);
+}
+
+/** Rejects only when `signal` aborts. */
+async function fetchPart<T>(
+  url: string,
+  key: string,
+  { apiKey, signal }: { apiKey: string | null; signal: AbortSignal },
+): Promise<Fetched<T>> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json', ...(apiKey !== null ? { authorization: `Bearer ${apiKey}` } : {}) },
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { ok: false, message: 'The service could not be reached. Check the connection and try again.' };
+  }
+  const body = (await readJson(response)) as (Record<string, unknown> & ErrorBody) | null;
+  if (response.ok && body?.[key] !== undefined) return { ok: true, value: body[key] as T };
+  if (response.ok) return { ok: false, message: 'The service sent an answer this page does not understand.' };
+  const message = body?.error?.message ?? `The service answered with status ${response.status}.`;
+  return { ok: false, message: response.status >= 500 ? `${message} (status ${response.status})` : message };
 }

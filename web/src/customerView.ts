@@ -1,12 +1,15 @@
 /**
- * A found customer: the summary, the identity graph, the contacts table and the details panel.
- * Choosing a contact in the table or in the graph shows its row in the panel and marks it in both.
+ * A found customer: the summary, the identity graph, the contacts table, the details panel and the
+ * history. Choosing a contact in the table or in the graph shows its row in the panel, marks it in
+ * both, and offers to explain why it belongs.
  */
 import { createContactsTable } from './contactsTable.js';
 import { showContactDetails } from './contactDetails.js';
 import { byId, h } from './dom.js';
+import { createExplainView } from './explainView.js';
 import { NONE } from './format.js';
 import { createGraphView } from './graphView.js';
+import { createHistoryView } from './historyView.js';
 import { identityGraph } from './identityGraph.js';
 import type { CustomerDetails } from './types.js';
 
@@ -23,6 +26,8 @@ export function createCustomerView(): CustomerView {
   const detailsList = byId('details-list', HTMLDListElement);
   const table = createContactsTable(byId('contacts-body', HTMLTableSectionElement), select);
   const graph = createGraphView(byId('graph', HTMLDivElement), byId('graph-caption', HTMLElement), select);
+  const explain = createExplainView(graph);
+  const history = createHistoryView();
   let shown: CustomerDetails | null = null;
 
   function select(contactId: number | null): void {
@@ -37,6 +42,7 @@ export function createCustomerView(): CustomerView {
         contact,
         shown?.links.find((link) => link.contactId === contact.id),
       );
+    if (shown) explain.show(shown, contact ? contact.id : null);
   }
 
   return {
@@ -56,10 +62,12 @@ export function createCustomerView(): CustomerView {
       table.show(customer.contacts);
       graph.show(identityGraph(customer), customer.primaryContactId);
       select(null);
+      history.show(customer.primaryContactId);
     },
     hide() {
       section.hidden = true;
       shown = null;
+      history.hide();
     },
   };
 }

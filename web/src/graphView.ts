@@ -6,12 +6,17 @@
  */
 import cytoscape from 'cytoscape';
 import { count } from './format.js';
-import { contactNodeId, describeGraph, type IdentityGraph } from './identityGraph.js';
+import { contactNodeId, describeGraph, type GraphPath, type IdentityGraph } from './identityGraph.js';
 
 export interface GraphView {
   show(graph: IdentityGraph, primaryContactId: number): void;
   /** Rings the contact's node, or no node for null. */
   select(contactId: number | null): void;
+  /**
+   * Emphasises an explanation's path (thick red edges and rings, everything else faded), or
+   * removes the emphasis for null. The container's `data-path` lists what is emphasised.
+   */
+  showPath(path: GraphPath | null): void;
 }
 
 /**
@@ -55,6 +60,8 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: 'node[kind = "email"]', style: { shape: 'ellipse', 'background-color': '#dcfce7', 'border-color': '#15803d' } },
   { selector: 'node[kind = "phone"]', style: { shape: 'tag', 'background-color': '#fef3c7', 'border-color': '#b45309' } },
   { selector: 'node.chosen', style: { 'underlay-color': '#dc2626', 'underlay-opacity': 0.35, 'underlay-padding': 6 } },
+  { selector: '.off-path', style: { opacity: 0.25 } },
+  { selector: 'node.on-path', style: { 'border-color': '#7c2d12', 'border-width': 5 } },
   {
     selector: 'edge',
     style: {
@@ -81,6 +88,20 @@ const STYLE: cytoscape.StylesheetJson = [
       'target-arrow-shape': 'triangle',
       'target-arrow-color': '#dc2626',
     },
+  },
+  {
+    selector: 'edge[kind = "explained"]',
+    style: {
+      'line-style': 'dashed',
+      'curve-style': 'unbundled-bezier',
+      'control-point-distances': [40],
+      'control-point-weights': [0.5],
+    },
+  },
+  // Last, so that it wins: the path reads as one thick line whatever its edges' kinds.
+  {
+    selector: 'edge.on-path',
+    style: { width: 6, 'line-color': '#7c2d12', color: '#7c2d12', 'font-weight': 'bold', 'z-index': 10, 'target-arrow-color': '#7c2d12' },
   },
 ];
 
@@ -125,6 +146,7 @@ export function createGraphView(container: HTMLElement, caption: HTMLElement, on
   return {
     show(graph, primaryContactId) {
       cy.elements().remove();
+      delete container.dataset.path;
       if (graph.nodes.length > MAX_DRAWN_NODES) {
         primaryId = null;
         caption.textContent = `Not drawn: ${count(graph.nodes.length, 'node')} are more than a picture can show legibly (at most ${MAX_DRAWN_NODES}). The table lists every contact.`;
@@ -148,6 +170,18 @@ export function createGraphView(container: HTMLElement, caption: HTMLElement, on
     select(contactId) {
       cy.nodes('.chosen').removeClass('chosen');
       if (contactId !== null) cy.getElementById(contactNodeId(contactId)).addClass('chosen');
+    },
+    showPath(path) {
+      cy.edges('[kind = "explained"]').remove();
+      cy.elements().removeClass('on-path off-path');
+      delete container.dataset.path;
+      if (path === null || primaryId === null) return;
+      cy.add(path.extraEdges.map((edge) => ({ group: 'edges' as const, data: { ...edge } })));
+      const onPath = new Set([...path.nodeIds, ...path.edgeIds]);
+      cy.elements().forEach((element) => {
+        element.addClass(onPath.has(element.id()) ? 'on-path' : 'off-path');
+      });
+      container.dataset.path = [...path.nodeIds, ...path.edgeIds].join(' ');
     },
   };
 }

@@ -8,7 +8,7 @@
  * tie. A `shared` link needs no edge of its own: the shared identifier node already joins the two.
  */
 import { count } from './format.js';
-import type { CustomerDetails } from './types.js';
+import type { CustomerDetails, PathStep } from './types.js';
 
 export type IdentifierKind = 'email' | 'phone';
 
@@ -17,7 +17,8 @@ export type GraphNode =
 
 export interface GraphEdge {
   id: string;
-  kind: IdentifierKind | 'merged';
+  /** `explained`: a logged merge on an explanation's path, drawn only while the path is shown. */
+  kind: IdentifierKind | 'merged' | 'explained';
   source: string;
   target: string;
   label: string;
@@ -80,4 +81,46 @@ export function describeGraph({ contacts, identifiers, identifierLinks, merges }
     `${count(contacts + identifiers, 'node')} (${count(contacts, 'contact')}, ${count(identifiers, 'identifier')}), ` +
     `${count(identifierLinks + merges, 'edge')} (${count(identifierLinks, 'identifier link')}, ${count(merges, 'merge')})`
   );
+}
+
+/** An explanation's path on the graph: the nodes and edges to emphasise, and the merges to draw for it. */
+export interface GraphPath {
+  nodeIds: string[];
+  edgeIds: string[];
+  /** A merge joins two contacts that may have no edge between them: drawn while the path is shown. */
+  extraEdges: GraphEdge[];
+}
+
+/**
+ * `steps` alternate contact, link, contact (explain's answer). A shared identifier is its node and
+ * the two contact-identifier edges identityGraph drew; a merge is an edge of its own.
+ */
+export function pathOnGraph(steps: readonly PathStep[]): GraphPath {
+  const path: GraphPath = { nodeIds: [], edgeIds: [], extraEdges: [] };
+  steps.forEach((step, index) => {
+    if (step.kind === 'contact') {
+      path.nodeIds.push(contactNodeId(step.id));
+      return;
+    }
+    const before = steps[index - 1];
+    const after = steps[index + 1];
+    if (before?.kind !== 'contact' || after?.kind !== 'contact') return;
+    const [source, target] = [contactNodeId(before.id), contactNodeId(after.id)];
+    if (step.kind === 'identifier') {
+      const id = identifierNodeId(step.field === 'email' ? 'email' : 'phone', step.value);
+      path.nodeIds.push(id);
+      path.edgeIds.push(`${source}->${id}`, `${target}->${id}`);
+      return;
+    }
+    const edge: GraphEdge = {
+      id: `explained:${step.eventId}:${source}:${target}`,
+      kind: 'explained',
+      source,
+      target,
+      label: `merge, event ${step.eventId}`,
+    };
+    path.extraEdges.push(edge);
+    path.edgeIds.push(edge.id);
+  });
+  return path;
 }

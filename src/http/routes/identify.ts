@@ -5,7 +5,7 @@ import { BrokenLinksError } from '../../identity/customerGroups.js';
 import { BlockedIdentifierError, type IdentifyService } from '../../identity/identifyService.js';
 import { normaliseIdentifiers, type IdentifierField } from '../../identity/normalise.js';
 import { AppError, blockedIdentifierError, brokenLinksError } from '../errors.js';
-import { recordIdentify, type Metrics } from '../metrics.js';
+import { recordBlocked, recordIdentify, type Metrics } from '../metrics.js';
 import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';
 
 export type ResponseFormat = 'customer' | 'bitespeed';
@@ -51,10 +51,14 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
           .identify(normalised.value, { requestId: request.id })
           .catch((error: unknown) => {
             if (error instanceof BrokenLinksError) throw brokenLinksError(error.contactIds);
-            if (error instanceof BlockedIdentifierError) throw blockedIdentifierError(error.fields);
+            if (error instanceof BlockedIdentifierError) {
+              recordBlocked(metrics, error.fields);
+              throw blockedIdentifierError(error.fields);
+            }
             throw error;
           });
         recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
+        recordBlocked(metrics, ignored);
         request.logFields = { outcome, primaryContactId: customer.primaryContactId, ...(ignored.length > 0 ? { ignored } : {}) };
         return present(customer, format, ignored);
       },
