@@ -125,17 +125,6 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 6, phone: 'OUTATIME' },
       ]),
   },
-  // docs/cli.md: a placeholder email glues two people: Lorraine (1) and George (2, then 3 with his own email); Doc (4) is apart.
-  'block-list': {
-    kind: 'cli',
-    fill: (db) =>
-      insertRows(db, [
-        { id: 1, email: 'test@test.com', phone: '123456' },
-        { id: 2, email: 'test@test.com', phone: '919191', linkedId: 1 },
-        { id: 3, email: 'george@hillvalley.edu', phone: '919191', linkedId: 1 },
-        { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
-      ]),
-  },
   // docs/history.md: george, biffsucks and biff, then the request that merges them (as in the README's lookup).
   history: { kind: 'http' },
   // docs/history.md: one customer written before the event log: marty and jennifer, who share nothing.
@@ -145,6 +134,17 @@ const SCENARIOS: Record<string, Scenario> = {
       insertRows(db, [
         { id: 1, email: 'marty@hillvalley.edu', phone: '555111' },
         { id: 2, email: 'jennifer@hillvalley.edu', phone: '555222', linkedId: 1 },
+      ]),
+  },
+  // docs/cli.md: a placeholder email glues two people: Lorraine (1) and George (2, then 3 with his own email); Doc (4) is apart.
+  'cli-governance': {
+    kind: 'cli',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'test@test.com', phone: '123456' },
+        { id: 2, email: 'test@test.com', phone: '919191', linkedId: 1 },
+        { id: 3, email: 'george@hillvalley.edu', phone: '919191', linkedId: 1 },
+        { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
       ]),
   },
   // docs/storage.md: the recorded checksum of an applied migration no longer matches its file.

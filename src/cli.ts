@@ -11,7 +11,6 @@ import { openDatabase, type Database } from './db/database.js';
 import { governanceStore } from './db/governanceStore.js';
 import { migrate } from './db/migrate.js';
 import { hasBlocklistTable, hasContactTable } from './db/probes.js';
-import { suspects } from './db/suspectsQuery.js';
 import { MAX_SUSPECTS } from './http/adminSchemas.js';
 import { PRESETS } from './identity/blocklistPreset.js';
 import { createGovernanceService, InvalidRuleError, type ChangeContext, type GovernanceService } from './identity/governance.js';
@@ -52,8 +51,7 @@ function withGovernance(work: (governance: GovernanceService) => Promise<number>
     if (!(await hasBlocklistTable(db))) {
       throw new Error('the database has no "BlockedIdentifier" table (the block list): run `identity-service migrate` first');
     }
-    // The suspects report by suspectsQuery.ts: the same answer, in seconds rather than minutes on a big table.
-    return work(createGovernanceService({ ...governanceStore(db), suspects: (limit) => suspects(db, limit) }));
+    return work(createGovernanceService(governanceStore(db)));
   });
 }
 

@@ -8,9 +8,10 @@ import { InvalidRuleError } from '../identity/governance.js';
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { MergeRecord } from '../identity/linkGraph.js';
 import type { RowWrite } from '../identity/regroup.js';
-import type { GovernanceStore, GovernanceTransaction, NewEvent, Suspect } from '../identity/store.js';
+import type { GovernanceStore, GovernanceTransaction, NewEvent } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { live, ownerOf, rowOrder } from './sql.js';
+import { suspects } from './suspectsQuery.js';
 
 /** The advisory lock every /identify write takes shared and every regroup exclusively (migrations/0004). */
 export const GOVERNANCE_LOCK_KEY = 727_143_002;
@@ -112,40 +113,6 @@ async function applyRegroup(tx: Queryable, writes: readonly RowWrite[], events: 
   ]);
 }
 
-/**
- * For each field, the values held by the most live rows: one GROUP BY over the live rows (an
- * index-only scan of the field's index where PostgreSQL prefers it), then the customers of the
- * top values only.
- */
-async function suspects(db: Queryable, limit: number): Promise<Suspect[]> {
-  const ranked = await Promise.all(
-    (['email', 'phoneNumber'] as const).map((field) =>
-      db.query<Suspect>(
-        `WITH top AS (
-           SELECT ${quoted(field)} AS value, count(*)::int AS contacts FROM "Contact"
-            WHERE ${live()} AND ${quoted(field)} IS NOT NULL
-            GROUP BY ${quoted(field)} ORDER BY count(*) DESC, ${quoted(field)} LIMIT $1
-         ), holders AS (
-           SELECT t.value, ${ownerOf('c')} AS owner FROM top AS t
-             JOIN "Contact" AS c ON c.${quoted(field)} = t.value AND ${live('c')}
-            GROUP BY t.value, ${ownerOf('c')}
-         ), sizes AS (
-           SELECT h.value, h.owner,
-                  (SELECT count(*) FROM "Contact" AS m WHERE ${live('m')} AND ${ownerOf('m')} = h.owner)::int AS size
-             FROM holders AS h
-         )
-         SELECT '${field}' AS field, t.value, t.contacts,
-                (SELECT count(*) FROM sizes AS s WHERE s.value = t.value)::int AS customers,
-                (SELECT max(s.size) FROM sizes AS s WHERE s.value = t.value)::int AS "largestCustomer",
-                identity_is_blocked('${field}', t.value) AS blocked
-           FROM top AS t ORDER BY t.contacts DESC, t.value`,
-        [limit],
-      ),
-    ),
-  );
-  return ranked.flat();
-}
-
 function transactionOn(tx: Queryable): GovernanceTransaction {
   return {
     loadBlocklist: () => loadBlocklist(tx),
@@ -166,6 +133,7 @@ export function governanceStore(db: Database): GovernanceStore {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [GOVERNANCE_LOCK_KEY]);
         return work(transactionOn(tx));
       }),
+    // suspectsQuery.ts: sized by index, seconds on a million rows.
     suspects: (limit) => suspects(db, limit),
   };
 }

@@ -1,12 +1,10 @@
 /**
  * The suspects report in seconds on a million rows: the values held by the most live rows, per
- * field, with the customers holding them. The answer is the one `governanceStore.ts` defines; what
- * differs is how customer sizes are counted. There, each holder's size is
- * `count(*) … WHERE COALESCE("linkedId", "id") = owner`, which no index serves: a full scan per
- * customer holding a top value. A junk value that thousands of customers hold (a blocked
- * placeholder) made that thousands of scans, minutes on a million rows (bench/suspects.ts).
- * Here each distinct owner is sized once, by the two indexed lookups that mean the same: its
- * secondaries (`linkedId` = owner) and itself if it is a live primary.
+ * field, with the customers holding them. Each customer holding a top value is sized once, by
+ * the two indexed lookups that `COALESCE("linkedId", "id") = owner` means (its secondaries, and
+ * itself if it is a live primary): that expression itself has no index, and a junk value that
+ * thousands of customers hold (a blocked placeholder) made it thousands of full scans, minutes
+ * on a million rows (bench/suspects.ts).
  */
 import type { IdentifierField } from '../identity/normalise.js';
 import type { Suspect } from '../identity/store.js';
