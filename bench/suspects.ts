@@ -4,15 +4,16 @@
  * server) with the benchmark's customers and the junk of bench/junk.ts (a placeholder email and a
  * phone held by thousands of customers, blocked; a customer of 5,000 rows glued by an unblocked
  * email), then times the report's SQL (src/db/suspectsQuery.ts), `identity-service suspects` as a
- * process, and the governance store's SQL, cancelled after --cap seconds. Prints the report and a
+ * process, and the plain definition it replaced (the store's first version,
+ * test/support/suspectsReference.ts), cancelled after --cap seconds. Prints the report and a
  * markdown line; --write puts that line into docs/cli.md, after `<!-- bench: suspects -->`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/db/database.js';
-import { governanceStore } from '../src/db/governanceStore.js';
 import { suspects } from '../src/db/suspectsQuery.js';
 import { runCli } from '../test/support/cliProcess.js';
+import { referenceSuspects } from '../test/support/suspectsReference.js';
 import { GLUED_CONTACTS, JUNK_EMAIL, JUNK_PHONE, seedJunk } from './junk.js';
 import { ROWS_PER_CUSTOMER, seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
@@ -55,16 +56,16 @@ try {
     if (cli.value.status !== 0) throw new Error(`identity-service suspects failed: ${cli.value.stderr}`);
     process.stdout.write(`$ identity-service suspects | head -6\n${cli.value.stdout.split('\n').slice(0, 6).join('\n')}\n\n`);
 
-    // The store's SQL on sessions that give up after `cap` seconds.
+    // The first version's SQL on sessions that give up after `cap` seconds.
     await db.query(`ALTER DATABASE ${NAME} SET statement_timeout = '${cap}s'`);
     const capped = await openDatabase(target.database);
-    let store: string;
+    let before: string;
     try {
-      const old = await timed(() => governanceStore(capped).suspects(20));
-      store = seconds(old.seconds);
+      const old = await timed(() => referenceSuspects(capped, 20));
+      before = seconds(old.seconds);
     } catch (error) {
       if ((error as { code?: string }).code !== '57014') throw error;
-      store = `over ${cap} s (cancelled)`;
+      before = `over ${cap} s (cancelled)`;
     } finally {
       await capped.close();
     }
@@ -73,7 +74,7 @@ try {
       `${count(live)} live rows, ${count(held[JUNK_EMAIL] ?? 0)} customers sharing a blocked placeholder email, ` +
       `${count(held[JUNK_PHONE] ?? 0)} a blocked phone, one customer of ${count(GLUED_CONTACTS)} rows: ` +
       `the report's SQL ${seconds(sql.seconds)}, \`identity-service suspects\` ${seconds(cli.seconds)} (a process, start-up included); ` +
-      `before (the governance store's SQL) ${store}.`;
+      `before (the store's first version, one count per holder) ${before}.`;
   });
 } finally {
   await target.dispose();

@@ -1,14 +1,15 @@
 /**
- * The suspects report of `suspectsQuery.ts` (what the CLI runs) answers exactly as the governance
- * store's: on customers with secondaries, a deleted primary whose rows live on, values a block
- * split between customers, ties ranked by value, and a limit per field.
+ * The suspects report of `suspectsQuery.ts` (what the admin API and the CLI run) answers exactly as
+ * the plain definition it replaced (test/support/suspectsReference.ts): on customers with
+ * secondaries, a deleted primary whose rows live on, values a block split between customers, ties
+ * ranked by value, and a limit per field.
  */
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
-import { governanceStore } from '../../src/db/governanceStore.js';
 import { suspects } from '../../src/db/suspectsQuery.js';
 import { insertRows } from '../support/brokenTables.js';
 import { describeOnEachDatabase } from '../support/databases.js';
+import { referenceSuspects } from '../support/suspectsReference.js';
 
 describeOnEachDatabase('suspects', (scratch) => {
   beforeEach(async () => {
@@ -16,7 +17,7 @@ describeOnEachDatabase('suspects', (scratch) => {
     await scratch().db.query('TRUNCATE "BlockedIdentifier", "ContactEvent" RESTART IDENTITY');
   });
 
-  it('ranks values by live rows per field, with their customers, the largest one and whether they are blocked, as the store does', async () => {
+  it('ranks values by live rows per field, with their customers, the largest one and whether they are blocked, as the plain definition does', async () => {
     await insertRows(scratch().db, [
       // A placeholder held by three customers (it is blocked), one of them of three rows.
       { id: 1, email: 'test@test.com', phone: '111' },
@@ -34,7 +35,7 @@ describeOnEachDatabase('suspects', (scratch) => {
       `INSERT INTO "BlockedIdentifier" ("field", "match", "value", "reason", "addedBy") VALUES ('email', 'exact', 'test@test.com', 'r', 't')`,
     );
 
-    const expected = await governanceStore(scratch().db).suspects(3);
+    const expected = await referenceSuspects(scratch().db, 3);
     assert.deepEqual(await suspects(scratch().db, 3), expected);
     assert.deepEqual(expected, [
       { field: 'email', value: 'test@test.com', contacts: 3, customers: 3, largestCustomer: 3, blocked: true },
@@ -44,7 +45,7 @@ describeOnEachDatabase('suspects', (scratch) => {
       { field: 'phoneNumber', value: '777', contacts: 2, customers: 1, largestCustomer: 2, blocked: false },
       { field: 'phoneNumber', value: '333', contacts: 1, customers: 1, largestCustomer: 3, blocked: false },
     ]);
-    assert.deepEqual(await suspects(scratch().db, 1000), await governanceStore(scratch().db).suspects(1000));
+    assert.deepEqual(await suspects(scratch().db, 1000), await referenceSuspects(scratch().db, 1000));
   });
 
   it('is empty on an empty table', async () => {
