@@ -345,7 +345,7 @@ describeOnEachDatabase('a block list changed by another process', (scratch) => {
   it('is noticed by the next write, which then does not store the value', async () => {
     const here = createServices(scratch().db);
     const elsewhere = createServices(scratch().db);
-    await here.identifyService.identify({ email: 'a@x.io' });
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: null });
     await elsewhere.governance?.block({ field: 'phoneNumber', match: 'exact', value: '0000000000' }, 'test', { addedBy: 'test' });
     const answer = await here.identifyService.identify({ email: 'new@x.io', phoneNumber: '0000000000' });
     assert.deepEqual(answer.ignored, ['phoneNumber']);
