@@ -112,7 +112,7 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       assert.equal(totalViolations(results), 0, JSON.stringify(results.filter((result) => result.count > 0)));
     }
 
-    /** I5: every identifier of every answered request is stored in a live row. */
+    /** R1: every identifier of every answered request is stored in a live row. */
     async function assertStored(bodies: Body[]): Promise<void> {
       const rows = await scratch.db.query<{ email: string | null; phoneNumber: string | null }>(
         `SELECT "email", "phoneNumber" FROM "Contact" WHERE "deletedAt" IS NULL`,
