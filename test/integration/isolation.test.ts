@@ -82,7 +82,7 @@ describe('identity_apply_plan under another isolation [PostgreSQL]', { skip: pos
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await assert.rejects(
-        client.query(`SELECT * FROM identity_apply_plan('a@x.io', NULL, '{}', '{}', '{}', NULL, false, '{}', true)`),
+        client.query(`SELECT * FROM identity_apply_plan('a@x.io', NULL, '{}', '{}', '{}', NULL, false, '{}', true, NULL, NULL, false)`),
         (error: { code?: string; message: string }) => error.code === 'IS001' && /READ COMMITTED/.test(error.message),
       );
       await client.query('ROLLBACK');
