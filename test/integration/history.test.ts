@@ -17,37 +17,13 @@ import { createHistoryService } from '../../src/identity/historyService.js';
 import { assertError } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 import { createServices } from '../../src/services.js';
+import type { Static } from '@sinclair/typebox';
+import type { ExplainResponse, HistoryResponse } from '../../src/http/historySchemas.js';
 
-interface EventBody {
-  id: number;
-  at: string;
-  requestId: string | null;
-  type: string;
-  customerIds: number[];
-  contactIds: number[];
-  email: string | null;
-  phoneNumber: string | null;
-  detail: Record<string, unknown>;
-}
-
-interface HistoryBody {
-  primaryContactId: number;
-  recorded: true | 'partial' | false;
-  note: string | null;
-  contacts: { total: number; recorded: number };
-  events: EventBody[];
-  page: { after: number; limit: number; total: number; nextAfter: number | null };
-}
-
-interface ExplanationBody {
-  primaryContactId: number;
-  from: number;
-  to: number;
-  kind: 'path' | 'unrecorded';
-  steps: Record<string, unknown>[];
-  cause: 'blocked' | 'noRecord' | null;
-  message: string | null;
-}
+/** The answers as the schemas (the OpenAPI document) define them: the test reads what clients read. */
+type HistoryBody = Static<typeof HistoryResponse>['history'];
+type EventBody = HistoryBody['events'][number];
+type ExplanationBody = Static<typeof ExplainResponse>['explanation'];
 
 /** An event as the tests compare it: no id or time. */
 function brief({ type, customerIds, contactIds, requestId, email, phoneNumber, detail }: EventBody) {
@@ -295,8 +271,9 @@ describeOnEachDatabase('history and explain', (scratch) => {
     const { steps } = await explain(2, 'from=1&to=2');
     assert.equal(steps.length, 3);
     const [, merge] = steps;
+    assert.equal(merge?.kind, 'merge');
     assert.deepEqual(
-      { ...merge, at: typeof merge?.at },
+      { ...merge, at: typeof (merge as { at?: unknown }).at },
       { kind: 'merge', eventId: 3, at: 'string', requestId: 'order-3', email: 'george@hillvalley.edu', phoneNumber: '717171' },
     );
   });
