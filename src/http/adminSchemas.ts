@@ -90,6 +90,8 @@ export const SuspectsResponse = Type.Object({
   ),
 });
 
+export const ADMIN_DISABLED_MESSAGE = 'The admin API is disabled: set ADMIN_API_KEYS (or ADMIN_API_OPEN=true on a private network).';
+
 export const ADMIN_ERRORS = {
   badRule: errorResponse('INVALID_RULE: the rule cannot be held (the message says why, without the value)', {
     code: 'INVALID_RULE',
@@ -97,7 +99,7 @@ export const ADMIN_ERRORS = {
   }),
   forbidden: errorResponse('ADMIN_DISABLED: no ADMIN_API_KEYS are set and ADMIN_API_OPEN is not true', {
     code: 'ADMIN_DISABLED',
-    message: 'The admin API is disabled: set ADMIN_API_KEYS (or ADMIN_API_OPEN=true on a private network).',
+    message: ADMIN_DISABLED_MESSAGE,
   }),
   ruleNotFound: errorResponse('No rule has this id', { code: 'NOT_FOUND', message: 'No block rule has id 7.' }),
   badLimit: errorResponse('INVALID_LIMIT', { code: 'INVALID_LIMIT', message: `limit must be 1 to ${MAX_SUSPECTS}.` }),

@@ -174,8 +174,8 @@ function regroupEvents(result: RegroupResult, cause: string): NewEvent[] {
 /**
  * The process's copy of the block list. /identify decides with it and every statement it runs
  * says which version that was, so a change made by another process is noticed on the next write
- * or read, and the copy refreshed. The read API has no such check: for it the copy is reloaded
- * when older than `maxAgeMs`. Loads are shared: many requests noticing at once cost one query.
+ * or read, and the copy refreshed (`latest`). The read API has no such check: for it the copy is
+ * reloaded when older than `maxAgeMs` (`current`). Loads are shared: many requests noticing at once cost one query.
  */
 export class BlocklistCache {
   private list: Blocklist | null = null;
@@ -189,7 +189,15 @@ export class BlocklistCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The list as last loaded; loaded again first if it is older than `maxAgeMs`. */
+  /**
+   * The list as last loaded, however old (loaded the first time): for /identify, whose every
+   * statement checks the version itself, so an age limit would only add a query a second.
+   */
+  latest(): Promise<Blocklist> {
+    return this.list === null ? this.refresh() : Promise.resolve(this.list);
+  }
+
+  /** The list as last loaded; loaded again first if it is older than `maxAgeMs` (the read API, which checks no version). */
   async current(): Promise<Blocklist> {
     if (this.list !== null && this.now() - this.loadedAt < this.maxAgeMs) return this.list;
     return this.refresh();

@@ -133,7 +133,7 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
   return {
     async identify(request, { requestId = null } = {}) {
       if (governance === undefined) return { ...(await identifyWith(request, null, requestId)), ignored: [] };
-      let blocklist = await governance.blocklist.current();
+      let blocklist = await governance.blocklist.latest();
       for (let round = 1; ; round++) {
         const { usable, ignored } = screen(request, blocklist);
         if (usable === null) throw new BlockedIdentifierError(ignored);

@@ -71,4 +71,18 @@ describe('the block list cache', () => {
     now = 1_000;
     assert.equal((await cache.current()).version, 2);
   });
+
+  it('latest() keeps the loaded list however old: /identify checks the version in its own statements', async () => {
+    let now = 0;
+    let loads = 0;
+    const cache = new BlocklistCache(
+      async () => Blocklist.empty(++loads),
+      1_000,
+      () => now,
+    );
+    assert.equal((await cache.latest()).version, 1, 'loaded the first time');
+    now = 60_000;
+    assert.equal((await cache.latest()).version, 1);
+    assert.equal(loads, 1);
+  });
 });

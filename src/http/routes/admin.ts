@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BrokenLinksError } from '../../identity/customerGroups.js';
 import { InvalidRuleError, type GovernanceService } from '../../identity/governance.js';
 import {
+  ADMIN_DISABLED_MESSAGE,
   ADMIN_ERRORS,
   BlockedListResponse,
   BlockResponse,
@@ -42,7 +43,7 @@ export function adminRoutes({ governance, keys, open }: AdminRouteOptions) {
     if (keys.length > 0) app.addHook('onRequest', requireApiKey(keys));
     else if (!open) {
       app.addHook('onRequest', async () => {
-        throw new AppError(403, 'ADMIN_DISABLED', ADMIN_ERRORS.forbidden.examples[0].error.message);
+        throw new AppError(403, 'ADMIN_DISABLED', ADMIN_DISABLED_MESSAGE);
       });
     }
     const common = {
