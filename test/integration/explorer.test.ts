@@ -9,19 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
 import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
 import { servedRoutes } from '../support/routes.js';
 import { buildExplorer } from '../../web/build.js';
-import { assertError } from '../support/app.js';
+import { assertError, buildInProcessApp } from '../support/app.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
 
 describe('the explorer page, as served', () => {
   let scratch: ScratchDatabase;
   let bundleDir: string;
   const appServing = (explorerDir: string): Promise<FastifyInstance> =>
-    buildApp({
+    buildInProcessApp({
       db: scratch.db,
       identifyService: createIdentifyService(identifyStore(scratch.db)),
       responseFormat: 'customer',

@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
 import { createServices, DEFAULT_GOVERNANCE } from '../../src/services.js';
-import { assertError, postIdentify, storedRows, useTestApp } from '../support/app.js';
+import { assertError, buildInProcessApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
@@ -218,8 +217,8 @@ describeOnEachDatabase('the admin API', (scratch) => {
   let keyed: FastifyInstance | undefined;
   before(async () => {
     const services = createServices(scratch().db);
-    closed = await buildApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent' });
-    keyed = await buildApp({
+    closed = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent' });
+    keyed = await buildInProcessApp({
       db: scratch().db,
       ...services,
       responseFormat: 'customer',
@@ -257,7 +256,7 @@ describeOnEachDatabase('the customer-size cap', (scratch) => {
   let app: FastifyInstance | undefined;
   before(async () => {
     const services = createServices(scratch().db, { ...DEFAULT_GOVERNANCE, maxCustomerContacts: 3 });
-    app = await buildApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent', http: { adminApiOpen: true } });
+    app = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent', http: { adminApiOpen: true } });
   });
   after(() => app?.close());
   beforeEach(() => scratch().reset());

@@ -11,10 +11,9 @@ import { after, before, beforeEach, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { customerStore } from '../../src/db/customerStore.js';
 import { historyStore } from '../../src/db/historyStore.js';
-import { buildApp } from '../../src/http/app.js';
 import { Blocklist } from '../../src/identity/blocklist.js';
 import { createHistoryService } from '../../src/identity/historyService.js';
-import { assertError } from '../support/app.js';
+import { assertError, buildInProcessApp } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 import { createServices } from '../../src/services.js';
 import type { Static } from '@sinclair/typebox';
@@ -35,7 +34,7 @@ describeOnEachDatabase('history and explain', (scratch) => {
 
   before(async () => {
     const { db } = scratch();
-    app = await buildApp({ db, ...createServices(db), responseFormat: 'customer', logLevel: 'silent' });
+    app = await buildInProcessApp({ db, ...createServices(db), responseFormat: 'customer', logLevel: 'silent' });
   });
   after(() => app.close());
   beforeEach(() => scratch().reset());
@@ -306,7 +305,7 @@ describeOnEachDatabase('history and explain', (scratch) => {
     const blocked = new Blocklist(2, [
       { id: 1, field: 'email', match: 'exact', value: 'a@x.io', reason: 'test', addedBy: 'test', createdAt: new Date() },
     ]);
-    const guarded = await buildApp({
+    const guarded = await buildInProcessApp({
       db,
       identifyService: createServices(db).identifyService,
       historyService: createHistoryService(customerStore(db), historyStore(db), { blocklist: async () => blocked }),

@@ -1,15 +1,15 @@
 /** Logs are JSON with request ids, and carry no email or phone number at info level. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { buildApp } from '../../src/http/app.js';
 import { identifyStore } from '../../src/db/identifyStore.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { buildInProcessApp } from '../support/app.js';
 import { openScratchPglite } from '../support/databases.js';
 
 it('logs every request as one JSON line with its id, status and outcome, and never an email or phone at info level', async () => {
   const lines: string[] = [];
   const scratch = await openScratchPglite();
-  const app = await buildApp({
+  const app = await buildInProcessApp({
     db: scratch.db,
     identifyService: createIdentifyService(identifyStore(scratch.db)),
     responseFormat: 'customer',

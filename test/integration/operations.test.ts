@@ -7,18 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/database.js';
-import { buildApp } from '../../src/http/app.js';
 import type { HttpSettings } from '../../src/http/settings.js';
 import { createServices } from '../../src/services.js';
 import { servedRoutes } from '../support/routes.js';
-import { assertError } from '../support/app.js';
+import { assertError, buildInProcessApp } from '../support/app.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
 
 const KEY = 'k-0123456789abcdef0123';
 const OTHER_KEY = 'k-fedcba9876543210fedc';
 
 function appWith(db: Database, http: Partial<HttpSettings> = {}): Promise<FastifyInstance> {
-  return buildApp({ db, ...createServices(db), responseFormat: 'customer', logLevel: 'silent', http });
+  return buildInProcessApp({ db, ...createServices(db), responseFormat: 'customer', logLevel: 'silent', http });
 }
 
 const identify = (app: FastifyInstance, headers: Record<string, string> = {}, body: object = { email: 'a@x.io' }) =>
@@ -246,7 +245,7 @@ describe('operations at the HTTP edge', () => {
       // capacity is measured), and the sixth is refused at once.
       let open = false;
       const held: (() => void)[] = [];
-      const app = await buildApp({
+      const app = await buildInProcessApp({
         db: scratch.db,
         identifyService: {
           identify: (request) =>

@@ -3,14 +3,24 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppOptions } from '../../src/http/app.js';
 import type { ResponseFormat } from '../../src/http/routes/identify.js';
 import { createServices } from '../../src/services.js';
 import type { ScratchDatabase } from './databases.js';
 
+/**
+ * `buildApp` for in-process tests: no shedding on event-loop lag unless a test asks for it. Their
+ * PGlite runs on the test's own thread, so on a slow machine one long statement lags the loop
+ * past the threshold and a correctness test would be answered 503 OVERLOADED; shedding has its
+ * own suite (admission).
+ */
+export function buildInProcessApp(options: AppOptions): Promise<FastifyInstance> {
+  return buildApp({ ...options, http: { maxEventLoopDelayMs: 0, ...options.http } });
+}
+
 /** The service as it runs by default (governance on, the size cap at its default), with the admin API open. */
 export function buildTestApp(db: Database, responseFormat: ResponseFormat = 'customer'): Promise<FastifyInstance> {
-  return buildApp({ db, ...createServices(db), responseFormat, logLevel: 'silent', http: { adminApiOpen: true } });
+  return buildInProcessApp({ db, ...createServices(db), responseFormat, logLevel: 'silent', http: { adminApiOpen: true } });
 }
 
 /**

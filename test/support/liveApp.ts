@@ -1,7 +1,8 @@
 /** The real application on a socket (a random loopback port), for clients that need one: browsers. */
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppOptions } from '../../src/http/app.js';
+import type { AppOptions } from '../../src/http/app.js';
 import { createServices } from '../../src/services.js';
+import { buildInProcessApp } from './app.js';
 
 export interface LiveApp {
   app: FastifyInstance;
@@ -10,7 +11,7 @@ export interface LiveApp {
 }
 
 export async function listenOnRandomPort(options: Pick<AppOptions, 'db'> & Partial<AppOptions>): Promise<LiveApp> {
-  const app = await buildApp({
+  const app = await buildInProcessApp({
     ...createServices(options.db),
     responseFormat: 'customer',
     logLevel: 'silent',
