@@ -14,8 +14,9 @@
  * parse + validate takes 12 µs instead of 6 µs with region IN, 16 µs instead of 13.5 µs with US
  * (the mean over ten typical inputs); the metadata is 157 kB (39 kB gzipped) instead of 83 kB
  * (19 kB); the import costs about 350 KiB more heap (2 070 KiB against 1 721 KiB) and takes 50–60 ms
- * either way (the runs' noise is larger than the difference), once per process. The `mobile` set is no option: it
- * calls landlines invalid (201 of the 20 000 in DE). The table is in docs/normal-forms.md.
+ * either way (the runs' noise is larger than the difference), once per process. The `mobile` set
+ * is no option: it calls landlines invalid (201 of the 20 000 in DE). The table is in
+ * docs/normal-forms.md.
  */
 import parsePhoneNumber, { getCountries, type CountryCode } from 'libphonenumber-js/max';
 
