@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CONTACTS_PAGE } from '../identity/customerDetails.js';
-import { MAX_EMAIL_LENGTH, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS } from '../identity/normalise.js';
+import { MAX_EMAIL_LENGTH, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS } from '../identity/identifierLimits.js';
 
 /** The largest id a PostgreSQL `integer` column holds. */
 export const MAX_CONTACT_ID = 2_147_483_647;

@@ -22,6 +22,9 @@ export interface Identifiers {
 }
 
 /** The whole customer, as `/identify` answers it. */
+/** The two identifier fields of a request and a row. */
+export type IdentifierField = 'email' | 'phoneNumber';
+
 export interface Customer {
   primaryContactId: number;
   emails: string[];

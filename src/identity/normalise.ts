@@ -4,17 +4,15 @@
  * The one definition of the normal form: `check` and `repair` judge stored rows by the per-field
  * functions below, so a legacy `Foo@X.com` becomes what a request for it would look up.
  */
-import type { Identifiers } from './contact.js';
+import type { IdentifierField, Identifiers } from './contact.js';
 import { providerForm, type EmailCanonicalForm } from './emailForms.js';
+import { MAX_EMAIL_LENGTH, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS } from './identifierLimits.js';
 import { internationalForm, type PhoneRegion } from './phoneNumbers.js';
 
 export type InputErrorCode = 'INVALID_EMAIL' | 'INVALID_PHONE_NUMBER' | 'MISSING_IDENTIFIER';
 
 export type Normalised = { ok: true; value: Identifiers } | { ok: false; code: InputErrorCode; message: string };
 
-export const MAX_EMAIL_LENGTH = 254;
-export const MIN_PHONE_DIGITS = 3;
-export const MAX_PHONE_DIGITS = 20;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
 /** C0 and C1 control characters, DEL, and NUL among them: PostgreSQL cannot store NUL at all. */
@@ -127,7 +125,7 @@ export type NormalisationFailure = Extract<Normalised, { ok: false }>;
 /** One identifier's normal form (`null`: absent — missing, null, or blank), or why it has none. */
 export type NormalisedField = { ok: true; value: string | null } | NormalisationFailure;
 
-export type IdentifierField = 'email' | 'phoneNumber';
+export type { IdentifierField } from './contact.js';
 
 /** The normal form of one identifier by the seed's rules. */
 export function normaliseField(field: IdentifierField, value: string | null): NormalisedField {

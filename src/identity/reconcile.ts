@@ -7,9 +7,8 @@
  * identifiers, in row order (`createdAt`, `id`). Rows of uninvolved customers must not appear.
  * Customers are made of rows as `customerGroups.ts` says, deleted primaries and all.
  */
-import type { Customer, Identifiers, LinkedContact } from './contact.js';
+import type { Customer, IdentifierField, Identifiers, LinkedContact } from './contact.js';
 import { groupByCustomer, isInPlace, linkedToOldest, type CustomerGroup } from './customerGroups.js';
-import type { IdentifierField } from './normalise.js';
 
 export type Plan =
   /** Nothing matched: the request starts a new customer. */

@@ -167,6 +167,27 @@ describeOnEachDatabase('changing the rules of a table that has rows', (scratch) 
     assert.equal((await storedRows(scratch().db)).length, 1, 'nothing written');
   });
 
+  it('renormalize runs while a process on the old rules serves: each answer is 200 or 503 NORMAL_FORM_CHANGED, and afterwards every value is in the new form and the invariants hold', async () => {
+    for (let i = 0; i < 60; i++) await identify(plainApp, { email: `s${i}@x.io`, phoneNumber: `0987654${String(3200 + (i % 20))}` });
+    let serving = true;
+    const statuses: number[] = [];
+    const traffic = (async () => {
+      for (let i = 0; serving; i++) {
+        const response = await postIdentify(plainApp, { email: `t${i}@x.io`, phoneNumber: `987654${String(3200 + (i % 30))}` });
+        statuses.push(response.statusCode);
+        if (response.statusCode !== 200) assertError(response, 503, 'NORMAL_FORM_CHANGED');
+      }
+    })();
+    const result = await renormalize(store(), INDIA, { batchSize: 7 });
+    serving = false;
+    await traffic;
+    assert.ok(result.rewritten >= 60, `rewrote ${result.rewritten}`);
+    assert.ok(statuses.length > 0);
+    assert.deepEqual(await invariantsBroken(scratch().db), []);
+    const oldForms = await scratch().db.query('SELECT "id" FROM "Contact" WHERE "phoneNumber" NOT LIKE \'+91%\'');
+    assert.deepEqual(oldForms, []);
+  });
+
   it("check reports the rows that are not in the table's normal form (N1)", async () => {
     await identify(plainApp, { email: 'a@x.io', phoneNumber: '9876543210' });
     await identify(plainApp, { email: 'b@x.io', phoneNumber: '123456' });
