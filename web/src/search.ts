@@ -89,3 +89,17 @@ export function describeQuery(query: SearchQuery): string {
   if (query.by === 'id') return `contact ${query.id}`;
   return [query.email, query.phoneNumber].filter((part) => part !== undefined).join(' and ');
 }
+
+/**
+ * What a lookup by identifiers looked for, in the service's normal forms: "Searched for phone
+ * +919876543210", "Searched for email firstlast@gmail.com and phone +919876543210". Null when it
+ * names neither (a lookup by contact id, or a service too old to say).
+ */
+export function describeSearched(searched: { email: string | null; phoneNumber: string | null } | undefined): string | null {
+  if (searched === undefined) return null;
+  const parts = [
+    ...(searched.email !== null ? [`email ${searched.email}`] : []),
+    ...(searched.phoneNumber !== null ? [`phone ${searched.phoneNumber}`] : []),
+  ];
+  return parts.length > 0 ? `Searched for ${parts.join(' and ')}` : null;
+}
