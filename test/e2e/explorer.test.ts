@@ -111,6 +111,12 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     });
   }
 
+  /** The line under the customer's heading that says what a lookup by identifiers searched for; null while hidden. */
+  async function searchedLine(): Promise<string | null> {
+    const line = page.locator('#customer-searched');
+    return (await line.isVisible()) ? line.innerText() : null;
+  }
+
   function hash(): Promise<string> {
     return page.evaluate(() => location.hash);
   }
@@ -134,7 +140,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
       await page.locator('#customer-summary ul').first().locator('li').allInnerTexts(),
       MERGED_CUSTOMER_ROWS.map((row) => row.email),
     );
-    assert.equal(await page.getByRole('status').textContent(), 'Customer 1: 4 contacts, 4 emails, 3 phone numbers.');
+    assert.equal(await searchedLine(), 'Searched for email mcfly@hillvalley.edu', 'the normal form it looked up, not what was typed');
+    assert.equal(
+      await page.getByRole('status').textContent(),
+      'Customer 1: 4 contacts, 4 emails, 3 phone numbers. Searched for email mcfly@hillvalley.edu.',
+    );
   });
 
   it('finds it by phone number, the default kind for digits', async () => {
@@ -385,5 +395,48 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     await page.locator('#contacts-body tr[data-contact-id="4"] td').first().click();
     assert.equal((await details())['Contact id'], '#4');
     await page.screenshot({ path: await screenshotPath('explorer', 'phone'), fullPage: true });
+  });
+
+  it('shows the normal form it searched for: for the identifiers given, whatever their written form, and not for a contact id', async () => {
+    // Joins customer 5 (doc@hillvalley.edu): the service stores doc@hillvalley.edu and 5550109999.
+    await identifyOver(open.baseUrl, { email: 'Doc@HillValley.edu', phoneNumber: '(555) 010-9999' });
+    await page.goto(open.baseUrl);
+    const status = () => page.getByRole('status').textContent();
+
+    await search('555 010 9999');
+    assert.equal(await checkedKind(), 'phone');
+    await customerShown(5);
+    assert.equal(await searchedLine(), 'Searched for phone 5550109999');
+    assert.equal(await status(), 'Customer 5: 2 contacts, 1 email, 2 phone numbers. Searched for phone 5550109999.');
+    assert.equal(await page.locator('#search-input').inputValue(), '555 010 9999', 'the box keeps what was typed');
+    await page.screenshot({ path: await screenshotPath('explorer', 'searched-for') });
+
+    await search('DOC@hillvalley.edu , (555) 010-9999');
+    await page.locator('#customer-searched', { hasText: 'email' }).waitFor();
+    assert.equal(await searchedLine(), 'Searched for email doc@hillvalley.edu and phone 5550109999');
+    assert.equal(
+      await status(),
+      'Customer 5: 2 contacts, 1 email, 2 phone numbers. Searched for email doc@hillvalley.edu and phone 5550109999.',
+    );
+
+    await search('#5');
+    await page.waitForFunction(() => location.hash === '#id=5');
+    await page.locator('#customer-searched').waitFor({ state: 'hidden' });
+    await customerShown(5);
+    assert.equal(await searchedLine(), null, 'a lookup by contact id searched for no identifier');
+    assert.equal(await status(), 'Customer 5: 2 contacts, 1 email, 2 phone numbers.');
+  });
+
+  it('still shows the customer when the service does not say what it searched for (an older service)', async () => {
+    await page.route('**/customers/lookup?*', async (route) => {
+      const response = await route.fetch();
+      const { searched: _searched, ...older } = (await response.json()) as Record<string, unknown>;
+      await route.fulfill({ response, json: older });
+    });
+    await page.goto(open.baseUrl);
+    await search('717171');
+    await assertMergedCustomer();
+    assert.equal(await searchedLine(), null);
+    assert.equal(await page.getByRole('status').textContent(), 'Customer 1: 4 contacts, 4 emails, 3 phone numbers.');
   });
 });
