@@ -24,7 +24,23 @@ export interface BenchReport {
   growth?: { rows: number; sequential: LatencySample; loaded: WorkloadResult }[];
   bigCustomer?: { contacts: number; sequential: LatencySample };
   governance?: GovernanceReport;
+  phoneRegion?: PhoneRegionReport;
 }
+
+export type PhoneRegionSetting = 'region' | 'plain';
+
+/** What DEFAULT_PHONE_REGION costs lookups: two services, with it and without, interleaved in rounds. */
+export interface PhoneRegionReport {
+  region: string;
+  customers: number;
+  rows: number;
+  rounds: number;
+  runs: { round: number; setting: PhoneRegionSetting; results: WorkloadResult[] }[];
+  violations: number;
+}
+
+/** The issue's goal: lookups with a region keep at least this share of those without. */
+export const PHONE_REGION_GOAL = 0.95;
 
 export type GovernanceSetting = 'on' | 'off';
 
@@ -111,7 +127,36 @@ export function markdownReport(report: BenchReport): string {
   }
   if (embedded) lines.push(targetHeading('Embedded PGlite (no DATABASE_URL)', embedded), '', ...workloadTable(embedded.results), '');
   if (report.governance) lines.push(...governanceSection(report.governance, report.duration));
+  if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * One workload of a side-by-side comparison (interleaved runs of two services): req/s as the
+ * median run with every run in brackets, the ratio of the medians against the goal, the p99s.
+ */
+function sideBySideRow(workload: string, measured: readonly WorkloadResult[], baseline: readonly WorkloadResult[], goal: number): string {
+  const rate = (runs: readonly WorkloadResult[]) =>
+    `${number(median(runs.map((r) => r.requestsPerSecond)))} (${runs.map((r) => number(r.requestsPerSecond)).join(', ')})`;
+  const ratio = median(measured.map((r) => r.requestsPerSecond)) / median(baseline.map((r) => r.requestsPerSecond));
+  const failures = [...measured, ...baseline].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+  const verdict = failures > 0 ? 'missed: failed requests' : ratio >= goal ? 'held' : 'missed';
+  return `| ${workload} | ${rate(measured)} | ${rate(baseline)} | **${(100 * ratio).toFixed(1)}%** | ≥ ${100 * goal}% | ${median(measured.map((r) => r.p99))} | ${median(baseline.map((r) => r.p99))} | ${failures} | **${verdict}** |`;
+}
+
+function phoneRegionSection(report: PhoneRegionReport, duration: number): string[] {
+  const runsOf = (setting: PhoneRegionSetting) =>
+    report.runs.filter((run) => run.setting === setting).flatMap((run) => run.results.filter((r) => r.workload === 'lookup'));
+  return [
+    `### Lookups with DEFAULT_PHONE_REGION=${report.region} vs unset: ${number(report.customers)} customers (${number(report.rows)} rows) each, ${report.rounds} rounds, invariant violations afterwards: ${report.violations}`,
+    '',
+    `Two services side by side, each on its own copy of one seeded table whose phones are valid ${report.region} mobile numbers stored in E.164 (\`+919…\`); lookups send them as a shopper types them (\`+91 9xxxx xxxxx\`), email and phone. With the region, every phone goes through libphonenumber (parsed, validated, formatted) before the lookup; unset, the seed's rules strip the spaces. Both find the same rows. Every round drives ${duration} s of lookups on both, the region one first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goal (the issue's): with the region, at least ${100 * PHONE_REGION_GOAL}% of the lookups without.`,
+    '',
+    '| workload | region req/s | unset req/s | region / unset | goal | p99 ms region | p99 ms unset | non-2xx + errors | goal held? |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    sideBySideRow('lookup', runsOf('region'), runsOf('plain'), PHONE_REGION_GOAL),
+    '',
+  ];
 }
 
 function median(values: readonly number[]): number {
@@ -132,16 +177,7 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const [workload, goal] of Object.entries(GOVERNANCE_GOALS)) {
-    const on = runsOf('on', workload);
-    const off = runsOf('off', workload);
-    const rate = (runs: WorkloadResult[]) =>
-      `${number(median(runs.map((r) => r.requestsPerSecond)))} (${runs.map((r) => number(r.requestsPerSecond)).join(', ')})`;
-    const ratio = median(on.map((r) => r.requestsPerSecond)) / median(off.map((r) => r.requestsPerSecond));
-    const failures = [...on, ...off].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
-    const verdict = failures > 0 ? 'missed: failed requests' : ratio >= goal ? 'held' : 'missed';
-    lines.push(
-      `| ${workload} | ${rate(on)} | ${rate(off)} | **${(100 * ratio).toFixed(1)}%** | ≥ ${100 * goal}% | ${median(on.map((r) => r.p99))} | ${median(off.map((r) => r.p99))} | ${failures} | **${verdict}** |`,
-    );
+    lines.push(sideBySideRow(workload, runsOf('on', workload), runsOf('off', workload), goal));
   }
   const counts = (workload: string, setting: GovernanceSetting) =>
     governance.statements.find((c) => c.workload === workload && c.governance === setting);

@@ -20,10 +20,19 @@ import {
   type BenchReport,
   type GovernanceReport,
   type GovernanceSetting,
+  type PhoneRegionReport,
   type TargetReport,
 } from './report.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
-import { BIG_CUSTOMER_EMAIL, ROWS_PER_CUSTOMER, seed, seedBigCustomer } from './seed.js';
+import {
+  BIG_CUSTOMER_EMAIL,
+  indianPhoneAsTyped,
+  makePhonesIndian,
+  MAX_CUSTOMERS_WITH_INDIAN_PHONES,
+  ROWS_PER_CUSTOMER,
+  seed,
+  seedBigCustomer,
+} from './seed.js';
 import { scratchEmbedded, scratchPostgres, serve, withDatabase, type BenchTarget } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
 
@@ -33,9 +42,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections <n>   concurrent HTTP connections (default 20)
   --duration <s>      seconds per workload (default 10)
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
-  --only <list>       run only these sections: postgres,growth,embedded,governance; the report
+  --only <list>       run only these sections: postgres,growth,embedded,governance,phone-region; the report
                       goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
-  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance
+  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance,phone-region
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
@@ -58,7 +67,7 @@ const { values: args } = parseArgs({
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
 const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
-const SECTIONS = ['postgres', 'growth', 'embedded', 'governance'];
+const SECTIONS = ['postgres', 'growth', 'embedded', 'governance', 'phone-region'];
 const listed = (value: string) => value.split(',').filter(Boolean);
 const only = args.embedded ? ['embedded'] : listed(args.only);
 const skip = new Set(listed(args.skip));
@@ -95,10 +104,11 @@ async function withService<T>(
   workers: number,
   work: (baseUrl: string) => Promise<T>,
   env: Record<string, string> = {},
+  warmUp: WorkloadState = { customers, cursor: customers, fresh: 0 },
 ): Promise<T> {
   const service = await serve(target, workers, args['log-level'], env);
   try {
-    await drive(service.baseUrl, 'lookup', { customers, cursor: customers, fresh: 0 }, { ...load, duration: 3 });
+    await drive(service.baseUrl, 'lookup', warmUp, { ...load, duration: 3 });
     return await work(service.baseUrl);
   } finally {
     await service.stop('SIGTERM');
@@ -291,6 +301,65 @@ async function expectBlocked(baseUrl: string): Promise<void> {
   if (response.status !== 422) throw new Error(`governance: GOVERNANCE=on answered ${response.status} to a blocked email, not 422`);
 }
 
+const PHONE_REGION_ROUNDS = 4;
+
+/**
+ * What DEFAULT_PHONE_REGION costs lookups: two copies of one seeded table with valid Indian
+ * mobile numbers in E.164, one recorded with the region (as `serve` requires), two services side
+ * by side, lookups written as a shopper types them, interleaved in rounds as the governance section does.
+ */
+async function phoneRegionSection(): Promise<PhoneRegionReport> {
+  if (customers > MAX_CUSTOMERS_WITH_INDIAN_PHONES) throw new Error(`phone-region: at most ${MAX_CUSTOMERS_WITH_INDIAN_PHONES} customers`);
+  const targets = {
+    region: await scratchPostgres(adminUrl, 'identity_bench_region'),
+    plain: await scratchPostgres(adminUrl, 'identity_bench_region_plain'),
+  };
+  try {
+    let rows = 0;
+    for (const setting of ['region', 'plain'] as const) {
+      await withDatabase(targets[setting], async (db) => {
+        rows = (await seed(db, customers)).rows;
+        await makePhonesIndian(db);
+        if (setting === 'region') await db.query(`UPDATE "IdentityGovernance" SET "phoneRegion" = 'IN'`);
+      });
+    }
+    const state: WorkloadState = { customers, cursor: customers, fresh: 1, writePhone: indianPhoneAsTyped };
+    const warmUp = { ...state };
+    const runs = await withService(
+      targets.region,
+      1,
+      (region) =>
+        withService(
+          targets.plain,
+          1,
+          async (plain) => {
+            const baseUrl = { region, plain };
+            const measured: PhoneRegionReport['runs'] = [];
+            for (let round = 1; round <= PHONE_REGION_ROUNDS; round++) {
+              for (const setting of round % 2 === 1 ? (['region', 'plain'] as const) : (['plain', 'region'] as const)) {
+                const result = await drive(baseUrl[setting], 'lookup', state, load);
+                log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
+                measured.push({ round, setting, results: [result] });
+              }
+            }
+            return measured;
+          },
+          {},
+          warmUp,
+        ),
+      { DEFAULT_PHONE_REGION: 'IN' },
+      warmUp,
+    );
+    let violations = 0;
+    for (const target of Object.values(targets)) {
+      violations += await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
+    }
+    return { region: 'IN', customers, rows, rounds: PHONE_REGION_ROUNDS, runs, violations };
+  } finally {
+    await Promise.all(Object.values(targets).map((target) => target.dispose()));
+  }
+}
+
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
@@ -321,6 +390,7 @@ async function main(): Promise<void> {
   }
 
   if (selected('governance')) result.governance = await governanceSection();
+  if (selected('phone-region')) result.phoneRegion = await phoneRegionSection();
 
   const markdown = markdownReport(result);
   const name = `bench/results/${args.only ? only.join('-') : 'latest'}`;

@@ -22,6 +22,23 @@ export function phoneOf(customer: number, k = 0): string | null {
   return k === 0 ? `90${customer}` : `8${customer}0${k}`;
 }
 
+/**
+ * The phone-region section's phones: every seeded phone made a valid Indian mobile number,
+ * `9` and the seeded digits padded to nine, stored in E.164. Seeded phones have at most nine
+ * digits up to 999,999 customers.
+ */
+export const MAX_CUSTOMERS_WITH_INDIAN_PHONES = 999_999;
+
+export async function makePhonesIndian(db: Queryable): Promise<void> {
+  await db.query(`UPDATE "Contact" SET "phoneNumber" = '+919' || lpad("phoneNumber", 9, '0') WHERE "phoneNumber" IS NOT NULL`);
+}
+
+/** A seeded phone as `makePhonesIndian` stores it, written as a shopper types it: `+91 9xxxx xxxxx`. */
+export function indianPhoneAsTyped(seeded: string): string {
+  const national = `9${seeded.padStart(9, '0')}`;
+  return `+91 ${national.slice(0, 5)} ${national.slice(5)}`;
+}
+
 export async function seed(db: Queryable, customers: number): Promise<{ rows: number }> {
   await db.query('TRUNCATE "Contact" RESTART IDENTITY');
   await db.query(

@@ -16,6 +16,8 @@ export interface WorkloadState {
   cursor: number;
   /** Counter for unseen identifiers. */
   fresh: number;
+  /** How lookups write a customer's phone (the phone-region section's); as seeded when absent. */
+  writePhone?: (seeded: string) => string;
 }
 
 const random = (max: number) => 1 + Math.floor(Math.random() * max);
@@ -35,7 +37,7 @@ const generators: Record<Exclude<WorkloadName, 'mixed' | 'details'>, (state: Wor
     const phone = phoneOf(customer);
     const body: Body = {};
     if (email) body.email = email;
-    if (phone) body.phoneNumber = phone;
+    if (phone) body.phoneNumber = state.writePhone ? state.writePhone(phone) : phone;
     return body;
   },
   new(state) {

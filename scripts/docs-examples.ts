@@ -67,6 +67,7 @@ import { openDatabase, type Database, type Queryable } from '../src/db/database.
 import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createServices } from '../src/services.js';
+import { recordRules } from '../src/db/normalFormStore.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -123,6 +124,20 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 4, email: ' Marty@HillValley.edu', phone: '555.010.8888' },
         { id: 5, email: 'einstein' },
         { id: 6, phone: 'OUTATIME' },
+      ]),
+  },
+  // docs/normal-forms.md: the service with both rules on.
+  'normal-forms': { kind: 'http', env: { DEFAULT_PHONE_REGION: 'IN', EMAIL_CANONICAL_FORM: 'provider' } },
+  // docs/normal-forms.md: a table written by the seed's rules: one shopper's phone in three forms
+  // (three customers), one Gmail address in two, and a number that is not a valid one.
+  renormalize: {
+    kind: 'cli',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'asha@example.in', phone: '9876543210' },
+        { id: 2, email: 'asha.k@gmail.com', phone: '09876543210' },
+        { id: 3, email: 'ashak+shop@googlemail.com', phone: '+919876543210' },
+        { id: 4, email: 'ravi@example.in', phone: '123456' },
       ]),
   },
   // docs/history.md: george, biffsucks and biff, then the request that merges them (as in the README's lookup).
@@ -341,11 +356,13 @@ interface Runner {
 /** curl against the app, in-process. */
 async function httpRunner(db: Database, env: Record<string, string>, fill?: (db: Queryable) => Promise<void>): Promise<Runner> {
   await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
-  await fill?.(db);
   const config = loadConfig(env, false);
+  // As `serve` does at start-up, on a table that is empty at this point: it takes the scenario's rules.
+  await recordRules(db, config.normalForm);
+  await fill?.(db);
   const app = await buildApp({
     db,
-    ...createServices(db, config.governance),
+    ...createServices(db, config.governance, { rules: config.normalForm }),
     responseFormat: config.responseFormat,
     logLevel: 'silent',
     // The event-loop guard would turn a busy machine (PGlite compiling, other work) into 503s that no

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { governanceStore } from './db/governanceStore.js';
+import { tableNormaliser } from './db/normalFormStore.js';
 import { migrate } from './db/migrate.js';
 import { hasBlocklistTable, hasContactTable } from './db/probes.js';
 import { MAX_SUSPECTS } from './http/adminSchemas.js';
@@ -20,6 +21,8 @@ import { runCheck } from './maintenance/checkCommand.js';
 import { runBlocked, runSuspects } from './maintenance/listCommands.js';
 import { DEFAULT_BATCH_SIZE } from './maintenance/repair.js';
 import { runRepair } from './maintenance/repairCommand.js';
+import { runRenormalize } from './maintenance/renormalizeCommand.js';
+import { DEFAULT_RENORMALIZE_BATCH } from './identity/renormalize.js';
 
 const USAGE_ERROR = 2;
 
@@ -46,13 +49,18 @@ function withContactTable(work: (db: Database) => Promise<number>): Promise<void
 }
 
 /** `withContactTable` for the block list's commands: the governance tables must exist too (migrations/0004). */
-function withGovernance(work: (governance: GovernanceService) => Promise<number>): Promise<void> {
+function withGovernanceTables(work: (db: Database) => Promise<number>): Promise<void> {
   return withContactTable(async (db) => {
     if (!(await hasBlocklistTable(db))) {
       throw new Error('the database has no "BlockedIdentifier" table (the block list): run `identity-service migrate` first');
     }
-    return work(createGovernanceService(governanceStore(db)));
+    return work(db);
   });
+}
+
+/** The governance use cases over the table, with its own normal-form rules (exact rules are stored in them). */
+function withGovernance(work: (governance: GovernanceService) => Promise<number>): Promise<void> {
+  return withGovernanceTables(async (db) => work(createGovernanceService(governanceStore(db), { normaliser: await tableNormaliser(db) })));
 }
 
 /**
@@ -152,12 +160,26 @@ program
       'and values with no normal form (N2) are reported and left as they are',
   )
   .option('--dry-run', 'do everything, print the summary and the first changes, then roll back')
-  .option('--batch-size <rows>', 'rows per read and per UPDATE statement', positiveInteger, DEFAULT_BATCH_SIZE)
-  .action(({ dryRun, batchSize }: { dryRun?: boolean; batchSize: number }) =>
-    withContactTable((db) => runRepair(db, { dryRun: dryRun === true, batchSize }, { out: process.stdout, err: process.stderr })).catch(
-      reportFailureOf('repair'),
-    ),
-  );
+  .option(
+    '--batch-size <rows>',
+    `rows per read and per UPDATE statement (default: ${DEFAULT_BATCH_SIZE}); with --renormalize, rows per transaction (default: ${DEFAULT_RENORMALIZE_BATCH})`,
+    positiveInteger,
+  )
+  .option(
+    '--renormalize',
+    "move the table to the rules DEFAULT_PHONE_REGION and EMAIL_CANONICAL_FORM set now: rewrite stored values, join the customers " +
+      'that become one; in batches, while the service serves (docs/normal-forms.md)',
+  )
+  .action(({ dryRun, batchSize, renormalize }: { dryRun?: boolean; batchSize?: number; renormalize?: boolean }) => {
+    const streams = { out: process.stdout, err: process.stderr };
+    if (renormalize && dryRun) usageError('--dry-run cannot be combined with --renormalize');
+    const run = renormalize
+      ? withGovernanceTables((db) =>
+          runRenormalize(db, { target: loadConfig().normalForm, batchSize: batchSize ?? DEFAULT_RENORMALIZE_BATCH }, streams),
+        )
+      : withContactTable((db) => runRepair(db, { dryRun: dryRun === true, batchSize: batchSize ?? DEFAULT_BATCH_SIZE }, streams));
+    return run.catch(reportFailureOf('repair'));
+  });
 
 program
   .command('block')

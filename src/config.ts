@@ -7,6 +7,8 @@ import { envSchema } from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DatabaseTarget } from './db/database.js';
 import type { PresetName } from './identity/blocklistPreset.js';
+import type { NormalFormRules } from './identity/normalise.js';
+import { isPhoneRegion, type PhoneRegion } from './identity/phoneNumbers.js';
 import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
 import { DEFAULT_HTTP_SETTINGS, defaultMaxConnections, defaultMaxInFlight, type HttpSettings } from './http/settings.js';
 
@@ -52,6 +54,9 @@ const ConfigSchema = Type.Object({
   ADMIN_API_OPEN: Type.Boolean({ default: false }),
   MAX_CUSTOMER_CONTACTS: Type.Integer({ minimum: 0, default: DEFAULT_MAX_CUSTOMER_CONTACTS }),
   BLOCKLIST_PRESET: Type.Union([Type.Literal('none'), Type.Literal('recommended')], { default: 'none' }),
+  /** ISO 3166 code (`IN`, `US`…): valid phone numbers are stored in E.164 (docs/normal-forms.md). */
+  DEFAULT_PHONE_REGION: Type.Optional(Type.String()),
+  EMAIL_CANONICAL_FORM: Type.Union([Type.Literal('none'), Type.Literal('provider')], { default: 'none' }),
   /** `off` exists for the bench's side-by-side cost measurement only (docs/benchmarks.md). */
   GOVERNANCE: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
 });
@@ -78,6 +83,8 @@ export interface Config {
   workers: number;
   http: HttpSettings;
   governance: GovernanceSettings;
+  /** Which written values are one identifier; the table records them and must agree. */
+  normalForm: NormalFormRules;
 }
 
 export class ConfigError extends Error {
@@ -118,7 +125,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
       maxCustomerContacts: raw.MAX_CUSTOMER_CONTACTS,
       preset: raw.BLOCKLIST_PRESET === 'none' ? null : raw.BLOCKLIST_PRESET,
     },
+    normalForm: { phoneRegion: phoneRegion(raw.DEFAULT_PHONE_REGION), emailCanonicalForm: raw.EMAIL_CANONICAL_FORM },
   };
+}
+
+/** Blank is unset; any case is accepted (`in` is `IN`); a code the phone metadata lacks is refused. */
+function phoneRegion(value: string | undefined): PhoneRegion | null {
+  const code = (value ?? '').trim().toUpperCase();
+  if (code === '') return null;
+  if (!isPhoneRegion(code)) {
+    throw new ConfigError('invalid configuration: DEFAULT_PHONE_REGION must be an ISO 3166 country code with phone numbering rules, such as IN, US, GB or DE');
+  }
+  return code;
 }
 
 const list = (value: string | undefined) =>

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
+import { adoptOrCompareRules } from './db/normalFormStore.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
 import { addConfiguredPreset, createServices } from './services.js';
@@ -19,8 +20,15 @@ export async function serve(): Promise<void> {
   // A cluster's primary has migrated before forking; its workers only check.
   if (config.migrateOnStart && cluster.isPrimary) await migrate(db);
   else await verifyMigrations(db);
+  // The table's values were normalised by some rules; a process by other rules would not find them.
+  const rules = await adoptOrCompareRules(db, config.normalForm);
+  if (rules.kind === 'refused') {
+    await db.close();
+    throw new ConfigError(rules.message);
+  }
   const metrics = createMetrics(() => db.stats());
   const services = createServices(db, config.governance, {
+    rules: config.normalForm,
     onRetry: (error, attempt) => {
       recordRetry(metrics, error);
       app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');
@@ -28,7 +36,7 @@ export async function serve(): Promise<void> {
     onStalePlan: () => metrics.retries.inc({ reason: 'stale_plan' }),
   });
   // Like migrations, the preset is the cluster primary's to add; its workers only read the list.
-  if (cluster.isPrimary) await addConfiguredPreset(db, config.governance);
+  if (cluster.isPrimary) await addConfiguredPreset(db, config.governance, config.normalForm);
   const app = await buildApp({
     db,
     ...services,
@@ -53,7 +61,10 @@ export async function serve(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ database: config.database.kind }, 'identity service ready');
+  app.log.info(
+    { database: config.database.kind, phoneRegion: config.normalForm.phoneRegion, emailCanonicalForm: config.normalForm.emailCanonicalForm },
+    'identity service ready',
+  );
 }
 
 export function reportStartupFailure(error: unknown): never {

@@ -9,10 +9,13 @@ import { governanceStore } from './db/governanceStore.js';
 import { identifyStore } from './db/identifyStore.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
 import { createIdentifyService, type IdentifyService, type IdentifyServiceOptions } from './identity/identifyService.js';
+import { createNormaliser, NormalFormChangedError, PLAIN_RULES, sameRules, type NormalFormRules, type Normaliser } from './identity/normalise.js';
 import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
 
 export interface Services {
   identifyService: IdentifyService;
+  /** The rules requests, block rules and lookups are normalised by: the table's. */
+  normaliser: Normaliser;
   /** Absent with governance off. */
   governance?: GovernanceService;
   blocklist?: BlocklistCache;
@@ -20,24 +23,35 @@ export interface Services {
 
 export const DEFAULT_GOVERNANCE: GovernanceSettings = { enabled: true, maxCustomerContacts: DEFAULT_MAX_CUSTOMER_CONTACTS, preset: null };
 
-export function createServices(
-  db: Database,
-  settings: GovernanceSettings = DEFAULT_GOVERNANCE,
-  options: Omit<IdentifyServiceOptions, 'governance'> = {},
-): Services {
-  if (!settings.enabled) return { identifyService: createIdentifyService(identifyStore(db, { eventLog: false }), options) };
+export interface ServiceOptions extends Omit<IdentifyServiceOptions, 'governance'> {
+  /** The normal-form rules the process is set to (default: the seed's); start-up checked they are the table's. */
+  rules?: NormalFormRules;
+}
+
+export function createServices(db: Database, settings: GovernanceSettings = DEFAULT_GOVERNANCE, options: ServiceOptions = {}): Services {
+  const { rules = PLAIN_RULES, ...identifyOptions } = options;
+  const normaliser = createNormaliser(rules);
+  if (!settings.enabled) {
+    return { normaliser, identifyService: createIdentifyService(identifyStore(db, { eventLog: false }), identifyOptions) };
+  }
   const store = governanceStore(db);
-  const blocklist = new BlocklistCache(() => store.loadBlocklist());
-  const governance = createGovernanceService(store, { onChange: () => blocklist.refresh() });
+  // Every reload of the list (on a version change) also learns whether the table's rules are
+  // still this process's: after `repair --renormalize` they are not, and it must stop answering.
+  const blocklist = new BlocklistCache(async () => {
+    const state = await store.loadState();
+    if (!sameRules(state.rules, rules)) throw new NormalFormChangedError(state.rules, rules);
+    return state.blocklist;
+  });
+  const governance = createGovernanceService(store, { onChange: () => blocklist.refresh(), normaliser });
   const identifyService = createIdentifyService(identifyStore(db), {
-    ...options,
+    ...identifyOptions,
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },
   });
-  return { identifyService, governance, blocklist };
+  return { normaliser, identifyService, governance, blocklist };
 }
 
 /** Adds the configured preset's missing rules (BLOCKLIST_PRESET); the process that migrates does it. */
-export async function addConfiguredPreset(db: Database, settings: GovernanceSettings): Promise<void> {
+export async function addConfiguredPreset(db: Database, settings: GovernanceSettings, rules: NormalFormRules = PLAIN_RULES): Promise<void> {
   if (!settings.enabled || settings.preset === null) return;
-  await createGovernanceService(governanceStore(db)).applyPreset(settings.preset, { addedBy: `preset:${settings.preset}` });
+  await createGovernanceService(governanceStore(db), { normaliser: createNormaliser(rules) }).applyPreset(settings.preset, { addedBy: `preset:${settings.preset}` });
 }

@@ -8,9 +8,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, verifyMigrations } from './db/migrate.js';
+import { adoptOrCompareRules } from './db/normalFormStore.js';
 import { addConfiguredPreset } from './services.js';
 
 /** A worker that dies this soon after forking is failing to start, not crashing: give up. */
@@ -18,14 +19,16 @@ const STARTUP_WINDOW_MS = 10_000;
 
 export async function superviseWorkers(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel });
-  if (config.migrateOnStart || config.governance.preset !== null) {
-    const db = await openDatabase(config.database);
-    try {
-      if (config.migrateOnStart) await migrate(db);
-      await addConfiguredPreset(db, config.governance);
-    } finally {
-      await db.close();
-    }
+  const db = await openDatabase(config.database);
+  try {
+    if (config.migrateOnStart) await migrate(db);
+    else await verifyMigrations(db);
+    // Refused once here rather than by every worker in turn.
+    const rules = await adoptOrCompareRules(db, config.normalForm);
+    if (rules.kind === 'refused') throw new ConfigError(rules.message);
+    await addConfiguredPreset(db, config.governance, config.normalForm);
+  } finally {
+    await db.close();
   }
 
   let stopping = false;

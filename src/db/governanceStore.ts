@@ -8,8 +8,10 @@ import { InvalidRuleError } from '../identity/governance.js';
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { MergeRecord } from '../identity/linkGraph.js';
 import type { RowWrite } from '../identity/regroup.js';
-import type { GovernanceStore, GovernanceTransaction, NewEvent } from '../identity/store.js';
+import type { GovernanceState, GovernanceStore, GovernanceTransaction, NewEvent } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
+import { parseRules, recordRenormalizing, recordRules } from './normalFormStore.js';
+import { rewriteRuleValues, rewriteValues, rowsAfter, rowsOfCustomersHolding } from './renormalizeQueries.js';
 import { live, ownerOf, rowOrder } from './sql.js';
 import { suspects } from './suspectsQuery.js';
 
@@ -22,12 +24,22 @@ const RULE_COLUMNS = '"id", "field", "match", "value", "reason", "addedBy", "cre
 
 /** The rules and their version from one statement, so one snapshot: a version never labels other rules. */
 export async function loadBlocklist(db: Queryable): Promise<Blocklist> {
-  const rows = await db.query<{ version: number } & { [Key in keyof BlockRule]: BlockRule[Key] | null }>(
-    `SELECT g."blocklistVersion"::int AS version, ${RULE_COLUMNS.replace(/"(\w+)"/g, 'b."$1"')}
+  return (await loadGovernanceState(db)).blocklist;
+}
+
+/** The block list and the table's normal-form rules, in one statement. */
+export async function loadGovernanceState(db: Queryable): Promise<GovernanceState> {
+  const rows = await db.query<
+    { version: number; phoneRegion: string | null; emailCanonicalForm: string } & { [Key in keyof BlockRule]: BlockRule[Key] | null }
+  >(
+    `SELECT g."blocklistVersion"::int AS version, g."phoneRegion", g."emailCanonicalForm",
+            ${RULE_COLUMNS.replace(/"(\w+)"/g, 'b."$1"')}
        FROM "IdentityGovernance" AS g LEFT JOIN "BlockedIdentifier" AS b ON true ORDER BY b."id"`,
   );
+  const [first] = rows;
+  if (first === undefined) throw new Error('"IdentityGovernance" has no row: the migrations did not run');
   const rules = rows.filter((row): row is typeof row & BlockRule => row.id !== null);
-  return new Blocklist(rows[0]?.version ?? 0, rules);
+  return { blocklist: new Blocklist(first.version, rules), rules: parseRules(first) };
 }
 
 const bumpVersion = (tx: Queryable) => tx.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
@@ -122,12 +134,19 @@ function transactionOn(tx: Queryable): GovernanceTransaction {
     findCustomers: (request) => findCustomers(tx, request),
     mergesOf: (contactIds) => mergesOf(tx, contactIds),
     applyRegroup: (writes, events, requestId) => applyRegroup(tx, writes, events, requestId),
+    rowsAfter: (afterId, limit) => rowsAfter(tx, afterId, limit),
+    rewriteValues: (changes) => rewriteValues(tx, changes),
+    rowsOfCustomersHolding: (contactIds, values) => rowsOfCustomersHolding(tx, contactIds, values),
+    rewriteRuleValues: (changes, dropIds) => rewriteRuleValues(tx, changes, dropIds),
+    recordRenormalizing: (target) => recordRenormalizing(tx, target),
+    recordRules: (rules) => recordRules(tx, rules),
   };
 }
 
 export function governanceStore(db: Database): GovernanceStore {
   return {
     loadBlocklist: () => loadBlocklist(db),
+    loadState: () => loadGovernanceState(db),
     exclusive: (work) =>
       db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [GOVERNANCE_LOCK_KEY]);

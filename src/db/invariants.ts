@@ -13,9 +13,10 @@
  * matched one by one against every rule. A table the migrations have not reached yet (adopted, with
  * no block list) is checked as before: nothing is blocked.
  */
-import type { IdentifierField } from '../identity/normalise.js';
+import type { IdentifierField, Normaliser } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { Queryable } from './database.js';
+import { tableNormaliser } from './normalFormStore.js';
 import { hasBlocklistTable } from './probes.js';
 import { live, ownerOf, rowOrder } from './sql.js';
 
@@ -207,7 +208,13 @@ interface StoredIdentifiers {
  * the table, no offset rescans it), judged by `judgeStoredValue`. Ids come in ascending order, so
  * the first five found are the lowest.
  */
-export async function checkNormalForm(db: Queryable, pageSize = DEFAULT_PAGE_SIZE): Promise<InvariantResult[]> {
+export async function checkNormalForm(
+  db: Queryable,
+  pageSize = DEFAULT_PAGE_SIZE,
+  normaliser?: Normaliser,
+): Promise<InvariantResult[]> {
+  // By default the table's own rules (migrations/0005): "normal" means what its requests look up.
+  const rules = normaliser ?? (await tableNormaliser(db));
   const fixable = tally('N1');
   const invalid = tally('N2');
   for (let afterId = 0; ;) {
@@ -221,7 +228,7 @@ export async function checkNormalForm(db: Queryable, pageSize = DEFAULT_PAGE_SIZ
       let isFixable = false;
       let isInvalid = false;
       for (const field of IDENTIFIER_FIELDS) {
-        const { kind } = judgeStoredValue(field, row[field]);
+        const { kind } = judgeStoredValue(field, row[field], rules);
         if (kind === 'fixable') {
           fixable.byField[field] += 1;
           isFixable = true;

@@ -20,6 +20,7 @@ import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
 import { createHistoryService, type HistoryService } from '../identity/historyService.js';
 import type { IdentifyService } from '../identity/identifyService.js';
+import { PLAIN_NORMALISER, type Normaliser } from '../identity/normalise.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { answerClientError, answerFrameworkError } from './edgeErrors.js';
 import { AppError, registerErrorHandling } from './errors.js';
@@ -64,6 +65,8 @@ export interface AppOptions {
   governance?: GovernanceService;
   /** The block list the read API screens identifiers with; none when absent (governance off). */
   blocklist?: BlocklistCache;
+  /** The rules requests' identifiers are normalised by (the table's); the seed's when absent. */
+  normaliser?: Normaliser;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -159,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await guarded.register(
         identifyRoutes({
           service: options.identifyService,
+          normaliser: options.normaliser ?? PLAIN_NORMALISER,
           format: options.responseFormat,
           metrics,
           ...(secured ? { security: API_KEY_SECURITY } : {}),
@@ -167,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await guarded.register(
         customerRoutes({
           service: options.lookupService ?? createLookupService(customerStore(options.db), options.blocklist),
+          normaliser: options.normaliser ?? PLAIN_NORMALISER,
           ...(secured ? { security: API_KEY_SECURITY } : {}),
         }),
       );

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { classifyDatabaseError } from '../db/errors.js';
+import { NormalFormChangedError } from '../identity/normalise.js';
 import { createOutageLog } from './outageLog.js';
 import { MAX_SUSPECTS, RULE_MESSAGE } from './adminSchemas.js';
 import { BODY_TOO_LARGE_MESSAGE, CONTACT_ID_MESSAGE, PAGE_MESSAGE } from './schemas.js';
@@ -99,6 +100,9 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (renamed) return new AppError(status, renamed.code, renamed.message);
   // Fastify's own words may quote the request; ours never do.
   if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', 'The request is not valid.');
+  if (error instanceof NormalFormChangedError) {
+    return new AppError(503, 'NORMAL_FORM_CHANGED', "The table's matching rules changed; this process must be restarted with them.");
+  }
   const failure = classifyDatabaseError(error);
   if (failure === 'unavailable') {
     return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database is not reachable; try again shortly.', { 'retry-after': '1' });

@@ -169,6 +169,27 @@ export const CustomerDetailsResponse = Type.Object(
   },
 );
 
+/** GET /customers/lookup: the customer, and the identifiers as the table's rules wrote them (what was looked up). */
+export const CustomerLookupResponse = Type.Object(
+  {
+    customer: CustomerDetailsResponse.properties.customer,
+    searched: Type.Object(
+      {
+        email: Type.Union([Type.String(), Type.Null()]),
+        phoneNumber: Type.Union([Type.String(), Type.Null()]),
+      },
+      {
+        description:
+          'The normal forms that were looked up (with DEFAULT_PHONE_REGION, a valid phone in E.164; with EMAIL_CANONICAL_FORM=provider, the provider form); null: not given',
+      },
+    ),
+  },
+  {
+    description: CustomerDetailsResponse.description,
+    examples: [{ ...(CustomerDetailsResponse.examples as object[])[0], searched: { email: 'mcfly@hillvalley.edu', phoneNumber: null } }],
+  },
+);
+
 /** Which page of a big customer's contacts to answer with. */
 export const ContactsPageQuery = {
   contactsOffset: Type.Optional(
@@ -299,7 +320,7 @@ export const ERROR_RESPONSES = {
     code: 'RATE_LIMITED',
     message: 'Too many requests: at most 600 per minute. Retry in 12 seconds.',
   }),
-  unavailable: errorResponse('DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After)', {
+  unavailable: errorResponse("DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After), or NORMAL_FORM_CHANGED (restart with the table's matching rules)", {
     code: 'DATABASE_UNAVAILABLE',
     message: 'The database is not reachable; try again shortly.',
   }),

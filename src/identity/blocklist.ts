@@ -13,7 +13,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { Identifiers } from './contact.js';
-import { normaliseField, type IdentifierField } from './normalise.js';
+import { PLAIN_NORMALISER, type IdentifierField, type Normaliser } from './normalise.js';
 
 // V8's linear-time regular expression engine; RegExps with the `l` flag use it.
 setFlagsFromString('--enable-experimental-regexp-engine');
@@ -51,9 +51,9 @@ export type RuleCheck = { ok: true; rule: BlockRuleSpec } | { ok: false; message
  * normalise to `test@test.com`), domains lower-cased, patterns as given if both engines can run
  * them. Messages never repeat the value (it may be someone's email).
  */
-export function checkRule(spec: BlockRuleSpec): RuleCheck {
+export function checkRule(spec: BlockRuleSpec, normaliser: Normaliser = PLAIN_NORMALISER): RuleCheck {
   if (spec.match === 'exact') {
-    const normalised = normaliseField(spec.field, spec.value);
+    const normalised = normaliser.field(spec.field, spec.value);
     if (!normalised.ok || normalised.value === null) return { ok: false, message: `value must be a valid ${fieldName(spec.field)}.` };
     return { ok: true, rule: { ...spec, value: normalised.value } };
   }
@@ -61,7 +61,11 @@ export function checkRule(spec: BlockRuleSpec): RuleCheck {
     const domain = spec.value.trim().toLowerCase().replace(/^@/, '');
     if (spec.field !== 'email') return { ok: false, message: 'a domain rule blocks emails: field must be email.' };
     if (domain.length > 253 || !DOMAIN_SHAPE.test(domain)) return { ok: false, message: 'value must be a domain such as example.com.' };
-    return { ok: true, rule: { ...spec, value: domain } };
+    // Stored as the table's rules write the domains of emails (`provider`: googlemail.com is
+    // gmail.com, a punycode domain its Unicode form), so that it matches them.
+    const canonical = normaliser.field('email', `x@${domain}`);
+    const value = canonical.ok && canonical.value !== null ? canonical.value.slice(canonical.value.lastIndexOf('@') + 1) : domain;
+    return { ok: true, rule: { ...spec, value } };
   }
   if (spec.value.length === 0 || spec.value.length > MAX_PATTERN_LENGTH) {
     return { ok: false, message: `a pattern must have 1 to ${MAX_PATTERN_LENGTH} characters.` };

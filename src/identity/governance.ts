@@ -7,7 +7,8 @@
  */
 import { Blocklist, OVER_MERGE_REASON, checkRule, screen, type BlockRule, type BlockRuleSpec } from './blocklist.js';
 import { PRESETS, type PresetName } from './blocklistPreset.js';
-import type { Identifiers } from './contact.js';
+import type { Identifiers, LinkedContact } from './contact.js';
+import { PLAIN_NORMALISER, type Normaliser } from './normalise.js';
 import { decide, type DecisionLimits } from './reconcile.js';
 import { regroup, type RegroupResult } from './regroup.js';
 import type { GovernanceStore, GovernanceTransaction, NewEvent, Suspect } from './store.js';
@@ -55,9 +56,14 @@ export interface GovernanceService {
 export interface GovernanceServiceOptions {
   /** Called after every change to the block list commits: this process's copy is refreshed at once. */
   onChange?: () => Promise<unknown>;
+  /** Exact rules are stored in the normal form of these rules (default: the seed's). */
+  normaliser?: Normaliser;
 }
 
-export function createGovernanceService(store: GovernanceStore, { onChange }: GovernanceServiceOptions = {}): GovernanceService {
+export function createGovernanceService(
+  store: GovernanceStore,
+  { onChange, normaliser = PLAIN_NORMALISER }: GovernanceServiceOptions = {},
+): GovernanceService {
   const changing = <T>(work: (tx: GovernanceTransaction) => Promise<T>): Promise<T> =>
     store.exclusive(work).then(async (result) => {
       await onChange?.();
@@ -66,14 +72,19 @@ export function createGovernanceService(store: GovernanceStore, { onChange }: Go
   return {
     list: () => store.loadBlocklist(),
     block: (spec, reason, context) => {
-      const checked = checkRule(spec);
+      const checked = checkRule(spec, normaliser);
       if (!checked.ok) return Promise.reject(new InvalidRuleError(checked.message));
       return changing((tx) => blockIn(tx, checked.rule, reason, context, 'identifier.blocked'));
     },
     applyPreset: (name, context) =>
       changing(async (tx) => {
         const outcomes: BlockOutcome[] = [];
-        for (const { reason, ...spec } of PRESETS[name]) outcomes.push(await blockIn(tx, spec, reason, context, 'identifier.blocked'));
+        for (const { reason, ...spec } of PRESETS[name]) {
+          // The preset is written in the seed's normal form; exact values are stored in the table's.
+          const checked = checkRule(spec, normaliser);
+          if (!checked.ok) throw new Error(`the preset's rule for ${spec.field} is invalid: ${checked.message}`);
+          outcomes.push(await blockIn(tx, checked.rule, reason, context, 'identifier.blocked'));
+        }
         return outcomes;
       }),
     unblock: (id, context) => changing((tx) => unblockIn(tx, id, context)),
@@ -149,6 +160,19 @@ async function regroupAffected(
   const rows = await tx.rowsOfCustomersMatching(rule, { viaMerges });
   const merges = await tx.mergesOf(rows.map((row) => row.id));
   return regroup({ rows, merges, before, after });
+}
+
+/**
+ * Regroups `rows` (every live row of the customers concerned) by the block list in force: what
+ * `repair --renormalize` calls after rewriting values, so that customers that now share one
+ * are joined by the same rules as a block or an unblock.
+ */
+export async function regroupRows(tx: GovernanceTransaction, rows: readonly LinkedContact[], cause: string): Promise<RegroupResult> {
+  const list = await tx.loadBlocklist();
+  const merges = await tx.mergesOf(rows.map((row) => row.id));
+  const result = regroup({ rows, merges, before: list, after: list });
+  await tx.applyRegroup(result.writes, regroupEvents(result, cause), null);
+  return result;
 }
 
 /** A rule's event says which rule, never its value (it may be someone's email). */

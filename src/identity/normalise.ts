@@ -5,6 +5,8 @@
  * functions below, so a legacy `Foo@X.com` becomes what a request for it would look up.
  */
 import type { Identifiers } from './contact.js';
+import { providerForm, type EmailCanonicalForm } from './emailForms.js';
+import { internationalForm, type PhoneRegion } from './phoneNumbers.js';
 
 export type InputErrorCode = 'INVALID_EMAIL' | 'INVALID_PHONE_NUMBER' | 'MISSING_IDENTIFIER';
 
@@ -32,15 +34,92 @@ export interface RawIdentifiers {
   phoneNumber?: string | number | null;
 }
 
+/**
+ * The rules beyond the seed's that a deployment may turn on (docs/normal-forms.md). They decide
+ * which values are one identifier, so the table records the rules its values were written by.
+ */
+export interface NormalFormRules {
+  /** `DEFAULT_PHONE_REGION`: valid numbers are stored in E.164; null: the seed's digits-only form. */
+  phoneRegion: PhoneRegion | null;
+  /** `EMAIL_CANONICAL_FORM`: `provider` applies the providers' documented equivalences. */
+  emailCanonicalForm: EmailCanonicalForm;
+}
+
+/** The seed's rules: nothing beyond trimming, case, NFC and separators. */
+export const PLAIN_RULES: NormalFormRules = { phoneRegion: null, emailCanonicalForm: 'none' };
+
+export function sameRules(a: NormalFormRules, b: NormalFormRules): boolean {
+  return a.phoneRegion === b.phoneRegion && a.emailCanonicalForm === b.emailCanonicalForm;
+}
+
+/** The rules as the settings that choose them, for messages and logs. */
+export function describeRules(rules: NormalFormRules): string {
+  return `DEFAULT_PHONE_REGION=${rules.phoneRegion ?? '(unset)'}, EMAIL_CANONICAL_FORM=${rules.emailCanonicalForm}`;
+}
+
+/**
+ * The table's rules changed while this process ran (`repair --renormalize` finished): it would
+ * look values up in a form the table no longer holds, so it answers nothing until restarted with
+ * the table's settings.
+ */
+export class NormalFormChangedError extends Error {
+  override name = 'NormalFormChangedError';
+  constructor(
+    readonly table: NormalFormRules,
+    readonly process: NormalFormRules,
+  ) {
+    super(`the table's normal form is now ${describeRules(table)}; this process is set to ${describeRules(process)}: restart it with the table's settings`);
+  }
+}
+
+/** Normalisation by one set of rules: every request, stored value and block rule goes through one of these. */
+export interface Normaliser {
+  readonly rules: NormalFormRules;
+  identifiers(raw: RawIdentifiers): Normalised;
+  field(field: IdentifierField, value: string | null): NormalisedField;
+}
+
+export function createNormaliser(rules: NormalFormRules): Normaliser {
+  const { phoneRegion, emailCanonicalForm } = rules;
+  const email =
+    emailCanonicalForm === 'provider'
+      ? (value: string | null | undefined) => mapValue(normaliseEmail(value), providerForm)
+      : normaliseEmail;
+  const phoneNumber =
+    phoneRegion === null
+      ? normalisePhoneNumber
+      : (value: string | number | null | undefined): NormalisedField => {
+          // A valid number in E.164, whatever way it was written; anything else (test numbers,
+          // short codes, the seed's `123456`) keeps the seed's form, so nothing is newly refused.
+          const international = value === null || value === undefined ? null : internationalForm(String(value), phoneRegion);
+          return international !== null ? { ok: true, value: international } : normalisePhoneNumber(value);
+        };
+  return {
+    rules,
+    identifiers: (raw) => combine(email(raw.email), phoneNumber(raw.phoneNumber)),
+    field: (field, value) => (field === 'email' ? email(value) : phoneNumber(value)),
+  };
+}
+
+/** The seed's rules, for code that is handed no others. */
+export const PLAIN_NORMALISER = createNormaliser(PLAIN_RULES);
+
+/** A request's identifiers by the seed's rules. */
 export function normaliseIdentifiers(raw: RawIdentifiers): Normalised {
-  const email = normaliseEmail(raw.email);
+  return combine(normaliseEmail(raw.email), normalisePhoneNumber(raw.phoneNumber));
+}
+
+function combine(email: NormalisedField, phoneNumber: NormalisedField): Normalised {
   if (!email.ok) return email;
-  const phoneNumber = normalisePhoneNumber(raw.phoneNumber);
   if (!phoneNumber.ok) return phoneNumber;
   if (email.value === null && phoneNumber.value === null) {
     return fail('MISSING_IDENTIFIER', 'Provide an email, a phoneNumber, or both.');
   }
   return { ok: true, value: { email: email.value, phoneNumber: phoneNumber.value } };
+}
+
+function mapValue(result: NormalisedField, change: (value: string) => string): NormalisedField {
+  return result.ok && result.value !== null ? { ok: true, value: change(result.value) } : result;
 }
 
 export type NormalisationFailure = Extract<Normalised, { ok: false }>;
@@ -50,9 +129,9 @@ export type NormalisedField = { ok: true; value: string | null } | Normalisation
 
 export type IdentifierField = 'email' | 'phoneNumber';
 
-/** The normal form of one identifier, by the same rules as a request's (what `repair` applies to stored rows). */
+/** The normal form of one identifier by the seed's rules. */
 export function normaliseField(field: IdentifierField, value: string | null): NormalisedField {
-  return field === 'email' ? normaliseEmail(value) : normalisePhoneNumber(value);
+  return PLAIN_NORMALISER.field(field, value);
 }
 
 export function normaliseEmail(value: string | null | undefined): NormalisedField {

@@ -5,7 +5,7 @@
 import type { BlockRule, BlockRuleSpec, Blocklist } from './blocklist.js';
 import type { Contact, Identifiers, LinkedContact } from './contact.js';
 import type { MergeRecord } from './linkGraph.js';
-import type { IdentifierField } from './normalise.js';
+import type { IdentifierField, NormalFormRules } from './normalise.js';
 import type { Plan } from './reconcile.js';
 import type { RowWrite } from './regroup.js';
 
@@ -90,8 +90,15 @@ export interface Suspect {
   blocked: boolean;
 }
 
+/** What every process must agree with the table on: the block list, and which values are one identifier. */
+export interface GovernanceState {
+  blocklist: Blocklist;
+  rules: NormalFormRules;
+}
+
 export interface GovernanceStore {
   loadBlocklist(): Promise<Blocklist>;
+  loadState(): Promise<GovernanceState>;
   /** Runs `work` in one transaction holding the governance lock exclusively: no /identify write runs meanwhile. */
   exclusive<T>(work: (tx: GovernanceTransaction) => Promise<T>): Promise<T>;
   /** The `limit` identifiers held by the most live rows, each field ranked on its own. */
@@ -115,4 +122,29 @@ export interface GovernanceTransaction {
   mergesOf(contactIds: readonly number[]): Promise<MergeRecord[]>;
   /** Writes a regroup's links and its events in one statement. */
   applyRegroup(writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null): Promise<void>;
+  /** Live rows with an id above `afterId`, by id, at most `limit`: a renormalisation's next batch. */
+  rowsAfter(afterId: number, limit: number): Promise<StoredIdentifiers[]>;
+  /** Rewrites rows' values, and the same values where the event log holds them (merges' identifiers). */
+  rewriteValues(changes: readonly ValueRewrite[]): Promise<void>;
+  /** Every live row, in row order, of every customer owning one of these rows or holding one of these values. */
+  rowsOfCustomersHolding(contactIds: readonly number[], values: Identifiers[]): Promise<LinkedContact[]>;
+  /** Drops rules, then rewrites exact rules' values; bumps the list's version when anything changed. */
+  rewriteRuleValues(changes: readonly { id: number; value: string }[], dropIds: readonly number[]): Promise<void>;
+  /** Records the rules the table is moving to (null: none), or that it is now in `rules`' form (bumps the version). */
+  recordRenormalizing(target: NormalFormRules): Promise<void>;
+  recordRules(rules: NormalFormRules): Promise<void>;
+}
+
+/** A row's email and phone as stored. */
+export interface StoredIdentifiers {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+}
+
+/** A row's values before and after a renormalisation (only rows where one of them changes). */
+export interface ValueRewrite {
+  id: number;
+  from: Identifiers;
+  to: Identifiers;
 }

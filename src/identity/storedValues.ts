@@ -4,7 +4,7 @@
  * `(555) 010-9999`, a blank that means absent); or invalid, with no normal form at all (an email
  * without `@`, a phone with letters). `check` (N1, N2) and `repair` judge rows with this alone.
  */
-import { normaliseField, type IdentifierField, type InputErrorCode } from './normalise.js';
+import { PLAIN_NORMALISER, type IdentifierField, type InputErrorCode, type Normaliser } from './normalise.js';
 
 export const IDENTIFIER_FIELDS: readonly IdentifierField[] = ['email', 'phoneNumber'];
 
@@ -16,9 +16,9 @@ export type StoredVerdict =
 
 const NORMAL: StoredVerdict = { kind: 'normal' };
 
-export function judgeStoredValue(field: IdentifierField, stored: string | null): StoredVerdict {
+export function judgeStoredValue(field: IdentifierField, stored: string | null, normaliser: Normaliser = PLAIN_NORMALISER): StoredVerdict {
   if (stored === null) return NORMAL;
-  const normalised = normaliseField(field, stored);
+  const normalised = normaliser.field(field, stored);
   if (!normalised.ok) return { kind: 'invalid', code: normalised.code };
   return normalised.value === stored ? NORMAL : { kind: 'fixable', value: normalised.value };
 }

@@ -7,6 +7,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { loadBlocklist } from '../db/governanceStore.js';
 import { checkInvariants, type InvariantName, type InvariantResult } from '../db/invariants.js';
+import { tableNormaliser } from '../db/normalFormStore.js';
 import { hasBlocklistTable } from '../db/probes.js';
 import { countLiveRows, lockForRepair, readLiveRowsPage, writeRowFixes, type RowFix } from '../db/repairQueries.js';
 import { Blocklist } from '../identity/blocklist.js';
@@ -64,7 +65,8 @@ export async function repair(
       // Under the governance lock: the list cannot change until the repair commits. A table the
       // migrations have not reached yet has none: nothing is blocked.
       const blocklist = (await hasBlocklistTable(tx)) ? await loadBlocklist(tx) : Blocklist.empty();
-      const plan = planRepair(await readLiveRows(tx, batchSize, progress), blocklist);
+      // Normal form by the table's recorded rules (migrations/0005): what its requests look up.
+      const plan = planRepair(await readLiveRows(tx, batchSize, progress), blocklist, await tableNormaliser(tx));
       await writeChanges(tx, plan, batchSize, progress);
       const invariants = await verify(tx, batchSize, progress);
       if (invariants.some((result) => REPAIRED_INVARIANTS.includes(result.invariant) && result.count > 0)) {

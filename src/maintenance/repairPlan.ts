@@ -19,7 +19,7 @@
  * is, and so does a value blocked after its row was stored.
  */
 import { Blocklist } from '../identity/blocklist.js';
-import type { IdentifierField } from '../identity/normalise.js';
+import { PLAIN_NORMALISER, type IdentifierField, type Normaliser } from '../identity/normalise.js';
 import { IDENTIFIER_FIELDS, judgeStoredValue } from '../identity/storedValues.js';
 import type { StoredContact } from '../db/repairQueries.js';
 import { DisjointSets } from '../identity/disjointSets.js';
@@ -106,8 +106,12 @@ export interface RepairPlan {
 }
 
 /** `blocklist`: the rules in force, read under the governance lock with the rows. */
-export function planRepair(storedRows: readonly RepairRow[], blocklist: Blocklist = Blocklist.empty()): RepairPlan {
-  const { rows, values, invalid } = normaliseValues(storedRows);
+export function planRepair(
+  storedRows: readonly RepairRow[],
+  blocklist: Blocklist = Blocklist.empty(),
+  normaliser: Normaliser = PLAIN_NORMALISER,
+): RepairPlan {
+  const { rows, values, invalid } = normaliseValues(storedRows, normaliser);
   const indexById = new Map<number, number>();
   rows.forEach((row, index) => indexById.set(row.id, index));
   const customers = connectCustomers(rows, indexById, blocklist);
@@ -143,7 +147,10 @@ export function planRepair(storedRows: readonly RepairRow[], blocklist: Blocklis
  * The rows with their values as the repair will leave them (a row that keeps its values is the
  * same object), the rows whose values change, and the rows with values that have no normal form.
  */
-function normaliseValues(rows: readonly RepairRow[]): { rows: RepairRow[]; values: ValueChange[]; invalid: InvalidValues[] } {
+function normaliseValues(
+  rows: readonly RepairRow[],
+  normaliser: Normaliser,
+): { rows: RepairRow[]; values: ValueChange[]; invalid: InvalidValues[] } {
   const values: ValueChange[] = [];
   const invalid: InvalidValues[] = [];
   const normalised = rows.map((row) => {
@@ -151,7 +158,7 @@ function normaliseValues(rows: readonly RepairRow[]): { rows: RepairRow[]; value
     let changed: IdentifierField[] | undefined;
     let bad: IdentifierField[] | undefined;
     for (const field of IDENTIFIER_FIELDS) {
-      const verdict = judgeStoredValue(field, row[field]);
+      const verdict = judgeStoredValue(field, row[field], normaliser);
       if (verdict.kind === 'fixable') {
         after = { ...(after ?? row), [field]: verdict.value };
         (changed ??= []).push(field);

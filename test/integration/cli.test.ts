@@ -175,7 +175,8 @@ it('--help describes every command and exits 0', async () => {
   const repairHelp = await runCli(['repair', '--help']);
   assert.equal(repairHelp.status, 0);
   assert.match(repairHelp.stdout, /--dry-run/);
-  assert.match(repairHelp.stdout, /--batch-size <rows>.*\(default: 10000\)/);
+  assert.match(repairHelp.stdout.replace(/\s+/g, ' '), /--batch-size <rows> .*\(default: 10000\).*--renormalize.*\(default: 1000\)/);
+  assert.match(repairHelp.stdout, /--renormalize/);
 });
 
 it('an unknown command, an unknown flag or a bad value exits 2 and says what was wrong', async () => {

@@ -36,7 +36,13 @@ describeOnEachDatabase('migrations', (scratch) => {
     assert.deepEqual(await indexes(), []);
 
     assert.deepEqual(await migrate(db), {
-      applied: ['0001_contact.sql', '0002_identify_functions.sql', '0003_deleted_rows_and_isolation.sql', '0004_governance.sql'],
+      applied: [
+        '0001_contact.sql',
+        '0002_identify_functions.sql',
+        '0003_deleted_rows_and_isolation.sql',
+        '0004_governance.sql',
+        '0005_normal_form.sql',
+      ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
 

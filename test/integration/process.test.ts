@@ -1,6 +1,9 @@
 /** The service as a process: start-up, configuration errors, graceful shutdown. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import { openScratchPostgres, postgresUrl } from '../support/databases.js';
 import { startService } from '../support/serviceProcess.js';
@@ -93,3 +96,29 @@ it(
     }
   },
 );
+
+it("refuses to start, with one line and exit 1, when set to other matching rules than the table's", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'identity-rules-'));
+  try {
+    const plain = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir });
+    const created = await fetch(`${plain.baseUrl}/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'a@x.io', phoneNumber: '098765 43210' }),
+    });
+    assert.equal(created.status, 200);
+    assert.equal(await plain.stop('SIGTERM'), 0);
+
+    const { DATABASE_URL: _unused, ...env } = process.env;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+      env: { ...env, DATA_DIR: dataDir, DEFAULT_PHONE_REGION: 'IN', PORT: '0' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /^refusing to start: the table's emails and phones are in the normal form of DEFAULT_PHONE_REGION=\(unset\)/);
+    assert.match(result.stderr, /repair --renormalize/);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -79,12 +79,16 @@ export async function withAdmin(adminUrl: string, work: (client: pg.Client) => P
 }
 
 /**
- * An empty table, event log and block list. The block list's version moves on rather than back,
- * so that a service's copy of the list (kept across tests) sees the change.
+ * An empty table, event log and block list, recorded as written by the seed's rules. The block
+ * list's version moves on rather than back, so that a service's copy of the list (kept across
+ * tests) sees the change.
  */
 async function resetContacts(db: Database): Promise<void> {
   await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
-  await db.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
+  await db.query(
+    `UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1,
+            "phoneRegion" = NULL, "emailCanonicalForm" = 'none', "renormalizingTo" = NULL`,
+  );
 }
 
 export interface DatabaseTarget {

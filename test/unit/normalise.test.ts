@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
+  createNormaliser,
+  PLAIN_RULES,
   normaliseEmail,
   normaliseField,
   normaliseIdentifiers,
   normalisePhoneNumber,
+  type Normalised,
   type RawIdentifiers,
 } from '../../src/identity/normalise.js';
 
-function value(raw: RawIdentifiers) {
-  const result = normaliseIdentifiers(raw);
+function value(raw: RawIdentifiers | Normalised) {
+  const result = 'ok' in raw ? raw : normaliseIdentifiers(raw);
   assert.ok(result.ok, `expected ${JSON.stringify(raw)} to be valid`);
   return result.value;
 }
@@ -97,5 +101,43 @@ describe('normalising identifiers', () => {
     const phone = normaliseField('phoneNumber', 'call me');
     assert.ok(!phone.ok);
     assert.equal(phone.code, 'INVALID_PHONE_NUMBER');
+  });
+});
+
+describe('normalising by the rules a deployment sets (createNormaliser)', () => {
+  const india = createNormaliser({ phoneRegion: 'IN', emailCanonicalForm: 'provider' });
+
+  it("without DEFAULT_PHONE_REGION or EMAIL_CANONICAL_FORM, is exactly the seed's rules, for any input", () => {
+    const plain = createNormaliser(PLAIN_RULES);
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (email, phoneNumber) => {
+        assert.deepEqual(plain.identifiers({ email, phoneNumber }), normaliseIdentifiers({ email, phoneNumber }));
+      }),
+    );
+  });
+
+  it('with a region, a valid number in any written form is its E.164, a JSON number too', () => {
+    for (const typed of ['+91 98765 43210', '098765 43210', '9876543210', '0091 98765 43210', 9876543210]) {
+      assert.equal(value(india.identifiers({ phoneNumber: typed })).phoneNumber, '+919876543210', String(typed));
+    }
+  });
+
+  it("with a region, what is not a valid number keeps the seed's form, and what the seed refuses is still refused", () => {
+    assert.equal(value(india.identifiers({ phoneNumber: '123456' })).phoneNumber, '123456');
+    assert.equal(value(india.identifiers({ phoneNumber: '+1 (555) 010-9999' })).phoneNumber, '+15550109999');
+    const refused = india.identifiers({ phoneNumber: 'call me' });
+    assert.deepEqual(refused.ok ? null : refused.code, 'INVALID_PHONE_NUMBER');
+  });
+
+  it("with the provider form, the seed's rules first (case, blanks, NFC), then the provider's equivalences", () => {
+    assert.equal(value(india.identifiers({ email: '  First.Last+Shop@GoogleMail.com ' })).email, 'firstlast@gmail.com');
+    assert.equal(value(india.identifiers({ email: 'first.last+shop@example.com' })).email, 'first.last+shop@example.com');
+    const refused = india.identifiers({ email: 'not an email' });
+    assert.deepEqual(refused.ok ? null : refused.code, 'INVALID_EMAIL');
+  });
+
+  it('stored values are judged by the same rules (field)', () => {
+    assert.deepEqual(india.field('phoneNumber', '09876543210'), { ok: true, value: '+919876543210' });
+    assert.deepEqual(india.field('email', null), { ok: true, value: null });
   });
 });

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { normaliseIdentifiers } from '../../identity/normalise.js';
+import type { Normaliser } from '../../identity/normalise.js';
 import type { LookupResult, LookupService } from '../../identity/lookupService.js';
 import { MAX_CONTACTS_PAGE, pageOfContacts } from '../../identity/customerDetails.js';
 import { AppError, blockedIdentifierError, brokenLinksError } from '../errors.js';
@@ -12,6 +12,7 @@ import {
   ContactIdParams,
   ContactPageOnlyQuery,
   CustomerDetailsResponse,
+  CustomerLookupResponse,
   CustomerLookupQuery,
   DifferentCustomersResponse,
   ERROR_RESPONSES,
@@ -22,11 +23,12 @@ import {
 
 export interface CustomerRouteOptions {
   service: LookupService;
+  normaliser: Normaliser;
   /** OpenAPI security requirement, when the API needs a key. */
   security?: Record<string, string[]>[];
 }
 
-export function customerRoutes({ service, security }: CustomerRouteOptions) {
+export function customerRoutes({ service, normaliser, security }: CustomerRouteOptions) {
   const common = {
     tags: ['customers'],
     ...(security ? { security } : {}),
@@ -50,6 +52,7 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
           querystring: CustomerLookupQuery,
           response: {
             ...commonResponses,
+            200: CustomerLookupResponse,
             400: ERROR_RESPONSES.badLookup,
             404: ERROR_RESPONSES.notFound,
             409: Type.Union([DifferentCustomersResponse, ERROR_RESPONSES.needsRepair]),
@@ -58,10 +61,11 @@ export function customerRoutes({ service, security }: CustomerRouteOptions) {
         },
       },
       async (request) => {
-        const normalised = normaliseIdentifiers(request.query);
+        const normalised = normaliser.identifiers(request.query);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
         const page = parsePage(request.query);
-        return present(await service.byIdentifiers(normalised.value), 'No customer has these identifiers.', page);
+        const found = present(await service.byIdentifiers(normalised.value), 'No customer has these identifiers.', page);
+        return { ...found, searched: normalised.value };
       },
     );
 

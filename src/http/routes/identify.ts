@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Customer } from '../../identity/contact.js';
 import { BrokenLinksError } from '../../identity/customerGroups.js';
 import { BlockedIdentifierError, type IdentifyService } from '../../identity/identifyService.js';
-import { normaliseIdentifiers, type IdentifierField } from '../../identity/normalise.js';
+import type { IdentifierField, Normaliser } from '../../identity/normalise.js';
 import { AppError, blockedIdentifierError, brokenLinksError } from '../errors.js';
 import { recordBlocked, recordIdentify, type Metrics } from '../metrics.js';
 import { BitespeedResponse, CustomerResponse, ERROR_RESPONSES, IdentifyBody } from '../schemas.js';
@@ -12,13 +12,14 @@ export type ResponseFormat = 'customer' | 'bitespeed';
 
 export interface IdentifyRouteOptions {
   service: IdentifyService;
+  normaliser: Normaliser;
   format: ResponseFormat;
   metrics: Metrics;
   /** OpenAPI security requirement, when the API needs a key. */
   security?: Record<string, string[]>[];
 }
 
-export function identifyRoutes({ service, format, metrics, security }: IdentifyRouteOptions) {
+export function identifyRoutes({ service, normaliser, format, metrics, security }: IdentifyRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.post<{ Body: IdentifyBody }>(
       '/identify',
@@ -45,7 +46,7 @@ export function identifyRoutes({ service, format, metrics, security }: IdentifyR
         },
       },
       async (request) => {
-        const normalised = normaliseIdentifiers(request.body);
+        const normalised = normaliser.identifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
         const { customer, outcome, ignored } = await service
           .identify(normalised.value, { requestId: request.id })
