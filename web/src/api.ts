@@ -3,19 +3,10 @@
  * state for. Errors keep the API's own message, which already says what to fix.
  */
 import type { SearchQuery } from './search.js';
-import type { CustomerDetails, CustomerHistory, Explanation } from './types.js';
-
-/**
- * What a lookup by email and phone number looked for: the normal forms the service wrote the
- * identifiers in (null: not given). Only lookups by identifiers answer it, and older services
- * not at all, so it is optional.
- */
-export interface Searched {
-  email: string | null;
-  phoneNumber: string | null;
-}
+import type { CustomerDetails, CustomerHistory, Explanation, Searched } from './types.js';
 
 export type LookupOutcome =
+  /** `searched`: only lookups by identifiers answer it, and older services not at all. */
   | { kind: 'found'; customer: CustomerDetails; searched?: Searched }
   | { kind: 'notFound'; message: string }
   | { kind: 'badInput'; message: string }

@@ -5,6 +5,8 @@
  * so a kind control says which. `name@example.com, 123456` asks for both identifiers at once (the
  * answer may then be "two customers"). In the hash: `#id=23`, `#email=…`, `#phone=…`, or both.
  */
+import type { Searched } from './types.js';
+
 export type SearchKind = 'email' | 'phone' | 'id';
 
 export type SearchQuery = { by: 'id'; id: string } | { by: 'identifiers'; email?: string; phoneNumber?: string };
@@ -95,7 +97,7 @@ export function describeQuery(query: SearchQuery): string {
  * +919876543210", "Searched for email firstlast@gmail.com and phone +919876543210". Null when it
  * names neither (a lookup by contact id, or a service too old to say).
  */
-export function describeSearched(searched: { email: string | null; phoneNumber: string | null } | undefined): string | null {
+export function describeSearched(searched: Searched | undefined): string | null {
   if (searched === undefined) return null;
   const parts = [
     ...(searched.email !== null ? [`email ${searched.email}`] : []),
