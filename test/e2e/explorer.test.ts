@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { adoptOrCompareRules } from '../../src/db/normalFormStore.js';
+import type { NormalFormRules } from '../../src/identity/normalise.js';
+import { createServices, DEFAULT_GOVERNANCE } from '../../src/services.js';
 import { buildExplorer } from '../../web/build.js';
 import { browserSkipReason, freshPagePerTest, launchBrowser, screenshotPath } from '../support/browser.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
@@ -20,6 +23,8 @@ const API_KEY = 'explorer-test-key-0123456789';
 const API_PATH = /^\/customers\//;
 const WIDE = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
+/** DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider: the forms customers write are one identifier. */
+const INDIA: NormalFormRules = { phoneRegion: 'IN', emailCanonicalForm: 'provider' };
 
 /**
  * Customer 1 after a merge: #2 shares 123456 with #1; #3 and #4 were two customers until
@@ -51,21 +56,37 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
   let context: BrowserContext;
   let open: LiveApp;
   let keyed: LiveApp;
+  /** Over a table of its own, recorded with the INDIA rules, as `serve` with those settings starts. */
+  let india: LiveApp;
+  let indiaScratch: ScratchDatabase;
   let page: Page;
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
-    [scratch, browser] = await Promise.all([openScratchPglite(), launchBrowser(), buildExplorer(bundleDir)]);
+    [scratch, indiaScratch, browser] = await Promise.all([
+      openScratchPglite(),
+      openScratchPglite(),
+      launchBrowser(),
+      buildExplorer(bundleDir),
+    ]);
     open = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir });
     keyed = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir, http: { apiKeys: [API_KEY] } });
     for (const request of SEED) await identifyOver(open.baseUrl, request);
+    assert.equal((await adoptOrCompareRules(indiaScratch.db, INDIA)).kind, 'adopted');
+    india = await listenOnRandomPort({
+      db: indiaScratch.db,
+      ...createServices(indiaScratch.db, DEFAULT_GOVERNANCE, { rules: INDIA }),
+      explorerDir: bundleDir,
+    });
     context = await browser.newContext({ viewport: WIDE });
   });
   after(async () => {
     await browser?.close();
     await open?.app.close();
     await keyed?.app.close();
+    await india?.app.close();
     await scratch?.dispose();
+    await indiaScratch?.dispose();
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
@@ -425,6 +446,25 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     await customerShown(5);
     assert.equal(await searchedLine(), null, 'a lookup by contact id searched for no identifier');
     assert.equal(await status(), 'Customer 5: 2 contacts, 1 email, 2 phone numbers.');
+  });
+
+  it('shows the form the rules look up: E.164 for DEFAULT_PHONE_REGION=IN, the provider form for EMAIL_CANONICAL_FORM=provider', async () => {
+    await identifyOver(india.baseUrl, { email: 'First.Last+shop@googlemail.com', phoneNumber: '098765 43210' });
+    await page.goto(india.baseUrl);
+
+    await search('098765 43210');
+    await customerShown(1);
+    assert.equal(await searchedLine(), 'Searched for phone +919876543210');
+    assert.deepEqual(await page.locator('#customer-summary ul').allInnerTexts(), ['firstlast@gmail.com', '+919876543210']);
+    await page.screenshot({ path: await screenshotPath('explorer', 'searched-for-e164') });
+
+    await search('first.last+shop@googlemail.com, +91 98765-43210');
+    await page.locator('#customer-searched', { hasText: 'email' }).waitFor();
+    assert.equal(await searchedLine(), 'Searched for email firstlast@gmail.com and phone +919876543210');
+    assert.equal(
+      await page.getByRole('status').textContent(),
+      'Customer 1: 1 contact, 1 email, 1 phone number. Searched for email firstlast@gmail.com and phone +919876543210.',
+    );
   });
 
   it('still shows the customer when the service does not say what it searched for (an older service)', async () => {
