@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { adoptOrCompareRules } from '../../src/db/normalFormStore.js';
+import type { NormalFormRules } from '../../src/identity/normalise.js';
+import { createServices, DEFAULT_GOVERNANCE } from '../../src/services.js';
 import { buildExplorer } from '../../web/build.js';
 import { browserSkipReason, freshPagePerTest, launchBrowser, screenshotPath } from '../support/browser.js';
 import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
@@ -20,6 +23,8 @@ const API_KEY = 'explorer-test-key-0123456789';
 const API_PATH = /^\/customers\//;
 const WIDE = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
+/** DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider: the forms customers write are one identifier. */
+const INDIA: NormalFormRules = { phoneRegion: 'IN', emailCanonicalForm: 'provider' };
 
 /**
  * Customer 1 after a merge: #2 shares 123456 with #1; #3 and #4 were two customers until
@@ -51,21 +56,37 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
   let context: BrowserContext;
   let open: LiveApp;
   let keyed: LiveApp;
+  /** Over a table of its own, recorded with the INDIA rules, as `serve` with those settings starts. */
+  let india: LiveApp;
+  let indiaScratch: ScratchDatabase;
   let page: Page;
 
   before(async () => {
     bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
-    [scratch, browser] = await Promise.all([openScratchPglite(), launchBrowser(), buildExplorer(bundleDir)]);
+    [scratch, indiaScratch, browser] = await Promise.all([
+      openScratchPglite(),
+      openScratchPglite(),
+      launchBrowser(),
+      buildExplorer(bundleDir),
+    ]);
     open = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir });
     keyed = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir, http: { apiKeys: [API_KEY] } });
     for (const request of SEED) await identifyOver(open.baseUrl, request);
+    assert.equal((await adoptOrCompareRules(indiaScratch.db, INDIA)).kind, 'adopted');
+    india = await listenOnRandomPort({
+      db: indiaScratch.db,
+      ...createServices(indiaScratch.db, DEFAULT_GOVERNANCE, { rules: INDIA }),
+      explorerDir: bundleDir,
+    });
     context = await browser.newContext({ viewport: WIDE });
   });
   after(async () => {
     await browser?.close();
     await open?.app.close();
     await keyed?.app.close();
+    await india?.app.close();
     await scratch?.dispose();
+    await indiaScratch?.dispose();
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
@@ -111,6 +132,12 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     });
   }
 
+  /** The line under the customer's heading that says what a lookup by identifiers searched for; null while hidden. */
+  async function searchedLine(): Promise<string | null> {
+    const line = page.locator('#customer-searched');
+    return (await line.isVisible()) ? line.innerText() : null;
+  }
+
   function hash(): Promise<string> {
     return page.evaluate(() => location.hash);
   }
@@ -134,7 +161,11 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
       await page.locator('#customer-summary ul').first().locator('li').allInnerTexts(),
       MERGED_CUSTOMER_ROWS.map((row) => row.email),
     );
-    assert.equal(await page.getByRole('status').textContent(), 'Customer 1: 4 contacts, 4 emails, 3 phone numbers.');
+    assert.equal(await searchedLine(), 'Searched for email mcfly@hillvalley.edu', 'the normal form it looked up, not what was typed');
+    assert.equal(
+      await page.getByRole('status').textContent(),
+      'Customer 1: 4 contacts, 4 emails, 3 phone numbers. Searched for email mcfly@hillvalley.edu.',
+    );
   });
 
   it('finds it by phone number, the default kind for digits', async () => {
@@ -385,5 +416,67 @@ describe('the explorer page in headless Chromium', { skip: browserSkipReason() }
     await page.locator('#contacts-body tr[data-contact-id="4"] td').first().click();
     assert.equal((await details())['Contact id'], '#4');
     await page.screenshot({ path: await screenshotPath('explorer', 'phone'), fullPage: true });
+  });
+
+  it('shows the normal form it searched for: for the identifiers given, whatever their written form, and not for a contact id', async () => {
+    // Joins customer 5 (doc@hillvalley.edu): the service stores doc@hillvalley.edu and 5550109999.
+    await identifyOver(open.baseUrl, { email: 'Doc@HillValley.edu', phoneNumber: '(555) 010-9999' });
+    await page.goto(open.baseUrl);
+    const status = () => page.getByRole('status').textContent();
+
+    await search('555 010 9999');
+    assert.equal(await checkedKind(), 'phone');
+    await customerShown(5);
+    assert.equal(await searchedLine(), 'Searched for phone 5550109999');
+    assert.equal(await status(), 'Customer 5: 2 contacts, 1 email, 2 phone numbers. Searched for phone 5550109999.');
+    assert.equal(await page.locator('#search-input').inputValue(), '555 010 9999', 'the box keeps what was typed');
+    await page.screenshot({ path: await screenshotPath('explorer', 'searched-for') });
+
+    await search('DOC@hillvalley.edu , (555) 010-9999');
+    await page.locator('#customer-searched', { hasText: 'email' }).waitFor();
+    assert.equal(await searchedLine(), 'Searched for email doc@hillvalley.edu and phone 5550109999');
+    assert.equal(
+      await status(),
+      'Customer 5: 2 contacts, 1 email, 2 phone numbers. Searched for email doc@hillvalley.edu and phone 5550109999.',
+    );
+
+    await search('#5');
+    await page.waitForFunction(() => location.hash === '#id=5');
+    await page.locator('#customer-searched').waitFor({ state: 'hidden' });
+    await customerShown(5);
+    assert.equal(await searchedLine(), null, 'a lookup by contact id searched for no identifier');
+    assert.equal(await status(), 'Customer 5: 2 contacts, 1 email, 2 phone numbers.');
+  });
+
+  it('shows the form the rules look up: E.164 for DEFAULT_PHONE_REGION=IN, the provider form for EMAIL_CANONICAL_FORM=provider', async () => {
+    await identifyOver(india.baseUrl, { email: 'First.Last+shop@googlemail.com', phoneNumber: '098765 43210' });
+    await page.goto(india.baseUrl);
+
+    await search('098765 43210');
+    await customerShown(1);
+    assert.equal(await searchedLine(), 'Searched for phone +919876543210');
+    assert.deepEqual(await page.locator('#customer-summary ul').allInnerTexts(), ['firstlast@gmail.com', '+919876543210']);
+    await page.screenshot({ path: await screenshotPath('explorer', 'searched-for-e164') });
+
+    await search('first.last+shop@googlemail.com, +91 98765-43210');
+    await page.locator('#customer-searched', { hasText: 'email' }).waitFor();
+    assert.equal(await searchedLine(), 'Searched for email firstlast@gmail.com and phone +919876543210');
+    assert.equal(
+      await page.getByRole('status').textContent(),
+      'Customer 1: 1 contact, 1 email, 1 phone number. Searched for email firstlast@gmail.com and phone +919876543210.',
+    );
+  });
+
+  it('still shows the customer when the service does not say what it searched for (an older service)', async () => {
+    await page.route('**/customers/lookup?*', async (route) => {
+      const response = await route.fetch();
+      const { searched: _searched, ...older } = (await response.json()) as Record<string, unknown>;
+      await route.fulfill({ response, json: older });
+    });
+    await page.goto(open.baseUrl);
+    await search('717171');
+    await assertMergedCustomer();
+    assert.equal(await searchedLine(), null);
+    assert.equal(await page.getByRole('status').textContent(), 'Customer 1: 4 contacts, 4 emails, 3 phone numbers.');
   });
 });

@@ -3,10 +3,11 @@
  * state for. Errors keep the API's own message, which already says what to fix.
  */
 import type { SearchQuery } from './search.js';
-import type { CustomerDetails, CustomerHistory, Explanation } from './types.js';
+import type { CustomerDetails, CustomerHistory, Explanation, Searched } from './types.js';
 
 export type LookupOutcome =
-  | { kind: 'found'; customer: CustomerDetails }
+  /** `searched`: only lookups by identifiers answer it, and older services not at all. */
+  | { kind: 'found'; customer: CustomerDetails; searched?: Searched }
   | { kind: 'notFound'; message: string }
   | { kind: 'badInput'; message: string }
   | { kind: 'differentCustomers'; message: string; primaryContactIds: number[] }
@@ -45,10 +46,10 @@ export async function lookUpCustomer(
   }
   const body = await readJson(response);
   if (response.ok) {
-    const customer = (body as { customer?: CustomerDetails } | null)?.customer;
-    return customer
-      ? { kind: 'found', customer }
-      : { kind: 'failed', message: 'The service sent an answer this page does not understand.' };
+    const answer = body as { customer?: CustomerDetails; searched?: unknown } | null;
+    if (!answer?.customer) return { kind: 'failed', message: 'The service sent an answer this page does not understand.' };
+    const searched = asSearched(answer.searched);
+    return searched ? { kind: 'found', customer: answer.customer, searched } : { kind: 'found', customer: answer.customer };
   }
   return outcomeOfError(response.status, (body as ErrorBody | null)?.error ?? {});
 }
@@ -69,6 +70,14 @@ function outcomeOfError(status: number, error: NonNullable<ErrorBody['error']>):
     default:
       return { kind: 'failed', message: `${message} (status ${status}${error.code ? `, ${error.code}` : ''})` };
   }
+}
+
+/** `searched` when it has the expected shape; anything else is ignored, as if absent. */
+function asSearched(value: unknown): Searched | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { email, phoneNumber } = value as Record<string, unknown>;
+  const nullableString = (field: unknown): field is string | null => field === null || typeof field === 'string';
+  return nullableString(email) && nullableString(phoneNumber) ? { email, phoneNumber } : undefined;
 }
 
 async function readJson(response: Response): Promise<unknown> {

@@ -14,7 +14,8 @@ import { identityGraph } from './identityGraph.js';
 import type { CustomerDetails } from './types.js';
 
 export interface CustomerView {
-  show(customer: CustomerDetails): void;
+  /** `searched`: what the lookup looked for, in words (`describeSearched`); null for none. */
+  show(customer: CustomerDetails, searched?: string | null): void;
   hide(): void;
 }
 
@@ -22,6 +23,7 @@ export function createCustomerView(): CustomerView {
   const section = byId('customer', HTMLElement);
   const heading = byId('customer-heading', HTMLHeadingElement);
   const summary = byId('customer-summary', HTMLDListElement);
+  const searchedLine = byId('customer-searched', HTMLParagraphElement);
   const detailsHint = byId('details-hint', HTMLParagraphElement);
   const detailsList = byId('details-list', HTMLDListElement);
   const table = createContactsTable(byId('contacts-body', HTMLTableSectionElement), select);
@@ -46,9 +48,11 @@ export function createCustomerView(): CustomerView {
   }
 
   return {
-    show(customer) {
+    show(customer, searched = null) {
       shown = customer;
       heading.textContent = `Customer ${customer.primaryContactId}`;
+      searchedLine.textContent = searched ?? '';
+      searchedLine.hidden = searched === null;
       summary.replaceChildren(
         ...entry('Primary contact', h('span', { class: 'primary-id' }, `#${customer.primaryContactId}`)),
         ...entry('Emails', list(customer.emails)),

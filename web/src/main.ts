@@ -10,7 +10,7 @@ import { count } from './format.js';
 import { createKeyPrompt } from './keyPrompt.js';
 import { createNotice, type NoticeAction, type NoticeTone } from './notice.js';
 import { createSearchForm } from './searchForm.js';
-import { describeQuery, fromHash, toHash, type ParsedSearch, type SearchQuery } from './search.js';
+import { describeQuery, describeSearched, fromHash, toHash, type ParsedSearch, type SearchQuery } from './search.js';
 
 const status = byId('status', HTMLParagraphElement);
 const results = byId('results', HTMLDivElement);
@@ -86,12 +86,15 @@ function render(outcome: LookupOutcome, query: SearchQuery): void {
   switch (outcome.kind) {
     case 'found': {
       const { customer } = outcome;
+      // Lookups by contact id look for no identifier, so they never say what they searched for.
+      const searched = query.by === 'identifiers' ? describeSearched(outcome.searched) : null;
       notice.hide();
-      customerView.show(customer);
+      customerView.show(customer, searched);
       announce(
         `Customer ${customer.primaryContactId}: ${count(customer.page.total, 'contact')}` +
           `${customer.page.nextOffset === null ? '' : ` (the first ${customer.contacts.length.toLocaleString('en-US')} shown)`}, ` +
-          `${count(customer.emails.length, 'email')}, ${count(customer.phoneNumbers.length, 'phone number')}.`,
+          `${count(customer.emails.length, 'email')}, ${count(customer.phoneNumbers.length, 'phone number')}.` +
+          (searched === null ? '' : ` ${searched}.`),
       );
       return;
     }

@@ -5,6 +5,8 @@
  * so a kind control says which. `name@example.com, 123456` asks for both identifiers at once (the
  * answer may then be "two customers"). In the hash: `#id=23`, `#email=…`, `#phone=…`, or both.
  */
+import type { Searched } from './types.js';
+
 export type SearchKind = 'email' | 'phone' | 'id';
 
 export type SearchQuery = { by: 'id'; id: string } | { by: 'identifiers'; email?: string; phoneNumber?: string };
@@ -88,4 +90,18 @@ export function toSearchText(query: SearchQuery): { text: string; kind: SearchKi
 export function describeQuery(query: SearchQuery): string {
   if (query.by === 'id') return `contact ${query.id}`;
   return [query.email, query.phoneNumber].filter((part) => part !== undefined).join(' and ');
+}
+
+/**
+ * What a lookup by identifiers looked for, in the service's normal forms: "Searched for phone
+ * +919876543210", "Searched for email firstlast@gmail.com and phone +919876543210". Null when it
+ * names neither (a lookup by contact id, or a service too old to say).
+ */
+export function describeSearched(searched: Searched | undefined): string | null {
+  if (searched === undefined) return null;
+  const parts = [
+    ...(searched.email !== null ? [`email ${searched.email}`] : []),
+    ...(searched.phoneNumber !== null ? [`phone ${searched.phoneNumber}`] : []),
+  ];
+  return parts.length > 0 ? `Searched for ${parts.join(' and ')}` : null;
 }

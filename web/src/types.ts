@@ -4,11 +4,13 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { ExplainResponse, HistoryResponse } from '../../src/http/historySchemas.js';
-import type { CustomerDetailsResponse, DifferentCustomersResponse } from '../../src/http/schemas.js';
+import type { CustomerDetailsResponse, CustomerLookupResponse, DifferentCustomersResponse } from '../../src/http/schemas.js';
 
 export type CustomerDetails = Static<typeof CustomerDetailsResponse>['customer'];
 export type Contact = CustomerDetails['contacts'][number];
 export type ContactLink = CustomerDetails['links'][number];
+/** A lookup by identifiers: the normal forms it looked for (null: not given). */
+export type Searched = Static<typeof CustomerLookupResponse>['searched'];
 export type DifferentCustomersError = Static<typeof DifferentCustomersResponse>['error'];
 export type CustomerHistory = Static<typeof HistoryResponse>['history'];
 export type ContactEvent = CustomerHistory['events'][number];
