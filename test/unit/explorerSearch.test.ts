@@ -1,7 +1,7 @@
 /** The explorer's search box language and URL hash (web/src/search.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeQuery, fromHash, inferKind, parseSearch, toHash, toSearchText, type SearchQuery } from '../../web/src/search.js';
+import { describeQuery, describeSearched, fromHash, inferKind, parseSearch, toHash, toSearchText, type SearchQuery } from '../../web/src/search.js';
 
 describe('explorer search: the kind control follows the text', () => {
   it('picks Email for an @ and Contact id for a leading #, whatever was chosen', () => {
@@ -93,5 +93,17 @@ describe('explorer search: the URL hash', () => {
   it('says the query in words', () => {
     assert.equal(describeQuery({ by: 'id', id: '23' }), 'contact 23');
     assert.equal(describeQuery({ by: 'identifiers', email: 'doc@hillvalley.edu', phoneNumber: '123456' }), 'doc@hillvalley.edu and 123456');
+  });
+});
+
+describe('explorer search: what the service says it searched for', () => {
+  it('names the fields it looked up, in their normal form, and nothing when it said nothing', () => {
+    assert.equal(describeSearched({ email: null, phoneNumber: '+919876543210' }), 'Searched for phone +919876543210');
+    assert.equal(
+      describeSearched({ email: 'firstlast@gmail.com', phoneNumber: '+919876543210' }),
+      'Searched for email firstlast@gmail.com and phone +919876543210',
+    );
+    assert.equal(describeSearched({ email: null, phoneNumber: null }), null);
+    assert.equal(describeSearched(undefined), null);
   });
 });
