@@ -167,7 +167,7 @@ program
   )
   .option(
     '--renormalize',
-    "move the table to the rules DEFAULT_PHONE_REGION and EMAIL_CANONICAL_FORM set now: rewrite stored values, join the customers " +
+    'move the table to the rules DEFAULT_PHONE_REGION and EMAIL_CANONICAL_FORM set now: rewrite stored values, join the customers ' +
       'that become one; in batches, while the service serves (docs/normal-forms.md)',
   )
   .action(({ dryRun, batchSize, renormalize }: { dryRun?: boolean; batchSize?: number; renormalize?: boolean }) => {

@@ -134,7 +134,9 @@ function phoneRegion(value: string | undefined): PhoneRegion | null {
   const code = (value ?? '').trim().toUpperCase();
   if (code === '') return null;
   if (!isPhoneRegion(code)) {
-    throw new ConfigError('invalid configuration: DEFAULT_PHONE_REGION must be an ISO 3166 country code with phone numbering rules, such as IN, US, GB or DE');
+    throw new ConfigError(
+      'invalid configuration: DEFAULT_PHONE_REGION must be an ISO 3166 country code with phone numbering rules, such as IN, US, GB or DE',
+    );
   }
   return code;
 }

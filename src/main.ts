@@ -62,7 +62,11 @@ export async function serve(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { database: config.database.kind, phoneRegion: config.normalForm.phoneRegion, emailCanonicalForm: config.normalForm.emailCanonicalForm },
+    {
+      database: config.database.kind,
+      phoneRegion: config.normalForm.phoneRegion,
+      emailCanonicalForm: config.normalForm.emailCanonicalForm,
+    },
     'identity service ready',
   );
 }

@@ -9,7 +9,14 @@ import { governanceStore } from './db/governanceStore.js';
 import { identifyStore } from './db/identifyStore.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
 import { createIdentifyService, type IdentifyService, type IdentifyServiceOptions } from './identity/identifyService.js';
-import { createNormaliser, NormalFormChangedError, PLAIN_RULES, sameRules, type NormalFormRules, type Normaliser } from './identity/normalise.js';
+import {
+  createNormaliser,
+  NormalFormChangedError,
+  PLAIN_RULES,
+  sameRules,
+  type NormalFormRules,
+  type Normaliser,
+} from './identity/normalise.js';
 import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
 
 export interface Services {
@@ -53,5 +60,7 @@ export function createServices(db: Database, settings: GovernanceSettings = DEFA
 /** Adds the configured preset's missing rules (BLOCKLIST_PRESET); the process that migrates does it. */
 export async function addConfiguredPreset(db: Database, settings: GovernanceSettings, rules: NormalFormRules = PLAIN_RULES): Promise<void> {
   if (!settings.enabled || settings.preset === null) return;
-  await createGovernanceService(governanceStore(db), { normaliser: createNormaliser(rules) }).applyPreset(settings.preset, { addedBy: `preset:${settings.preset}` });
+  await createGovernanceService(governanceStore(db), { normaliser: createNormaliser(rules) }).applyPreset(settings.preset, {
+    addedBy: `preset:${settings.preset}`,
+  });
 }

@@ -208,11 +208,7 @@ interface StoredIdentifiers {
  * the table, no offset rescans it), judged by `judgeStoredValue`. Ids come in ascending order, so
  * the first five found are the lowest.
  */
-export async function checkNormalForm(
-  db: Queryable,
-  pageSize = DEFAULT_PAGE_SIZE,
-  normaliser?: Normaliser,
-): Promise<InvariantResult[]> {
+export async function checkNormalForm(db: Queryable, pageSize = DEFAULT_PAGE_SIZE, normaliser?: Normaliser): Promise<InvariantResult[]> {
   // By default the table's own rules (migrations/0005): "normal" means what its requests look up.
   const rules = normaliser ?? (await tableNormaliser(db));
   const fixable = tally('N1');

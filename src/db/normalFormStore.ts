@@ -5,7 +5,14 @@
  * statement compares: so a running process set to other rules finds out on its next request.
  */
 import type { EmailCanonicalForm } from '../identity/emailForms.js';
-import { createNormaliser, describeRules, PLAIN_NORMALISER, sameRules, type NormalFormRules, type Normaliser } from '../identity/normalise.js';
+import {
+  createNormaliser,
+  describeRules,
+  PLAIN_NORMALISER,
+  sameRules,
+  type NormalFormRules,
+  type Normaliser,
+} from '../identity/normalise.js';
 import { isPhoneRegion } from '../identity/phoneNumbers.js';
 import type { Queryable } from './database.js';
 
@@ -42,7 +49,8 @@ export async function tableNormaliser(db: Queryable): Promise<Normaliser> {
 /** Rules read back from the table; a value this build cannot match by is a table written by another version. */
 export function parseRules(row: { phoneRegion: string | null; emailCanonicalForm: string }): NormalFormRules {
   const { phoneRegion, emailCanonicalForm } = row;
-  if (phoneRegion !== null && !isPhoneRegion(phoneRegion)) throw new Error(`the table's phone region ${phoneRegion} is not one this build knows`);
+  if (phoneRegion !== null && !isPhoneRegion(phoneRegion))
+    throw new Error(`the table's phone region ${phoneRegion} is not one this build knows`);
   if (emailCanonicalForm !== 'none' && emailCanonicalForm !== 'provider') {
     throw new Error(`the table's email canonical form ${emailCanonicalForm} is not one this build knows`);
   }

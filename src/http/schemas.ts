@@ -320,10 +320,13 @@ export const ERROR_RESPONSES = {
     code: 'RATE_LIMITED',
     message: 'Too many requests: at most 600 per minute. Retry in 12 seconds.',
   }),
-  unavailable: errorResponse("DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After), or NORMAL_FORM_CHANGED (restart with the table's matching rules)", {
-    code: 'DATABASE_UNAVAILABLE',
-    message: 'The database is not reachable; try again shortly.',
-  }),
+  unavailable: errorResponse(
+    "DATABASE_UNAVAILABLE, or OVERLOADED (see Retry-After), or NORMAL_FORM_CHANGED (restart with the table's matching rules)",
+    {
+      code: 'DATABASE_UNAVAILABLE',
+      message: 'The database is not reachable; try again shortly.',
+    },
+  ),
   blockedIdentifier: errorResponse('BLOCKED_IDENTIFIER: every identifier of the request is blocked; nothing was written', {
     code: 'BLOCKED_IDENTIFIER',
     message: "The request's email is blocked (a value that identifies no one), and it has no other identifier; nothing was written.",

@@ -13,7 +13,6 @@ export type InputErrorCode = 'INVALID_EMAIL' | 'INVALID_PHONE_NUMBER' | 'MISSING
 
 export type Normalised = { ok: true; value: Identifiers } | { ok: false; code: InputErrorCode; message: string };
 
-
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
 /** C0 and C1 control characters, DEL, and NUL among them: PostgreSQL cannot store NUL at all. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -66,7 +65,9 @@ export class NormalFormChangedError extends Error {
     readonly table: NormalFormRules,
     readonly process: NormalFormRules,
   ) {
-    super(`the table's normal form is now ${describeRules(table)}; this process is set to ${describeRules(process)}: restart it with the table's settings`);
+    super(
+      `the table's normal form is now ${describeRules(table)}; this process is set to ${describeRules(process)}: restart it with the table's settings`,
+    );
   }
 }
 

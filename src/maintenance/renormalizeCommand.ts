@@ -19,7 +19,11 @@ export interface RenormalizeCommandOptions {
 }
 
 /** Exit status 0 when the table is in the target's form; 1 when links must be repaired first. */
-export async function runRenormalize(db: Database, { target, batchSize }: RenormalizeCommandOptions, { out, err }: Streams): Promise<number> {
+export async function runRenormalize(
+  db: Database,
+  { target, batchSize }: RenormalizeCommandOptions,
+  { out, err }: Streams,
+): Promise<number> {
   const startedAt = Date.now();
   const from = (await readRecordedRules(db)).rules;
   const progress = progressOn(err);
@@ -41,7 +45,7 @@ export async function runRenormalize(db: Database, { target, batchSize }: Renorm
     if (!(error instanceof BrokenLinksError)) throw error;
     out.write(
       `renormalize stopped: rows ${error.contactIds.slice(0, 5).join(', ')} have links no rule explains (chains or cycles); ` +
-        'run `identity-service repair` with the table\'s current settings first, then renormalize again (it resumes)\n',
+        "run `identity-service repair` with the table's current settings first, then renormalize again (it resumes)\n",
     );
     return 1;
   }

@@ -256,7 +256,13 @@ describeOnEachDatabase('the customer-size cap', (scratch) => {
   let app: FastifyInstance | undefined;
   before(async () => {
     const services = createServices(scratch().db, { ...DEFAULT_GOVERNANCE, maxCustomerContacts: 3 });
-    app = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent', http: { adminApiOpen: true } });
+    app = await buildInProcessApp({
+      db: scratch().db,
+      ...services,
+      responseFormat: 'customer',
+      logLevel: 'silent',
+      http: { adminApiOpen: true },
+    });
   });
   after(() => app?.close());
   beforeEach(() => scratch().reset());

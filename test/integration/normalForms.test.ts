@@ -48,64 +48,71 @@ function invariantsBroken(db: Database): Promise<string[]> {
   return checkInvariants(db).then((results) => results.filter((result) => result.count > 0).map((result) => result.invariant));
 }
 
-describeOnEachDatabase('identifiers matched as customers write them (DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider)', (scratch) => {
-  let app: FastifyInstance;
-  before(async () => {
-    app = await appWith(scratch().db, INDIA);
-  });
-  beforeEach(async () => {
-    await scratch().reset();
-    await recordRules(scratch().db, INDIA);
-  });
-
-  it('joins one phone as an Indian shopper types it on three checkouts: +91 98765 43210, 098765 43210, 9876543210', async () => {
-    await identify(app, { email: 'a@x.io', phoneNumber: '+91 98765 43210' });
-    await identify(app, { email: 'b@x.io', phoneNumber: '098765 43210' });
-    const customer = await identify(app, { email: 'c@x.io', phoneNumber: '9876543210' });
-    assert.deepEqual(customer, {
-      id: 1,
-      primaryContactId: 1,
-      emails: ['a@x.io', 'b@x.io', 'c@x.io'],
-      phoneNumbers: ['+919876543210'],
-      secondaryContactIds: [2, 3],
+describeOnEachDatabase(
+  'identifiers matched as customers write them (DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider)',
+  (scratch) => {
+    let app: FastifyInstance;
+    before(async () => {
+      app = await appWith(scratch().db, INDIA);
     });
-  });
+    beforeEach(async () => {
+      await scratch().reset();
+      await recordRules(scratch().db, INDIA);
+    });
 
-  it('stores the E.164 form, whichever form came in, and a JSON number is a phone typed without separators', async () => {
-    await identify(app, { phoneNumber: 9876543210 });
-    await identify(app, { email: 'b@x.io', phoneNumber: '0091-98765-43210' });
-    assert.deepEqual(
-      (await storedRows(scratch().db)).map((row) => row.phoneNumber),
-      ['+919876543210', '+919876543210'],
-    );
-  });
+    it('joins one phone as an Indian shopper types it on three checkouts: +91 98765 43210, 098765 43210, 9876543210', async () => {
+      await identify(app, { email: 'a@x.io', phoneNumber: '+91 98765 43210' });
+      await identify(app, { email: 'b@x.io', phoneNumber: '098765 43210' });
+      const customer = await identify(app, { email: 'c@x.io', phoneNumber: '9876543210' });
+      assert.deepEqual(customer, {
+        id: 1,
+        primaryContactId: 1,
+        emails: ['a@x.io', 'b@x.io', 'c@x.io'],
+        phoneNumbers: ['+919876543210'],
+        secondaryContactIds: [2, 3],
+      });
+    });
 
-  it("keeps the seed's digits-only form for what is not a valid number (123456, a short code), so nothing is newly refused", async () => {
-    assert.deepEqual((await identify(app, { phoneNumber: '123456' })).phoneNumbers, ['123456']);
-    assert.deepEqual((await identify(app, { phoneNumber: '1-0-0' })).phoneNumbers, ['100']);
-  });
+    it('stores the E.164 form, whichever form came in, and a JSON number is a phone typed without separators', async () => {
+      await identify(app, { phoneNumber: 9876543210 });
+      await identify(app, { email: 'b@x.io', phoneNumber: '0091-98765-43210' });
+      assert.deepEqual(
+        (await storedRows(scratch().db)).map((row) => row.phoneNumber),
+        ['+919876543210', '+919876543210'],
+      );
+    });
 
-  it('joins Gmail addresses that differ only in dots, a +tag, or googlemail.com', async () => {
-    await identify(app, { email: 'First.Last+shop@googlemail.com' });
-    const customer = await identify(app, { email: 'firstlast@gmail.com', phoneNumber: '123456' });
-    assert.deepEqual([customer.primaryContactId, customer.emails], [1, ['firstlast@gmail.com']]);
-  });
+    it("keeps the seed's digits-only form for what is not a valid number (123456, a short code), so nothing is newly refused", async () => {
+      assert.deepEqual((await identify(app, { phoneNumber: '123456' })).phoneNumbers, ['123456']);
+      assert.deepEqual((await identify(app, { phoneNumber: '1-0-0' })).phoneNumbers, ['100']);
+    });
 
-  it('the read API finds a customer by any written form and says which normal form it searched for', async () => {
-    await identify(app, { email: 'a@x.io', phoneNumber: '+91 98765 43210' });
-    const response = await app.inject({ method: 'GET', url: `/customers/lookup?phoneNumber=${encodeURIComponent('098765-43210')}` });
-    assert.equal(response.statusCode, 200, response.body);
-    assert.deepEqual(response.json().searched, { email: null, phoneNumber: '+919876543210' });
-    assert.equal(response.json().customer.primaryContactId, 1);
-  });
+    it('joins Gmail addresses that differ only in dots, a +tag, or googlemail.com', async () => {
+      await identify(app, { email: 'First.Last+shop@googlemail.com' });
+      const customer = await identify(app, { email: 'firstlast@gmail.com', phoneNumber: '123456' });
+      assert.deepEqual([customer.primaryContactId, customer.emails], [1, ['firstlast@gmail.com']]);
+    });
 
-  it('stores an exact block rule in the normal form, so it blocks the number however it is written', async () => {
-    const added = await app.inject({ method: 'POST', url: '/admin/blocked', payload: { field: 'phoneNumber', value: '098765 43210', reason: 'shop' } });
-    assert.equal(added.statusCode, 201, added.body);
-    assert.equal(added.json().rule.value, '+919876543210');
-    assertError(await postIdentify(app, { phoneNumber: '+91 98765 43210' }), 422, 'BLOCKED_IDENTIFIER');
-  });
-});
+    it('the read API finds a customer by any written form and says which normal form it searched for', async () => {
+      await identify(app, { email: 'a@x.io', phoneNumber: '+91 98765 43210' });
+      const response = await app.inject({ method: 'GET', url: `/customers/lookup?phoneNumber=${encodeURIComponent('098765-43210')}` });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(response.json().searched, { email: null, phoneNumber: '+919876543210' });
+      assert.equal(response.json().customer.primaryContactId, 1);
+    });
+
+    it('stores an exact block rule in the normal form, so it blocks the number however it is written', async () => {
+      const added = await app.inject({
+        method: 'POST',
+        url: '/admin/blocked',
+        payload: { field: 'phoneNumber', value: '098765 43210', reason: 'shop' },
+      });
+      assert.equal(added.statusCode, 201, added.body);
+      assert.equal(added.json().rule.value, '+919876543210');
+      assertError(await postIdentify(app, { phoneNumber: '+91 98765 43210' }), 422, 'BLOCKED_IDENTIFIER');
+    });
+  },
+);
 
 describeOnEachDatabase('changing the rules of a table that has rows', (scratch) => {
   let plainApp: FastifyInstance;
@@ -128,7 +135,10 @@ describeOnEachDatabase('changing the rules of a table that has rows', (scratch) 
     const verdict = await adoptOrCompareRules(scratch().db, INDIA);
     assert.equal(verdict.kind, 'refused');
     const { message } = verdict as { message: string };
-    assert.match(message, /DEFAULT_PHONE_REGION=\(unset\), EMAIL_CANONICAL_FORM=none.*DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider/);
+    assert.match(
+      message,
+      /DEFAULT_PHONE_REGION=\(unset\), EMAIL_CANONICAL_FORM=none.*DEFAULT_PHONE_REGION=IN, EMAIL_CANONICAL_FORM=provider/,
+    );
     assert.match(message, /repair --renormalize/);
     assert.doesNotMatch(message, /\n/);
   });
@@ -198,7 +208,11 @@ describeOnEachDatabase('changing the rules of a table that has rows', (scratch) 
 
   it('exact block rules move to the new form and go on blocking what they blocked; duplicates are merged, the oldest kept', async () => {
     for (const value of ['98765 43210', '098765 43210']) {
-      const added = await plainApp.inject({ method: 'POST', url: '/admin/blocked', payload: { field: 'phoneNumber', value, reason: 'shop' } });
+      const added = await plainApp.inject({
+        method: 'POST',
+        url: '/admin/blocked',
+        payload: { field: 'phoneNumber', value, reason: 'shop' },
+      });
       assert.equal(added.statusCode, 201, added.body);
     }
     const result = await renormalize(store(), INDIA);
@@ -241,7 +255,10 @@ async function customersOf(db: Database): Promise<string[]> {
 const PHONES = ['+91 98765 43210', '098765 43210', '9876543210', '0091 98765 43210', '98765-43211', '+919876543211', '123456', '0123456'];
 const EMAILS = ['a@x.io', 'b@x.io', 'First.Last@gmail.com', 'firstlast+x@googlemail.com', 'FIRSTLAST@gmail.com'];
 const request = fc
-  .record({ email: fc.option(fc.constantFrom(...EMAILS), { nil: undefined }), phoneNumber: fc.option(fc.constantFrom(...PHONES), { nil: undefined }) })
+  .record({
+    email: fc.option(fc.constantFrom(...EMAILS), { nil: undefined }),
+    phoneNumber: fc.option(fc.constantFrom(...PHONES), { nil: undefined }),
+  })
   .filter((r) => r.email !== undefined || r.phoneNumber !== undefined)
   .map((r) => Object.fromEntries(Object.entries(r).filter(([, value]) => value !== undefined)) as { email?: string; phoneNumber?: string });
 

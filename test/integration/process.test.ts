@@ -116,7 +116,10 @@ it("refuses to start, with one line and exit 1, when set to other matching rules
     });
     assert.equal(result.status, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    assert.match(result.stderr, /^refusing to start: the table's emails and phones are in the normal form of DEFAULT_PHONE_REGION=\(unset\)/);
+    assert.match(
+      result.stderr,
+      /^refusing to start: the table's emails and phones are in the normal form of DEFAULT_PHONE_REGION=\(unset\)/,
+    );
     assert.match(result.stderr, /repair --renormalize/);
   } finally {
     await rm(dataDir, { recursive: true, force: true });

@@ -1,7 +1,16 @@
 /** The explorer's search box language and URL hash (web/src/search.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeQuery, describeSearched, fromHash, inferKind, parseSearch, toHash, toSearchText, type SearchQuery } from '../../web/src/search.js';
+import {
+  describeQuery,
+  describeSearched,
+  fromHash,
+  inferKind,
+  parseSearch,
+  toHash,
+  toSearchText,
+  type SearchQuery,
+} from '../../web/src/search.js';
 
 describe('explorer search: the kind control follows the text', () => {
   it('picks Email for an @ and Contact id for a leading #, whatever was chosen', () => {
