@@ -54,7 +54,7 @@ describe('block rules', () => {
     }
   });
 
-  it('a pattern that backtracks catastrophically elsewhere runs in linear time here', () => {
+  it('a pattern that backtracks catastrophically elsewhere ends quickly here: the linear engine takes over', () => {
     const blocked = list({ field: 'email', match: 'pattern', value: '^(a+)+$' });
     assert.equal(blocked.isBlocked('email', `${'a'.repeat(240)}!@x.io`), false);
   });
