@@ -18,6 +18,8 @@ import { createGovernanceService, InvalidRuleError, type ChangeContext, type Gov
 import { reportStartupFailure, serve } from './main.js';
 import { blockRequestFrom, runBlock, runUnblock, type BlockOptions } from './maintenance/blockCommand.js';
 import { runCheck } from './maintenance/checkCommand.js';
+import { eraseTargetFrom, runErase, type EraseOptions } from './maintenance/eraseCommand.js';
+import { createErasureService } from './identity/erasure.js';
 import { runBlocked, runSuspects } from './maintenance/listCommands.js';
 import { DEFAULT_BATCH_SIZE } from './maintenance/repair.js';
 import { runRepair } from './maintenance/repairCommand.js';
@@ -205,6 +207,27 @@ program
       reportFailureOf('block'),
     );
   });
+
+program
+  .command('erase')
+  .summary("erase a contact, a customer, or everyone's rows holding an email or a phone: the values are forgotten everywhere")
+  .description(
+    'erase rows (right to be forgotten): their email and phone become NULL and they get deletedAt; the values they held are ' +
+      'removed from every other row, the event log and exact block rules; what they alone held together splits (as the admin API ' +
+      'does, under the governance lock). Give exactly one of --email, --phone, --contact, --customer (any contact id of the customer)',
+  )
+  .option('--email <email>', "every row holding this email (normalised by the table's rules)")
+  .option('--phone <phone>', "every row holding this phone number (normalised by the table's rules)")
+  .option('--contact <id>', 'one contact', positiveInteger)
+  .option('--customer <id>', 'every row of the customer of this contact', positiveInteger)
+  .action((options: EraseOptions) =>
+    withGovernanceTables(async (db) => {
+      const target = eraseTargetFrom(options, await tableNormaliser(db));
+      if (!target.ok) usageError(target.message);
+      const erasure = createErasureService(governanceStore(db));
+      return runErase(erasure, target.value, cliContext(), { out: process.stdout, err: process.stderr });
+    }).catch(reportFailureOf('erase')),
+  );
 
 program
   .command('unblock')

@@ -7,6 +7,7 @@ import type { GovernanceSettings } from './config.js';
 import type { Database } from './db/database.js';
 import { governanceStore } from './db/governanceStore.js';
 import { identifyStore } from './db/identifyStore.js';
+import { createErasureService, type ErasureService } from './identity/erasure.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
 import { createIdentifyService, type IdentifyService, type IdentifyServiceOptions } from './identity/identifyService.js';
 import {
@@ -26,6 +27,8 @@ export interface Services {
   /** Absent with governance off. */
   governance?: GovernanceService;
   blocklist?: BlocklistCache;
+  /** Erasure (under the governance lock, like a block); absent with governance off. */
+  erasure?: ErasureService;
 }
 
 export const DEFAULT_GOVERNANCE: GovernanceSettings = { enabled: true, maxCustomerContacts: DEFAULT_MAX_CUSTOMER_CONTACTS, preset: null };
@@ -54,7 +57,8 @@ export function createServices(db: Database, settings: GovernanceSettings = DEFA
     ...identifyOptions,
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },
   });
-  return { normaliser, identifyService, governance, blocklist };
+  const erasure = createErasureService(store, { onChange: () => blocklist.refresh() });
+  return { normaliser, identifyService, governance, blocklist, erasure };
 }
 
 /** Adds the configured preset's missing rules (BLOCKLIST_PRESET); the process that migrates does it. */

@@ -10,6 +10,7 @@ import type { MergeRecord } from '../identity/linkGraph.js';
 import type { RowWrite } from '../identity/regroup.js';
 import type { GovernanceState, GovernanceStore, GovernanceTransaction, NewEvent } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
+import { eraseValues, rowsToErase } from './erasureQueries.js';
 import { parseRules, recordRenormalizing, recordRules } from './normalFormStore.js';
 import { rewriteRuleValues, rewriteValues, rowsAfter, rowsOfCustomersHolding } from './renormalizeQueries.js';
 import { live, ownerOf, rowOrder } from './sql.js';
@@ -140,6 +141,8 @@ function transactionOn(tx: Queryable): GovernanceTransaction {
     rewriteRuleValues: (changes, dropIds) => rewriteRuleValues(tx, changes, dropIds),
     recordRenormalizing: (target) => recordRenormalizing(tx, target),
     recordRules: (rules) => recordRules(tx, rules),
+    rowsToErase: (target) => rowsToErase(tx, target),
+    eraseValues: (scrubs, emails, phones) => eraseValues(tx, scrubs, emails, phones),
   };
 }
 

@@ -19,6 +19,7 @@ import { historyStore } from '../db/historyStore.js';
 import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
 import { createHistoryService, type HistoryService } from '../identity/historyService.js';
+import type { ErasureService } from '../identity/erasure.js';
 import type { IdentifyService } from '../identity/identifyService.js';
 import { PLAIN_NORMALISER, type Normaliser } from '../identity/normalise.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
@@ -63,6 +64,8 @@ export interface AppOptions {
   explorerDir?: string;
   /** The admin API's use cases (/admin/...); no admin routes when absent. */
   governance?: GovernanceService;
+  /** Erasure and export, under the admin keys; not offered when absent. */
+  erasure?: ErasureService;
   /** The block list the read API screens identifiers with; none when absent (governance off). */
   blocklist?: BlocklistCache;
   /** The rules requests' identifiers are normalised by (the table's); the seed's when absent. */
@@ -124,6 +127,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (!(secured && http.protectDocs)) await app.register(docs);
   if (options.explorerDir !== undefined) await app.register(explorerRoutes(options.explorerDir));
 
+  const lookupService = options.lookupService ?? createLookupService(customerStore(options.db), options.blocklist);
+  const historyService =
+    options.historyService ??
+    createHistoryService(customerStore(options.db), historyStore(options.db), {
+      ...(options.blocklist ? { blocklist: () => (options.blocklist as BlocklistCache).current() } : {}),
+    });
   await app.register(async (api) => {
     api.decorateRequest('apiKeyId', null);
     // Every answer here carries personal data (or says whose it is not): no cache may keep it.
@@ -170,18 +179,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       );
       await guarded.register(
         customerRoutes({
-          service: options.lookupService ?? createLookupService(customerStore(options.db), options.blocklist),
+          service: lookupService,
           normaliser: options.normaliser ?? PLAIN_NORMALISER,
           ...(secured ? { security: API_KEY_SECURITY } : {}),
         }),
       );
       await guarded.register(
         historyRoutes({
-          service:
-            options.historyService ??
-            createHistoryService(customerStore(options.db), historyStore(options.db), {
-              ...(options.blocklist ? { blocklist: () => (options.blocklist as BlocklistCache).current() } : {}),
-            }),
+          service: historyService,
           ...(secured ? { security: API_KEY_SECURITY } : {}),
         }),
       );
@@ -190,7 +195,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (secured && http.protectDocs) await api.register(docs);
   });
   if (options.governance !== undefined) {
-    await app.register(adminRoutes({ governance: options.governance, keys: http.adminApiKeys, open: http.adminApiOpen }));
+    await app.register(
+      adminRoutes({
+        governance: options.governance,
+        keys: http.adminApiKeys,
+        open: http.adminApiOpen,
+        ...(options.erasure ? { erasure: { erasure: options.erasure, lookup: lookupService, history: historyService } } : {}),
+      }),
+    );
   }
   return app;
 }

@@ -180,7 +180,8 @@ function ruleDetail(rule: BlockRule): Record<string, unknown> {
   return { ruleId: rule.id, field: rule.field, match: rule.match, reason: rule.reason };
 }
 
-function regroupEvents(result: RegroupResult, cause: string): NewEvent[] {
+/** The events of a regroup: one per customer split, one per customers joined; `cause` says what made it. */
+export function regroupEvents(result: RegroupResult, cause: string): NewEvent[] {
   return [
     ...result.splits.map((split) => ({
       type: 'customer.split',

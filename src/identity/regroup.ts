@@ -24,6 +24,12 @@ export interface RegroupInput {
   merges: readonly MergeRecord[];
   before: Blocklist;
   after: Blocklist;
+  /**
+   * The graph before, when it held more than `rows` and `merges` do now: an erasure passes the
+   * rows with their values and the erased rows, and the merges as logged, so that pieces that only
+   * an erased row or value held together are explained by it and split (not kept as a legacy join).
+   */
+  graphBefore?: { rows: readonly LinkedContact[]; merges: readonly MergeRecord[] };
 }
 
 /** A row's place afterwards: `linkedId` null for a primary. */
@@ -43,7 +49,7 @@ export interface RegroupResult {
   merges: { survivorId: number; absorbedOwnerIds: number[] }[];
 }
 
-export function regroup({ rows, merges, before, after }: RegroupInput): RegroupResult {
+export function regroup({ rows, merges, before, after, graphBefore = { rows, merges } }: RegroupInput): RegroupResult {
   const grouping = groupByCustomer(rows);
   if (!grouping.ok) throw new BrokenLinksError(grouping.brokenContactIds);
   const ownerOf = new Map<number, number>();
@@ -56,7 +62,7 @@ export function regroup({ rows, merges, before, after }: RegroupInput): RegroupR
     for (const id of component.slice(1)) join(component[0] as number, id);
   }
   // What the old list does not explain either stays together (module comment).
-  const beforePieces = connectedContacts(rows, buildLinkGraph(rows, merges, before));
+  const beforePieces = connectedContacts(rows, buildLinkGraph(graphBefore.rows, graphBefore.merges, before));
   const firstPieceOfOwner = new Map<number, number>();
   for (const piece of beforePieces) {
     const first = piece[0] as number;

@@ -133,6 +133,25 @@ export interface GovernanceTransaction {
   /** Records the rules the table is moving to (null: none), or that it is now in `rules`' form (bumps the version). */
   recordRenormalizing(target: NormalFormRules): Promise<void>;
   recordRules(rules: NormalFormRules): Promise<void>;
+  /** The live rows an erasure names: a contact, every row of a contact's customer, or every row holding a value. */
+  rowsToErase(target: ErasureTarget): Promise<LinkedContact[]>;
+  /**
+   * Writes an erasure: the rows' values (erased rows also get `deletedAt`), and the forgotten
+   * values removed from the event log.
+   */
+  eraseValues(scrubs: readonly RowScrub[], emails: readonly string[], phones: readonly string[]): Promise<void>;
+}
+
+/** What an erasure names. `customerOf`: any contact of the customer. */
+export type ErasureTarget = { contactId: number } | { customerOf: number } | { email: string } | { phoneNumber: string };
+
+/** A row's values after an erasure. */
+export interface RowScrub {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+  /** Erased: `deletedAt` is set too. */
+  erased: boolean;
 }
 
 /** A row's email and phone as stored. */

@@ -21,6 +21,7 @@ import {
   UnblockResponse,
 } from '../adminSchemas.js';
 import { AppError, brokenLinksError } from '../errors.js';
+import { registerErasureRoutes, type ErasureRouteOptions } from './erasure.js';
 import { requireApiKey } from '../plugins/apiKeys.js';
 import { ERROR_RESPONSES } from '../schemas.js';
 
@@ -30,11 +31,13 @@ export interface AdminRouteOptions {
   governance: GovernanceService;
   keys: readonly string[];
   open: boolean;
+  /** Erasure and export (DELETE /contacts/{id}, DELETE /customers/{id}, GET /customers/{id}/export); absent: not offered. */
+  erasure?: Pick<ErasureRouteOptions, 'erasure' | 'lookup' | 'history'>;
 }
 
 const DEFAULT_SUSPECTS = 20;
 
-export function adminRoutes({ governance, keys, open }: AdminRouteOptions) {
+export function adminRoutes({ governance, keys, open, erasure }: AdminRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.decorateRequest('apiKeyId', null);
     app.addHook('onSend', async (_request, reply) => {
@@ -56,7 +59,8 @@ export function adminRoutes({ governance, keys, open }: AdminRouteOptions) {
       500: ERROR_RESPONSES.internal,
       503: ERROR_RESPONSES.unavailable,
     };
-    const addedBy = (request: FastifyRequest) => `admin:${request.apiKeyId ?? 'open'}`;
+    const addedBy = (request: Pick<FastifyRequest, 'apiKeyId'>) => `admin:${request.apiKeyId ?? 'open'}`;
+    if (erasure) await registerErasureRoutes(app, { ...erasure, common, errors, addedBy });
 
     app.get(
       '/admin/blocked',

@@ -95,7 +95,7 @@ export function customerRoutes({ service, normaliser, security }: CustomerRouteO
 }
 
 /** The schema admits 1 to 10 digits; an `integer` column stops short of the largest of those. */
-function parseContactId(text: string): number {
+export function parseContactId(text: string): number {
   const id = Number(text);
   if (id > MAX_CONTACT_ID) throw new AppError(400, 'INVALID_CONTACT_ID', CONTACT_ID_MESSAGE);
   return id;
