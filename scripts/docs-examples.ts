@@ -126,6 +126,8 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 6, phone: 'OUTATIME' },
       ]),
   },
+  // docs/erasure.md: erasure and export, with an admin key.
+  erasure: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   // docs/normal-forms.md: the service with both rules on.
   'normal-forms': { kind: 'http', env: { DEFAULT_PHONE_REGION: 'IN', EMAIL_CANONICAL_FORM: 'provider' } },
   // docs/normal-forms.md: a table written by the seed's rules: one shopper's phone in three forms
