@@ -24,6 +24,11 @@ export interface RegroupInput {
   merges: readonly MergeRecord[];
   before: Blocklist;
   after: Blocklist;
+  /**
+   * The logged merges the graph *afterwards* uses, when they differ from `merges` (an unmerge
+   * takes one out); `merges` when absent. `merges` is what the graph before used.
+   */
+  mergesAfter?: readonly MergeRecord[];
 }
 
 /** A row's place afterwards: `linkedId` null for a primary. */
@@ -43,7 +48,7 @@ export interface RegroupResult {
   merges: { survivorId: number; absorbedOwnerIds: number[] }[];
 }
 
-export function regroup({ rows, merges, before, after }: RegroupInput): RegroupResult {
+export function regroup({ rows, merges, before, after, mergesAfter: graphMergesAfter = merges }: RegroupInput): RegroupResult {
   const grouping = groupByCustomer(rows);
   if (!grouping.ok) throw new BrokenLinksError(grouping.brokenContactIds);
   const ownerOf = new Map<number, number>();
@@ -52,7 +57,7 @@ export function regroup({ rows, merges, before, after }: RegroupInput): RegroupR
   const indexOf = new Map(rows.map((row, index) => [row.id, index]));
   const sets = new DisjointSets(rows.length);
   const join = (a: number, b: number) => sets.union(indexOf.get(a) as number, indexOf.get(b) as number);
-  for (const component of connectedContacts(rows, buildLinkGraph(rows, merges, after))) {
+  for (const component of connectedContacts(rows, buildLinkGraph(rows, graphMergesAfter, after))) {
     for (const id of component.slice(1)) join(component[0] as number, id);
   }
   // What the old list does not explain either stays together (module comment).
