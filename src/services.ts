@@ -5,7 +5,7 @@
  */
 import type { GovernanceSettings } from './config.js';
 import type { Database } from './db/database.js';
-import { governanceStore } from './db/governanceStore.js';
+import { governanceStore, unmergeStore } from './db/governanceStore.js';
 import { identifyStore } from './db/identifyStore.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
 import { createIdentifyService, type IdentifyService, type IdentifyServiceOptions } from './identity/identifyService.js';
@@ -18,6 +18,7 @@ import {
   type Normaliser,
 } from './identity/normalise.js';
 import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
+import { createUnmergeService, type UnmergeService } from './identity/unmerge.js';
 
 export interface Services {
   identifyService: IdentifyService;
@@ -26,6 +27,8 @@ export interface Services {
   /** Absent with governance off. */
   governance?: GovernanceService;
   blocklist?: BlocklistCache;
+  /** Unmerge and separations (admin API); absent with governance off. */
+  unmerge?: UnmergeService;
 }
 
 export const DEFAULT_GOVERNANCE: GovernanceSettings = { enabled: true, maxCustomerContacts: DEFAULT_MAX_CUSTOMER_CONTACTS, preset: null };
@@ -54,7 +57,9 @@ export function createServices(db: Database, settings: GovernanceSettings = DEFA
     ...identifyOptions,
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },
   });
-  return { normaliser, identifyService, governance, blocklist };
+  // Separations are cached with the block list (same version): a change refreshes the same copy.
+  const unmerge = createUnmergeService(unmergeStore(db), { onChange: () => blocklist.refresh() });
+  return { normaliser, identifyService, governance, blocklist, unmerge };
 }
 
 /** Adds the configured preset's missing rules (BLOCKLIST_PRESET); the process that migrates does it. */

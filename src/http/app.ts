@@ -20,6 +20,7 @@ import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
 import { createHistoryService, type HistoryService } from '../identity/historyService.js';
 import type { IdentifyService } from '../identity/identifyService.js';
+import type { UnmergeService } from '../identity/unmerge.js';
 import { PLAIN_NORMALISER, type Normaliser } from '../identity/normalise.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { answerClientError, answerFrameworkError } from './edgeErrors.js';
@@ -67,6 +68,8 @@ export interface AppOptions {
   blocklist?: BlocklistCache;
   /** The rules requests' identifiers are normalised by (the table's); the seed's when absent. */
   normaliser?: Normaliser;
+  /** Unmerge and separations, served with the admin API (/admin/customers/{id}/unmerge, /admin/separations). */
+  unmerge?: UnmergeService;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -190,7 +193,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (secured && http.protectDocs) await api.register(docs);
   });
   if (options.governance !== undefined) {
-    await app.register(adminRoutes({ governance: options.governance, keys: http.adminApiKeys, open: http.adminApiOpen }));
+    await app.register(
+      adminRoutes({
+        governance: options.governance,
+        keys: http.adminApiKeys,
+        open: http.adminApiOpen,
+        ...(options.unmerge ? { unmerge: options.unmerge } : {}),
+      }),
+    );
   }
   return app;
 }

@@ -23,18 +23,22 @@ import {
 import { AppError, brokenLinksError } from '../errors.js';
 import { requireApiKey } from '../plugins/apiKeys.js';
 import { ERROR_RESPONSES } from '../schemas.js';
+import type { UnmergeService } from '../../identity/unmerge.js';
+import { registerUnmergeRoutes } from './unmerge.js';
 
 export const ADMIN_KEY_SECURITY = [{ adminKey: [] }];
 
 export interface AdminRouteOptions {
   governance: GovernanceService;
+  /** Unmerge and separations (unmergeRoutes.ts), behind the same keys. */
+  unmerge?: UnmergeService;
   keys: readonly string[];
   open: boolean;
 }
 
 const DEFAULT_SUSPECTS = 20;
 
-export function adminRoutes({ governance, keys, open }: AdminRouteOptions) {
+export function adminRoutes({ governance, keys, open, unmerge }: AdminRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.decorateRequest('apiKeyId', null);
     app.addHook('onSend', async (_request, reply) => {
@@ -138,6 +142,8 @@ export function adminRoutes({ governance, keys, open }: AdminRouteOptions) {
         return { suspects: await governance.suspects(limit) };
       },
     );
+
+    if (unmerge !== undefined) registerUnmergeRoutes(app, { unmerge, common, errors, addedBy });
   };
 }
 
