@@ -142,6 +142,31 @@ describeOnEachDatabase('unmerge', (scratch) => {
     assert.deepEqual((await app().inject({ method: 'GET', url: '/admin/separations' })).json().separations, []);
   });
 
+  it('splits sides that share only a blocked value; unblocking it joins them again, separation or not (I2)', async () => {
+    for (const body of [
+      { email: 'george@hillvalley.edu', phoneNumber: '111' },
+      { email: 'george@hillvalley.edu', phoneNumber: '555' },
+      { email: 'biff@hillvalley.edu', phoneNumber: '555' },
+    ]) {
+      await postIdentify(app(), body);
+    }
+    const blocked = await app().inject({
+      method: 'POST',
+      url: '/admin/blocked',
+      payload: { field: 'phoneNumber', value: '555', reason: 't' },
+    });
+    await postIdentify(app(), { email: 'biff@hillvalley.edu', phoneNumber: '111' });
+    const [merged] = await scratch().db.query<{ id: string }>(`SELECT "id"::text FROM "ContactEvent" WHERE "type" = 'customer.merged'`);
+    const response = await unmerge(app(), 3, { mergeEventId: merged?.id });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(await customerOf(app(), 3), [3]);
+    await assertInvariantsHold(scratch().db);
+
+    assert.equal((await app().inject({ method: 'DELETE', url: `/admin/blocked/${blocked.json().rule.id}` })).statusCode, 200);
+    assert.deepEqual(await customerOf(app(), 3), [1, 2, 3]);
+    await assertInvariantsHold(scratch().db);
+  });
+
   it('answers 409 STILL_LINKED for two contacts that share a phone (no merge parts them)', async () => {
     await georgeAndBiff(app());
     const response = await unmerge(app(), 1, { contactIds: [2, 3] });

@@ -1,6 +1,7 @@
 /** Separations: which request a separation narrows, and to what (the pure step of /identify). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { LinkedContact } from '../../src/identity/contact.js';
 import { separate, Separations, type Separation } from '../../src/identity/separations.js';
 import { contact, request, rowsOfInvolvedCustomers } from '../support/contacts.js';
@@ -86,5 +87,66 @@ describe('separate', () => {
   it('finds the separation with the lowest id when several bind the two customers', () => {
     const several = new Separations([separation(5, 3, 4), separation(2, 1, 2)]);
     assert.equal(separate(request('marty@x.io', '222'), rowsFor('marty@x.io', '222'), several)?.separation.id, 2);
+  });
+});
+
+/**
+ * Property, against a formulation with no links: customers are labels on rows, each owning its own
+ * values (I2), and a separation binds the labels of its two contacts. A request whose email's
+ * label and phone's label differ and are bound is narrowed to the email's customer; any other is
+ * left alone.
+ */
+describe('separate, by property', () => {
+  const world = fc
+    .record({
+      labels: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 10 }),
+      pairs: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }),
+      email: fc.option(fc.nat({ max: 12 })),
+      phone: fc.option(fc.nat({ max: 12 })),
+    })
+    .map(({ labels, pairs, email, phone }) => {
+      // Row i of label k holds e<i> and p<i>: values are never shared across labels.
+      const firstOf = new Map<number, number>();
+      const rows = labels.map((label, index) => {
+        const id = index + 1;
+        if (!firstOf.has(label)) firstOf.set(label, id);
+        return row(id, `e${id}@x.io`, `p${id}`, firstOf.get(label) === id ? null : (firstOf.get(label) as number));
+      });
+      const separations = pairs
+        .map(([a, b], index) => separation(index + 1, (a % rows.length) + 1, (b % rows.length) + 1))
+        .filter((s) => s.contactIds[0] !== s.contactIds[1]);
+      const ask = request(email === null ? null : `e${email}@x.io`, phone === null ? null : `p${phone}`);
+      return { rows, labels, separations, ask };
+    });
+
+  it('narrows exactly the requests whose two customers a separation binds, to the email’s customer', () => {
+    fc.assert(
+      fc.property(world, ({ rows, labels, separations, ask }) => {
+        const labelOf = (id: number) => labels[id - 1] as number;
+        const holder = (field: 'email' | 'phoneNumber') => rows.find((r) => ask[field] !== null && r[field] === ask[field]);
+        const [byEmail, byPhone] = [holder('email'), holder('phoneNumber')];
+        const bound =
+          byEmail !== undefined &&
+          byPhone !== undefined &&
+          labelOf(byEmail.id) !== labelOf(byPhone.id) &&
+          separations.some(({ contactIds: [a, b] }) => {
+            const pair = [labelOf(a), labelOf(b)];
+            return pair.includes(labelOf(byEmail.id)) && pair.includes(labelOf(byPhone.id)) && pair[0] !== pair[1];
+          });
+        const narrowed = separate(ask, rowsOfInvolvedCustomers(rows, ask), new Separations(separations));
+        if (!bound) {
+          assert.equal(narrowed, null);
+          return;
+        }
+        assert.ok(narrowed);
+        assert.deepEqual(narrowed.request, request(ask.email, null));
+        assert.deepEqual(
+          narrowed.rows.map((r) => r.id),
+          rows.filter((r) => labelOf(r.id) === labelOf(byEmail.id)).map((r) => r.id),
+        );
+        assert.equal(narrowed.ignored, 'phoneNumber');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
