@@ -107,6 +107,13 @@ describeOnEachDatabase('unmerge', (scratch) => {
     assertError(await unmerge(app(), 1, { mergeEventId: 4 }), 404, 'NOT_FOUND');
     const history = (await app().inject({ method: 'GET', url: '/customers/3/history' })).json().history;
     assert.ok(history.events.some((event: { type: string }) => event.type === 'customer.unmerged'));
+    // Joined again by a new checkout: explain gives the new merge, never the undone one (event 4).
+    assert.equal((await app().inject({ method: 'DELETE', url: '/admin/separations/1' })).statusCode, 200);
+    await postIdentify(app(), { email: 'george@hillvalley.edu', phoneNumber: '717171' });
+    const explained = (await app().inject({ method: 'GET', url: '/customers/1/explain?to=3' })).json().explanation;
+    const merges = explained.steps.filter((step: { kind: string }) => step.kind === 'merge');
+    assert.equal(merges.length, 1);
+    assert.notEqual(merges[0].eventId, 4);
   });
 
   it('answers 409 STILL_LINKED, naming fields and contacts but no value, when a shared identifier still holds the two sides; writes nothing', async () => {
