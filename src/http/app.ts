@@ -15,6 +15,9 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { customerStore } from '../db/customerStore.js';
+import { deliveryStore } from '../db/deliveryStore.js';
+import { createEventFeed, type EventFeed } from '../delivery/eventFeed.js';
+import { createWebhookAdmin, type WebhookAdmin } from '../delivery/webhookAdmin.js';
 import { historyStore } from '../db/historyStore.js';
 import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
@@ -36,6 +39,8 @@ import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { adminRoutes } from './routes/admin.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { BODY_LIMIT_BYTES } from './schemas.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
 
@@ -67,6 +72,9 @@ export interface AppOptions {
   blocklist?: BlocklistCache;
   /** The rules requests' identifiers are normalised by (the table's); the seed's when absent. */
   normaliser?: Normaliser;
+  /** Change events: the pull API and the webhook admin API (/admin/events, /admin/webhooks); over `db` when absent. */
+  eventFeed?: EventFeed;
+  webhooks?: WebhookAdmin;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -192,6 +200,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.governance !== undefined) {
     await app.register(adminRoutes({ governance: options.governance, keys: http.adminApiKeys, open: http.adminApiOpen }));
   }
+  // Change events (docs/webhooks.md), under /admin with its keys.
+  const adminAccess = { keys: http.adminApiKeys, open: http.adminApiOpen };
+  await app.register(eventRoutes({ feed: options.eventFeed ?? createEventFeed(deliveryStore(options.db)), ...adminAccess }));
+  await app.register(webhookRoutes({ webhooks: options.webhooks ?? createWebhookAdmin(deliveryStore(options.db)), ...adminAccess }));
   return app;
 }
 
