@@ -40,6 +40,25 @@ export default tseslint.config(
     "src/db implements the domain's stores; it knows nothing of HTTP or the CLI.",
   ),
   forbid(['src/http/**'], ['maintenance', 'cli', 'main', 'workers'], 'src/http serves the use cases; composition happens in main.ts.'),
+  // Change events: the use cases of delivery and pulls, on the domain's types and their own store interface (store.ts).
+  {
+    files: ['src/delivery/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['pg', 'fastify', '@electric-sql/pglite', 'prom-client'].map((name) => ({
+            name,
+            message: 'src/delivery reaches storage through its store interface (store.ts) and reports through callbacks.',
+          })),
+          patterns: ['db', 'http', 'maintenance', 'cli', 'main', 'workers', 'config', 'services'].map((layer) => ({
+            group: [`**/${layer}/**`, `**/${layer}.js`],
+            message: 'src/delivery imports only src/identity (types) and its own modules; src/db implements its store.',
+          })),
+        },
+      ],
+    },
+  },
   forbid(['src/maintenance/**'], ['http', 'cli', 'main', 'workers'], "src/maintenance is the operator's use cases; the CLI composes them."),
   forbid(
     ['web/src/**'],

@@ -25,6 +25,23 @@ export interface BenchReport {
   bigCustomer?: { contacts: number; sequential: LatencySample };
   governance?: GovernanceReport;
   phoneRegion?: PhoneRegionReport;
+  delivery?: DeliveryReport;
+}
+
+/** Writes with one webhook endpoint and with none, interleaved in rounds; how fast the endpoint got every event. */
+export interface DeliveryReport {
+  customers: number;
+  rounds: number;
+  writeSeconds: number;
+  runs: {
+    round: number;
+    setting: 'webhook' | 'none';
+    results: WorkloadResult[];
+    /** Webhook runs: events written, seconds after the run until the receiver had them all, events delivered per second. */
+    drain: { events: number; caughtUpSeconds: number; eventsPerSecond: number };
+  }[];
+  allDelivered: boolean;
+  violations: number;
 }
 
 export type PhoneRegionSetting = 'region' | 'plain';
@@ -128,6 +145,7 @@ export function markdownReport(report: BenchReport): string {
   if (embedded) lines.push(targetHeading('Embedded PGlite (no DATABASE_URL)', embedded), '', ...workloadTable(embedded.results), '');
   if (report.governance) lines.push(...governanceSection(report.governance, report.duration));
   if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration));
+  if (report.delivery) lines.push(...deliverySection(report.delivery));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -203,4 +221,31 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
     '',
   );
   return lines;
+}
+
+/** Our own target, not the issue's (it set none): one endpoint keeps 90% of the writes of none. */
+export const DELIVERY_GOAL = 0.9;
+
+function deliverySection(report: DeliveryReport): string[] {
+  const { writeSeconds } = report;
+  const runsOf = (setting: 'webhook' | 'none') =>
+    report.runs.filter((run) => run.setting === setting).flatMap((run) => run.results.filter((r) => r.workload === 'new'));
+  const drains = report.runs.filter((run) => run.setting === 'webhook').map((run) => run.drain);
+  return [
+    `### Writes with one webhook endpoint vs none: ${report.customers.toLocaleString('en')} customers each, ${report.rounds} rounds, invariant violations afterwards: ${report.violations}`,
+    '',
+    `Two services side by side, each on its own copy of one seeded table: one with \`WEBHOOK_URLS\` set to a receiver on this machine (a process of its own answering 204 at once), one with no endpoint (its deliverer counts endpoints every 5 s and does nothing else). Every round drives ${writeSeconds} s of \`new\` (a new customer per request: one \`customer.created\` event each) on both, the webhook one first in odd rounds and second in even ones; after each webhook run the bench waits until the receiver has every event before the next run, so delivery never overlaps the other service's run. req/s: the median run, all runs in brackets in round order; p99 in ms. Goal (ours): with the endpoint, at least ${100 * DELIVERY_GOAL}% of the writes without.`,
+    '',
+    '| workload | webhook req/s | none req/s | webhook / none | goal | p99 ms webhook | p99 ms none | non-2xx + errors | goal held? |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    sideBySideRow('new', runsOf('webhook'), runsOf('none'), DELIVERY_GOAL),
+    '',
+    `Delivery, per webhook round (events written in the run; when the receiver had them all, counted from the end of the run; delivered per second over the run and the drain): ${drains
+      .map(
+        (d) =>
+          `${d.events.toLocaleString('en')} events, all received ${d.caughtUpSeconds.toFixed(1)} s after the run, ${Math.round(d.eventsPerSecond).toLocaleString('en')}/s`,
+      )
+      .join('; ')}. Every event written was received: ${report.allDelivered ? 'yes' : '**no**'}.`,
+    '',
+  ];
 }

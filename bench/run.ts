@@ -18,11 +18,13 @@ import {
   GOVERNANCE_GOALS,
   markdownReport,
   type BenchReport,
+  type DeliveryReport,
   type GovernanceReport,
   type GovernanceSetting,
   type PhoneRegionReport,
   type TargetReport,
 } from './report.js';
+import { startBenchReceiver } from './delivery.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import {
   BIG_CUSTOMER_EMAIL,
@@ -42,9 +44,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections <n>   concurrent HTTP connections (default 20)
   --duration <s>      seconds per workload (default 10)
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
-  --only <list>       run only these sections: postgres,growth,embedded,governance,phone-region; the report
+  --only <list>       run only these sections: postgres,growth,embedded,governance,phone-region,delivery; the report
                       goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
-  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance,phone-region
+  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance,phone-region,delivery
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
@@ -67,7 +69,7 @@ const { values: args } = parseArgs({
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
 const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
-const SECTIONS = ['postgres', 'growth', 'embedded', 'governance', 'phone-region'];
+const SECTIONS = ['postgres', 'growth', 'embedded', 'governance', 'phone-region', 'delivery'];
 const listed = (value: string) => value.split(',').filter(Boolean);
 const only = args.embedded ? ['embedded'] : listed(args.only);
 const skip = new Set(listed(args.skip));
@@ -360,6 +362,86 @@ async function phoneRegionSection(): Promise<PhoneRegionReport> {
   }
 }
 
+const DELIVERY_ROUNDS = 4;
+const DELIVERY_WRITE_SECONDS = 5;
+
+/**
+ * What one webhook endpoint costs writes: `new` on a service with WEBHOOK_URLS (a receiver
+ * answering 204, in a process of its own) and on one without, each on its own copy of one seeded
+ * table, interleaved in rounds as the governance section does. After each webhook run it waits
+ * until the receiver has every event written (so delivery does not overlap the next run) and
+ * records how long that took.
+ */
+async function deliverySection(): Promise<DeliveryReport> {
+  const targets = {
+    webhook: await scratchPostgres(adminUrl, 'identity_bench_delivery'),
+    none: await scratchPostgres(adminUrl, 'identity_bench_delivery_none'),
+  };
+  const receiver = await startBenchReceiver();
+  try {
+    for (const target of Object.values(targets)) await withDatabase(target, (db) => seed(db, customers));
+    const state: WorkloadState = { customers, cursor: customers, fresh: 1 };
+    const warmUp = { ...state };
+    const env = { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: 'a bench secret, long enough' };
+    const eventCount = (target: BenchTarget) =>
+      withDatabase(target, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0);
+    const runs = await withService(
+      targets.webhook,
+      1,
+      (webhook) =>
+        withService(
+          targets.none,
+          1,
+          async (none) => {
+            const baseUrl = { webhook, none };
+            const measured: DeliveryReport['runs'] = [];
+            for (let round = 1; round <= DELIVERY_ROUNDS; round++) {
+              for (const setting of round % 2 === 1 ? (['webhook', 'none'] as const) : (['none', 'webhook'] as const)) {
+                const before = setting === 'webhook' ? await eventCount(targets.webhook) : 0;
+                const started = Date.now();
+                const result = await drive(baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
+                await settle(baseUrl[setting]);
+                const drain = { events: 0, caughtUpSeconds: 0, eventsPerSecond: 0 };
+                if (setting === 'webhook') {
+                  const ended = Date.now();
+                  const written = await eventCount(targets.webhook);
+                  drain.events = written - before;
+                  await waitForReceiver(receiver, written);
+                  drain.caughtUpSeconds = (Date.now() - ended) / 1000;
+                  drain.eventsPerSecond = drain.events / ((Date.now() - started) / 1000);
+                }
+                log(`delivery ${setting}, round ${round}: ${JSON.stringify({ ...result, ...(setting === 'webhook' ? drain : {}) })}`);
+                measured.push({ round, setting, results: [result], drain });
+              }
+            }
+            return measured;
+          },
+          {},
+          warmUp,
+        ),
+      env,
+      warmUp,
+    );
+    const allDelivered = (await receiver.received()) >= (await eventCount(targets.webhook));
+    let violations = 0;
+    for (const target of Object.values(targets)) {
+      violations += await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
+    }
+    return { customers, rounds: DELIVERY_ROUNDS, writeSeconds: DELIVERY_WRITE_SECONDS, runs, allDelivered, violations };
+  } finally {
+    await receiver.stop();
+    await Promise.all(Object.values(targets).map((target) => target.dispose()));
+  }
+}
+
+/** Until the receiver has `count` events (at most two minutes: then the report says not all were). */
+async function waitForReceiver(receiver: { received(): Promise<number> }, count: number): Promise<void> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if ((await receiver.received()) >= count) return;
+  }
+  log(`delivery: the receiver did not get all ${count} events within two minutes`);
+}
+
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
@@ -391,6 +473,7 @@ async function main(): Promise<void> {
 
   if (selected('governance')) result.governance = await governanceSection();
   if (selected('phone-region')) result.phoneRegion = await phoneRegionSection();
+  if (selected('delivery')) result.delivery = await deliverySection();
 
   const markdown = markdownReport(result);
   const name = `bench/results/${args.only ? only.join('-') : 'latest'}`;

@@ -166,6 +166,19 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
       ]),
   },
+  // docs/webhooks.md: change events; marty's primary (doc) was soft-deleted by another system.
+  webhooks: {
+    kind: 'http',
+    env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' },
+    fill: async (db) => {
+      await db.query('TRUNCATE "WebhookDeadLetter", "WebhookEndpoint" RESTART IDENTITY CASCADE');
+      await db.query('UPDATE "EventWatermark" SET "safeThrough" = 0, "pendingThrough" = NULL, "pendingXid" = NULL');
+      await insertRows(db, [
+        { id: 1, email: 'doc@hillvalley.edu', phone: '555', deleted: true },
+        { id: 2, email: 'marty@hillvalley.edu', linkedId: 1 },
+      ]);
+    },
+  },
   // docs/storage.md: the recorded checksum of an applied migration no longer matches its file.
   'changed-migration': {
     kind: 'cli',

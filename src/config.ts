@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { envSchema } from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DatabaseTarget } from './db/database.js';
+import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery/deliverer.js';
+import { checkWebhookUrl, InvalidWebhookUrlError } from './delivery/webhookAdmin.js';
 import type { PresetName } from './identity/blocklistPreset.js';
 import type { NormalFormRules } from './identity/normalise.js';
 import { isPhoneRegion, type PhoneRegion } from './identity/phoneNumbers.js';
@@ -59,6 +61,15 @@ const ConfigSchema = Type.Object({
   EMAIL_CANONICAL_FORM: Type.Union([Type.Literal('none'), Type.Literal('provider')], { default: 'none' }),
   /** `off` exists for the bench's side-by-side cost measurement only (docs/benchmarks.md). */
   GOVERNANCE: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  /** Change events to webhooks (docs/webhooks.md): comma-separated URLs, and their signing secret. */
+  WEBHOOK_URLS: Type.Optional(Type.String()),
+  WEBHOOK_SECRET: Type.Optional(Type.String()),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_SETTINGS.timeoutMs }),
+  WEBHOOK_RETRY_HOURS: Type.Number({ minimum: 0, default: DEFAULT_DELIVERY_SETTINGS.retryWindowMs / 3_600_000 }),
+  WEBHOOK_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_SETTINGS.backoffBaseMs }),
+  WEBHOOK_BACKOFF_CAP_MS: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_SETTINGS.backoffCapMs }),
+  WEBHOOK_LEASE_MS: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_SETTINGS.leaseMs }),
+  WEBHOOK_POLL_MS: Type.Integer({ minimum: 10, default: DEFAULT_DELIVERY_SETTINGS.pollMs }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -85,6 +96,8 @@ export interface Config {
   governance: GovernanceSettings;
   /** Which written values are one identifier; the table records them and must agree. */
   normalForm: NormalFormRules;
+  /** Change events to webhooks: WEBHOOK_URLS, the secret, retries, timeouts, leases. */
+  delivery: DeliverySettings;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +139,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, useDotenv = tru
       preset: raw.BLOCKLIST_PRESET === 'none' ? null : raw.BLOCKLIST_PRESET,
     },
     normalForm: { phoneRegion: phoneRegion(raw.DEFAULT_PHONE_REGION), emailCanonicalForm: raw.EMAIL_CANONICAL_FORM },
+    delivery: deliverySettings(raw),
+  };
+}
+
+/** WEBHOOK_*: the URLs must be http(s) and come with a secret; a lease must outlast an attempt. */
+function deliverySettings(raw: RawConfig): DeliverySettings {
+  const urls = [...new Set(list(raw.WEBHOOK_URLS))];
+  for (const url of urls) {
+    try {
+      checkWebhookUrl(url);
+    } catch (error) {
+      if (error instanceof InvalidWebhookUrlError)
+        throw new ConfigError(`invalid configuration: every WEBHOOK_URLS entry: ${error.message}`);
+      throw error;
+    }
+  }
+  const secret = raw.WEBHOOK_SECRET?.trim() || null;
+  if (urls.length > 0 && secret === null)
+    throw new ConfigError('invalid configuration: WEBHOOK_URLS needs WEBHOOK_SECRET (the signing secret)');
+  if (secret !== null && secret.length < MIN_API_KEY_LENGTH) {
+    throw new ConfigError(`invalid configuration: WEBHOOK_SECRET must be at least ${MIN_API_KEY_LENGTH} characters`);
+  }
+  if (raw.WEBHOOK_LEASE_MS < 2 * raw.WEBHOOK_TIMEOUT_MS) {
+    throw new ConfigError(
+      'invalid configuration: WEBHOOK_LEASE_MS must be at least twice WEBHOOK_TIMEOUT_MS (a lease outlasts an attempt)',
+    );
+  }
+  return {
+    urls,
+    secret,
+    timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
+    retryWindowMs: Math.round(raw.WEBHOOK_RETRY_HOURS * 3_600_000),
+    backoffBaseMs: raw.WEBHOOK_BACKOFF_BASE_MS,
+    backoffCapMs: Math.max(raw.WEBHOOK_BACKOFF_CAP_MS, raw.WEBHOOK_BACKOFF_BASE_MS),
+    leaseMs: raw.WEBHOOK_LEASE_MS,
+    pollMs: raw.WEBHOOK_POLL_MS,
   };
 }
 

@@ -3,11 +3,15 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
+import { deliveryStore } from './db/deliveryStore.js';
+import { startDeliverer } from './delivery/deliverer.js';
+import { createWebhookAdmin } from './delivery/webhookAdmin.js';
+import { createDeliveryMetrics } from './http/deliveryMetrics.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
 import { adoptOrCompareRules } from './db/normalFormStore.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, recordRetry } from './http/metrics.js';
-import { addConfiguredPreset, createServices } from './services.js';
+import { addConfiguredPreset, createServices, syncConfiguredWebhooks } from './services.js';
 import { clusterMetricsCollector, superviseWorkers } from './workers.js';
 
 /** Where `npm run build` puts the explorer page: dist/public, from dist/main.js and src/main.ts alike. */
@@ -37,6 +41,10 @@ export async function serve(): Promise<void> {
   });
   // Like migrations, the preset is the cluster primary's to add; its workers only read the list.
   if (cluster.isPrimary) await addConfiguredPreset(db, config.governance, config.normalForm);
+  // Change events to webhooks: every process (every worker) delivers; leases keep it one per endpoint.
+  if (cluster.isPrimary) await syncConfiguredWebhooks(db, config.delivery);
+  const deliveries = deliveryStore(db);
+  const deliveryMetrics = createDeliveryMetrics(metrics.registry, () => deliveries.stats());
   const app = await buildApp({
     db,
     ...services,
@@ -45,7 +53,13 @@ export async function serve(): Promise<void> {
     http: config.http,
     metrics,
     explorerDir: EXPLORER_DIR,
+    webhooks: createWebhookAdmin(deliveries, { onChange: () => deliverer.wake() }),
     ...(cluster.isWorker ? { collectMetrics: clusterMetricsCollector(metrics.registry) } : {}),
+  });
+  const deliverer = startDeliverer(deliveries, {
+    settings: config.delivery,
+    onOutcome: (outcome) => deliveryMetrics.record(outcome),
+    log: app.log,
   });
 
   let closing = false;
@@ -54,6 +68,7 @@ export async function serve(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close(); // stops accepting, waits for in-flight requests
+    await deliverer.stop(); // attempts in flight are abandoned (sent again later), leases released
     await db.close();
     process.exit(0);
   };

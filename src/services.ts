@@ -6,6 +6,8 @@
 import type { GovernanceSettings } from './config.js';
 import type { Database } from './db/database.js';
 import { governanceStore, unmergeStore } from './db/governanceStore.js';
+import { deliveryStore } from './db/deliveryStore.js';
+import type { DeliverySettings } from './delivery/deliverer.js';
 import { identifyStore } from './db/identifyStore.js';
 import { createErasureService, type ErasureService } from './identity/erasure.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
@@ -72,4 +74,9 @@ export async function addConfiguredPreset(db: Database, settings: GovernanceSett
   await createGovernanceService(governanceStore(db), { normaliser: createNormaliser(rules) }).applyPreset(settings.preset, {
     addedBy: `preset:${settings.preset}`,
   });
+}
+
+/** WEBHOOK_URLS into the endpoints table (docs/webhooks.md); like the preset, the process that migrates does it. */
+export async function syncConfiguredWebhooks(db: Database, settings: DeliverySettings): Promise<void> {
+  await deliveryStore(db).syncConfigured(settings.urls, settings.secret);
 }

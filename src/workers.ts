@@ -12,7 +12,7 @@ import { ConfigError, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
 import { adoptOrCompareRules } from './db/normalFormStore.js';
-import { addConfiguredPreset } from './services.js';
+import { addConfiguredPreset, syncConfiguredWebhooks } from './services.js';
 
 /** A worker that dies this soon after forking is failing to start, not crashing: give up. */
 const STARTUP_WINDOW_MS = 10_000;
@@ -27,6 +27,7 @@ export async function superviseWorkers(config: Config): Promise<void> {
     const rules = await adoptOrCompareRules(db, config.normalForm);
     if (rules.kind === 'refused') throw new ConfigError(rules.message);
     await addConfiguredPreset(db, config.governance, config.normalForm);
+    await syncConfiguredWebhooks(db, config.delivery);
   } finally {
     await db.close();
   }

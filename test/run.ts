@@ -43,6 +43,7 @@ const LOAD_SUITES = new Set([
   'test/integration/connections.test.ts',
   'test/integration/faults.test.ts',
   'test/integration/unmergeConcurrency.test.ts',
+  'test/integration/webhookProcesses.test.ts',
 ]);
 
 interface Phase {

@@ -15,6 +15,9 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { customerStore } from '../db/customerStore.js';
+import { deliveryStore } from '../db/deliveryStore.js';
+import { createEventFeed, type EventFeed } from '../delivery/eventFeed.js';
+import { createWebhookAdmin, type WebhookAdmin } from '../delivery/webhookAdmin.js';
 import { historyStore } from '../db/historyStore.js';
 import type { Database } from '../db/database.js';
 import type { BlocklistCache, GovernanceService } from '../identity/governance.js';
@@ -38,6 +41,8 @@ import { explorerRoutes } from './routes/explorer.js';
 import { identifyRoutes, type ResponseFormat } from './routes/identify.js';
 import { adminRoutes } from './routes/admin.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { BODY_LIMIT_BYTES } from './schemas.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './settings.js';
 
@@ -73,6 +78,9 @@ export interface AppOptions {
   normaliser?: Normaliser;
   /** Unmerge and separations, served with the admin API (/admin/customers/{id}/unmerge, /admin/separations). */
   unmerge?: UnmergeService;
+  /** Change events: the pull API and the webhook admin API (/admin/events, /admin/webhooks); over `db` when absent. */
+  eventFeed?: EventFeed;
+  webhooks?: WebhookAdmin;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -208,6 +216,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }),
     );
   }
+  // Change events (docs/webhooks.md), under /admin with its keys.
+  const adminAccess = { keys: http.adminApiKeys, open: http.adminApiOpen };
+  await app.register(eventRoutes({ feed: options.eventFeed ?? createEventFeed(deliveryStore(options.db)), ...adminAccess }));
+  await app.register(webhookRoutes({ webhooks: options.webhooks ?? createWebhookAdmin(deliveryStore(options.db)), ...adminAccess }));
   return app;
 }
 

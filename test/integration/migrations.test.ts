@@ -43,6 +43,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0004_governance.sql',
         '0005_normal_form.sql',
         '0006_separations.sql',
+        '0007_delivery.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);

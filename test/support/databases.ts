@@ -89,6 +89,8 @@ async function resetContacts(db: Database): Promise<void> {
     `UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1,
             "phoneRegion" = NULL, "emailCanonicalForm" = 'none', "renormalizingTo" = NULL`,
   );
+  // The log starts again at id 1: so does the watermark of what is final in it (migrations/0007).
+  await db.query(`UPDATE "EventWatermark" SET "safeThrough" = 0, "pendingThrough" = NULL, "pendingXid" = NULL`);
 }
 
 export interface DatabaseTarget {

@@ -7,7 +7,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BrokenLinksError } from '../../identity/customerGroups.js';
 import { InvalidRuleError, type GovernanceService } from '../../identity/governance.js';
 import {
-  ADMIN_DISABLED_MESSAGE,
   ADMIN_ERRORS,
   BlockedListResponse,
   BlockResponse,
@@ -21,13 +20,11 @@ import {
   UnblockResponse,
 } from '../adminSchemas.js';
 import { AppError, brokenLinksError } from '../errors.js';
+import { guardAdminScope } from '../plugins/adminAccess.js';
 import { registerErasureRoutes, type ErasureRouteOptions } from './erasure.js';
-import { requireApiKey } from '../plugins/apiKeys.js';
 import { ERROR_RESPONSES } from '../schemas.js';
 import type { UnmergeService } from '../../identity/unmerge.js';
 import { registerUnmergeRoutes } from './unmerge.js';
-
-export const ADMIN_KEY_SECURITY = [{ adminKey: [] }];
 
 export interface AdminRouteOptions {
   governance: GovernanceService;
@@ -43,26 +40,7 @@ const DEFAULT_SUSPECTS = 20;
 
 export function adminRoutes({ governance, keys, open, erasure, unmerge }: AdminRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
-    app.decorateRequest('apiKeyId', null);
-    app.addHook('onSend', async (_request, reply) => {
-      reply.header('cache-control', 'no-store');
-    });
-    if (keys.length > 0) app.addHook('onRequest', requireApiKey(keys));
-    else if (!open) {
-      app.addHook('onRequest', async () => {
-        throw new AppError(403, 'ADMIN_DISABLED', ADMIN_DISABLED_MESSAGE);
-      });
-    }
-    const common = {
-      tags: ['admin'],
-      ...(keys.length > 0 ? { security: ADMIN_KEY_SECURITY } : {}),
-    };
-    const errors = {
-      401: ERROR_RESPONSES.unauthorized,
-      403: ADMIN_ERRORS.forbidden,
-      500: ERROR_RESPONSES.internal,
-      503: ERROR_RESPONSES.unavailable,
-    };
+    const { common, errors } = guardAdminScope(app, { keys, open });
     const addedBy = (request: Pick<FastifyRequest, 'apiKeyId'>) => `admin:${request.apiKeyId ?? 'open'}`;
     if (erasure) await registerErasureRoutes(app, { ...erasure, common, errors, addedBy });
 

@@ -1,0 +1,234 @@
+/**
+ * The webhook deliverer that runs inside every `serve` process (every worker with
+ * WEB_CONCURRENCY): a loop that, every `pollMs`, advances the event watermark and works the
+ * endpoints that have events up to it.
+ *
+ * - Strict order per endpoint: the events after its cursor, in id order, one per request; a
+ *   failed event is tried again (exponential backoff, full jitter) before anything after it.
+ * - One process per endpoint at a time: a lease in the database (`lease`), renewed with every
+ *   delivery. A process that dies (SIGKILL) loses it after `leaseMs` and another takes over from
+ *   the cursor: at-least-once, receivers drop duplicates by `webhook-id`.
+ * - 2xx is delivered; any other status, a timeout (`timeoutMs`) or a network error is a failure.
+ *   Once an endpoint has been failing for `retryWindowMs`, the event is dead-lettered and the
+ *   next one tried (one attempt each until one succeeds; the admin API redelivers dead letters).
+ * - Payloads are built from the log just before they are sent (src/delivery/events.ts).
+ * - Off when there are no endpoints: it then only counts them every few seconds (or when `wake`d).
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { toPayload } from './events.js';
+import { signingKey, webhookHeaders } from './signature.js';
+import type { DeliveryStore, LeasedEndpoint, Outgoing } from './store.js';
+
+export interface DeliverySettings {
+  /** WEBHOOK_URLS: endpoints kept in step with the configuration. */
+  urls: string[];
+  /** WEBHOOK_SECRET: the secret of those endpoints. */
+  secret: string | null;
+  /** One attempt's time limit (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** How long an endpoint may keep failing before its failed events are dead-lettered (WEBHOOK_RETRY_HOURS). */
+  retryWindowMs: number;
+  /** Backoff: attempt n waits a random time up to min(cap, base × 2^(n−1)) (WEBHOOK_BACKOFF_BASE_MS, WEBHOOK_BACKOFF_CAP_MS). */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** How long a lease holds without renewal (WEBHOOK_LEASE_MS); more than an attempt's time limit. */
+  leaseMs: number;
+  /** How often each process looks for events to deliver (WEBHOOK_POLL_MS). */
+  pollMs: number;
+}
+
+export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
+  urls: [],
+  secret: null,
+  timeoutMs: 10_000,
+  retryWindowMs: 24 * 3_600_000,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 600_000,
+  leaseMs: 30_000,
+  pollMs: 250,
+};
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'dead';
+
+export interface DelivererLog {
+  warn(fields: object, message: string): void;
+}
+
+export interface DelivererOptions {
+  settings: DeliverySettings;
+  onOutcome?: (outcome: DeliveryOutcome) => void;
+  log?: DelivererLog;
+  /** This process, as lease owner; unique per process by default. */
+  owner?: string;
+}
+
+export interface Deliverer {
+  /** Look for work now (an endpoint was added, a dead letter is to be redelivered). */
+  wake(): void;
+  /** Stops the loop, abandons attempts in flight (they are sent again later) and releases the leases. */
+  stop(): Promise<void>;
+}
+
+/** Endpoints are counted this often while there are none (and after every `wake`). */
+const IDLE_CHECK_MS = 5_000;
+/** Events read at once for one endpoint; a batch older than MAX_BATCH_AGE_MS is read again, so payloads stay fresh. */
+const BATCH = 50;
+const MAX_BATCH_AGE_MS = 1_000;
+
+/** Full jitter: a random wait up to min(cap, base × 2^(attempt−1)). */
+export function backoffMs(
+  attempt: number,
+  { backoffBaseMs, backoffCapMs }: Pick<DeliverySettings, 'backoffBaseMs' | 'backoffCapMs'>,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** Math.min(attempt - 1, 40));
+  return Math.floor(random() * ceiling);
+}
+
+export function startDeliverer(store: DeliveryStore, { settings, onOutcome, log, owner = defaultOwner() }: DelivererOptions): Deliverer {
+  const stopping = new AbortController();
+  const working = new Map<number, Promise<void>>();
+  let wakeUp: (() => void) | null = null;
+  let nextCount = 0;
+  let endpoints = 0;
+  let failingSince: number | null = null;
+
+  const warnOnce = (error: unknown) => {
+    // The database being away shows in /ready and its own logs: one line when it starts failing.
+    if (failingSince === null)
+      log?.warn({ code: (error as { code?: string }).code, err: (error as Error).message }, 'webhook delivery paused: the database failed');
+    failingSince ??= Date.now();
+  };
+
+  async function poll(): Promise<void> {
+    const now = Date.now();
+    if (now >= nextCount) {
+      endpoints = await store.countEndpoints();
+      nextCount = now + IDLE_CHECK_MS;
+    }
+    if (endpoints === 0) return;
+    const safeThrough = await store.advanceWatermark();
+    for (const id of await store.dueEndpoints(owner, safeThrough)) {
+      if (working.has(id) || stopping.signal.aborted) continue;
+      working.set(
+        id,
+        work(id, safeThrough)
+          .catch(warnOnce)
+          .finally(() => working.delete(id)),
+      );
+    }
+  }
+
+  async function work(endpointId: number, safeThrough: string): Promise<void> {
+    let endpoint = await store.lease(endpointId, owner, settings.leaseMs);
+    if (endpoint === null) return;
+    try {
+      const key = signingKey(endpoint.secret);
+      let batch: Outgoing[] = [];
+      let readAt = 0;
+      while (!stopping.signal.aborted) {
+        if (batch.length === 0 || Date.now() - readAt > MAX_BATCH_AGE_MS) {
+          batch = await store.outgoing(endpoint, safeThrough, BATCH);
+          readAt = Date.now();
+          if (batch.length === 0) return;
+        }
+        const event = batch.shift() as Outgoing;
+        const result = await attempt(endpoint, key, event);
+        if (result === 'stopped') return;
+        if (result === 'ok') {
+          if (!(await store.delivered(endpoint.id, owner, event, settings.leaseMs))) return;
+          onOutcome?.('delivered');
+          endpoint = advanced(endpoint, event);
+          continue;
+        }
+        const attempts = endpoint.attemptEventId === event.id ? endpoint.attempts + 1 : 1;
+        const failure = await store.failed(endpoint.id, owner, {
+          eventId: event.id,
+          attempts,
+          error: result.error,
+          retryInMs: backoffMs(attempts, settings),
+          retryWindowMs: settings.retryWindowMs,
+        });
+        if (failure === null) return;
+        onOutcome?.('failed');
+        if (!failure.exhausted) return; // the next attempt is due later: dueEndpoints brings it back
+        if (!(await store.deadLetter(endpoint.id, owner, event, attempts, result.error, settings.leaseMs))) return;
+        onOutcome?.('dead');
+        endpoint = advanced({ ...endpoint, attemptEventId: null, attempts: 0 }, event);
+        batch = []; // read again: the dead letter's place in the order is settled
+      }
+    } finally {
+      await store.release(endpointId, owner).catch(() => {});
+    }
+  }
+
+  async function attempt(endpoint: LeasedEndpoint, key: Buffer, event: Outgoing): Promise<'ok' | 'stopped' | { error: string }> {
+    const body = JSON.stringify(toPayload(event));
+    try {
+      const response = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: webhookHeaders(key, event.id, body),
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(settings.timeoutMs)]),
+      });
+      // The answer's body is never read, stored or logged.
+      await response.body?.cancel().catch(() => {});
+      return response.status >= 200 && response.status < 300 ? 'ok' : { error: `HTTP ${response.status}` };
+    } catch (error) {
+      if (stopping.signal.aborted) return 'stopped';
+      return { error: failureReason(error) };
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        await poll();
+        if (failingSince !== null) log?.warn({ pausedMs: Date.now() - failingSince }, 'webhook delivery resumed');
+        failingSince = null;
+      } catch (error) {
+        warnOnce(error);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, settings.pollMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = null;
+    }
+  })();
+
+  return {
+    wake() {
+      nextCount = 0;
+      wakeUp?.();
+    },
+    async stop() {
+      stopping.abort();
+      wakeUp?.();
+      await loop;
+      await Promise.all(working.values());
+    },
+  };
+}
+
+function advanced(endpoint: LeasedEndpoint, event: Outgoing): LeasedEndpoint {
+  const cursor = event.redelivery || BigInt(event.id) <= BigInt(endpoint.cursor) ? endpoint.cursor : event.id;
+  return { ...endpoint, cursor, attemptEventId: null, attempts: 0 };
+}
+
+/** A short reason, never a body: `timeout`, a network error's code, or `network error`. */
+function failureReason(error: unknown): string {
+  const { name, cause } = error as { name?: string; cause?: { code?: unknown } };
+  if (name === 'TimeoutError') return 'timeout';
+  const code = cause?.code;
+  return typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? code : 'network error';
+}
+
+function defaultOwner(): string {
+  return `${hostname().slice(0, 100)}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
