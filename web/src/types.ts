@@ -1,8 +1,9 @@
 /**
- * The read API's answer as the page sees it: derived from the server's own TypeBox schemas, so a
+ * The API's answers as the page sees them: derived from the server's own TypeBox schemas, so a
  * change of the contract fails the page's type check instead of its users.
  */
 import type { Static } from '@sinclair/typebox';
+import type { EraseResponse } from '../../src/http/erasureSchemas.js';
 import type { ExplainResponse, HistoryResponse } from '../../src/http/historySchemas.js';
 import type { CustomerDetailsResponse, CustomerLookupResponse, DifferentCustomersResponse } from '../../src/http/schemas.js';
 
@@ -16,3 +17,23 @@ export type CustomerHistory = Static<typeof HistoryResponse>['history'];
 export type ContactEvent = CustomerHistory['events'][number];
 export type Explanation = Static<typeof ExplainResponse>['explanation'];
 export type PathStep = Explanation['steps'][number];
+
+/** What an erasure did (DELETE /contacts/{id}, admin key). */
+export type Erasure = Static<typeof EraseResponse>;
+
+/**
+ * What an unmerge did (POST /admin/customers/{id}/unmerge, admin key), and what still joins two
+ * sides when it refuses (409 STILL_LINKED). Written out here until the unmerge route's schemas are
+ * in this tree (src/http/unmergeSchemas.ts on branch `unmerge`); only the fields the page reads.
+ */
+export interface Unmerged {
+  mergeEventId: number;
+  into: number[];
+  separation: { id: number; contactIds: number[]; mergeEventId: number | null };
+  splits: { ownerId: number; into: number[] }[];
+}
+export interface StillLink {
+  field: 'email' | 'phoneNumber' | 'merge';
+  contactIds: number[];
+  mergeEventId?: number;
+}

@@ -1,0 +1,232 @@
+/**
+ * The explorer's admin actions in headless Chromium, against the real service on a socket over a
+ * scratch database (as explorerHistory.test.ts does), with ADMIN_API_KEYS set: no admin control
+ * without an admin key, erasing a contact behind a confirmation, the service refusing a wrong key
+ * (401) or running with the admin API disabled (403), and undoing a merge from the history.
+ * Customers are made through POST /identify; each test works on customers of its own.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildExplorer } from '../../web/build.js';
+import { browserSkipReason, freshPagePerTest, launchBrowser, screenshotPath } from '../support/browser.js';
+import { openScratchPglite, type ScratchDatabase } from '../support/databases.js';
+import { identifyOver, listenOnRandomPort, type LiveApp } from '../support/liveApp.js';
+
+const ADMIN_KEY = 'explorer-admin-key-0123456789';
+/** Answers under these paths are the tests' business (401s, 404s on purpose), not page problems. */
+const API_PATH = /^\/(customers|contacts|admin)\//;
+
+/**
+ * Customer 1: marty's email with 555111 (#1) and with 555222 (#2), and jennifer with 555222 (#3):
+ * #2 is the bridge, so erasing it forgets marty@… and 555222 and leaves customers 1 and 3.
+ * Customer 4: george (#4) and biffsucks (#5) with biff (#6, sharing 717171), joined by a request
+ * carrying george's email and biff's phone: one logged merge, and nothing else joins the sides.
+ */
+const SEED = [
+  { email: 'marty@hillvalley.edu', phoneNumber: '555111' },
+  { email: 'marty@hillvalley.edu', phoneNumber: '555222' },
+  { email: 'jennifer@hillvalley.edu', phoneNumber: '555222' },
+  { email: 'george@hillvalley.edu', phoneNumber: '919191' },
+  { email: 'biffsucks@hillvalley.edu', phoneNumber: '717171' },
+  { email: 'biff@hillvalley.edu', phoneNumber: '717171' },
+  { email: 'george@hillvalley.edu', phoneNumber: '717171' },
+];
+
+describe('the explorer’s admin actions in headless Chromium', { skip: browserSkipReason() }, () => {
+  let scratch: ScratchDatabase;
+  let bundleDir: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let live: LiveApp;
+  /** The same table, served with no admin keys (and ADMIN_API_OPEN unset): the admin API answers 403. */
+  let disabled: LiveApp;
+  let page: Page;
+
+  before(async () => {
+    bundleDir = await mkdtemp(join(tmpdir(), 'explorer-bundle-'));
+    [scratch, browser] = await Promise.all([openScratchPglite(), launchBrowser(), buildExplorer(bundleDir)]);
+    live = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir, http: { adminApiKeys: [ADMIN_KEY] } });
+    disabled = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir });
+    for (const request of SEED) await identifyOver(live.baseUrl, request);
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await live?.app.close();
+    await disabled?.app.close();
+    await scratch?.dispose();
+    if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  });
+
+  freshPagePerTest(
+    () => context,
+    API_PATH,
+    (fresh) => (page = fresh),
+  );
+
+  async function open(baseUrl: string, hash: string, primaryContactId: number): Promise<void> {
+    await page.goto(`${baseUrl}/#${hash}`);
+    await customerShown(primaryContactId);
+  }
+
+  async function customerShown(primaryContactId: number): Promise<void> {
+    await page.getByRole('heading', { name: `Customer ${primaryContactId}`, exact: true }).waitFor();
+  }
+
+  /** Gives the admin key as a person does: the header's button, the dialog's field, Enter. */
+  async function giveAdminKey(key: string): Promise<void> {
+    await page.getByRole('button', { name: /^(Admin key…|Change admin key…)$/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Admin key' });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'admin-key-input', 'focus moves to the key field');
+    await page.keyboard.type(key);
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  async function chooseContact(id: number): Promise<void> {
+    await page.locator(`#contacts-body tr[data-contact-id="${id}"] td`).first().click();
+  }
+
+  function tableRows() {
+    return page.locator('#contacts-body tr').evaluateAll((rows) =>
+      rows.map((row) => {
+        const cells = [...(row as HTMLTableRowElement).cells].map((cell) => cell.innerText.trim());
+        return { id: (row as HTMLElement).dataset.contactId, email: cells[1], phone: cells[2] };
+      }),
+    );
+  }
+
+  async function adminNotice(title: string): Promise<{ message: string; details: string[] }> {
+    const box = page.locator('#admin-notice');
+    await box.getByRole('heading', { name: title, exact: true }).waitFor();
+    return { message: await box.locator('p').innerText(), details: await box.locator('li').allInnerTexts() };
+  }
+
+  const status = () => page.getByRole('status').textContent();
+  const activeId = () => page.evaluate(() => document.activeElement?.id ?? null);
+  const storedAdminKey = () => page.evaluate(() => sessionStorage.getItem('identity-explorer.adminKey'));
+
+  async function contactLives(id: number): Promise<boolean> {
+    const response = await fetch(`${live.baseUrl}/customers/${id}`);
+    return response.status === 200;
+  }
+
+  it('shows no erase or unmerge control without an admin key, and forgets the key on request', async () => {
+    await open(live.baseUrl, 'id=4', 4);
+    await page.locator('#history-status', { hasText: 'oldest first' }).waitFor();
+    await chooseContact(5);
+    assert.equal(await page.getByRole('button', { name: /^Erase/ }).count(), 0, 'no erase button');
+    assert.equal(await page.getByRole('button', { name: /^Unmerge/ }).count(), 0, 'no unmerge button');
+    assert.equal(await page.locator('#history-events .event-actions button').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Forget admin key' }).isHidden(), true);
+
+    await giveAdminKey(ADMIN_KEY);
+    assert.equal(await storedAdminKey(), ADMIN_KEY, 'kept in sessionStorage');
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'never in localStorage');
+    assert.doesNotMatch(page.url(), /admin/, 'never in the URL');
+    assert.equal(await status(), 'Admin key given: erase and unmerge are offered.');
+    assert.equal(await page.getByRole('button', { name: 'Erase contact #5…' }).isVisible(), true);
+    assert.equal(await page.getByRole('button', { name: /^Unmerge event \d+…$/ }).count(), 1, 'one merge in the history, one button');
+
+    await page.getByRole('button', { name: 'Forget admin key' }).click();
+    assert.equal(await storedAdminKey(), null);
+    assert.equal(await status(), 'The admin key is forgotten.');
+    assert.equal(await activeId(), 'admin-key-button', 'focus goes to the button that gives a key');
+    assert.equal(await page.getByRole('button', { name: /^Erase/ }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Unmerge/ }).count(), 0);
+  });
+
+  it('erases a contact only after an explicit confirmation: Escape and Cancel leave it, Erase forgets it and shows the split', async () => {
+    await open(live.baseUrl, 'email=marty%40hillvalley.edu', 1);
+    await giveAdminKey(ADMIN_KEY);
+    await chooseContact(2);
+    const eraseButton = page.getByRole('button', { name: 'Erase contact #2…' });
+    const dialog = page.getByRole('dialog', { name: 'Erase contact #2?' });
+
+    // Escape cancels; focus returns to the button that opened the dialog.
+    await eraseButton.click();
+    await dialog.waitFor();
+    assert.equal(await activeId(), 'confirm-cancel', 'focus starts on Cancel');
+    const said = await dialog.innerText();
+    assert.match(said, /email marty@hillvalley\.edu and phone number 555222 are forgotten everywhere/);
+    assert.match(said, /The customer may split/);
+    assert.match(said, /This cannot be undone\./);
+    await page.screenshot({ path: await screenshotPath('explorer', 'admin-erase-confirm') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await activeId(), 'erase-button', 'focus returns to the erase button');
+    assert.equal(await status(), 'Nothing was erased.');
+
+    // Cancel, with the keyboard alone.
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await contactLives(2), true, 'the contact is still there');
+    assert.equal((await tableRows()).length, 3);
+
+    // Confirm.
+    await eraseButton.click();
+    await dialog.getByRole('button', { name: 'Erase contact #2', exact: true }).click();
+    const { message } = await adminNotice('Contact 2 erased');
+    assert.equal(message, 'Contact 2 erased; customers left: 1, 3. Customer 1 split into customers 1 and 3.');
+    await page.waitForFunction(() => location.hash === '#id=1');
+    await customerShown(1);
+    assert.deepEqual(await tableRows(), [{ id: '1', email: '—', phone: '555111' }], 'marty@… is forgotten in contact 1 too');
+    assert.equal(await activeId(), 'admin-notice', 'focus moves to what happened');
+    assert.equal(
+      await status(),
+      'Contact 2 erased; customers left: 1, 3. Customer 1 split into customers 1 and 3. Customer 1: 1 contact, 0 emails, 1 phone number.',
+    );
+    assert.equal(await contactLives(2), false);
+    await page.screenshot({ path: await screenshotPath('explorer', 'admin-erased'), fullPage: true });
+
+    await page.locator('#admin-notice').getByRole('button', { name: 'Open customer #3' }).click();
+    await customerShown(3);
+    assert.deepEqual(await tableRows(), [{ id: '3', email: 'jennifer@hillvalley.edu', phone: '—' }]);
+
+    // Any other search clears the notice.
+    await page.locator('#search-input').fill('#1');
+    await page.locator('#search-input').press('Enter');
+    await page.waitForFunction(() => location.hash === '#id=1');
+    await customerShown(1);
+    await page.locator('#admin-notice').waitFor({ state: 'hidden' });
+  });
+
+  it('says the admin key was not accepted (401), erases nothing, and offers to type another', async () => {
+    await open(live.baseUrl, 'id=4', 4);
+    await giveAdminKey('not-the-admin-key-0123456789');
+    await chooseContact(6);
+    await page.getByRole('button', { name: 'Erase contact #6…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Erase contact #6', exact: true }).click();
+    const { message } = await adminNotice('Admin key not accepted');
+    assert.equal(
+      message,
+      'The service did not accept the admin key (The API key is not valid.) Type another with “Change admin key…”, or forget it.',
+    );
+    assert.match((await status()) ?? '', /^Admin key not accepted\. /);
+    assert.equal(await contactLives(6), true);
+    assert.equal((await tableRows()).length, 3, 'the customer is still shown');
+
+    await page.locator('#admin-notice').getByRole('button', { name: 'Change admin key…' }).click();
+    await page.getByRole('dialog', { name: 'Admin key' }).waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(await storedAdminKey(), 'not-the-admin-key-0123456789', 'Escape keeps the key there was');
+  });
+
+  it('says when the admin API is disabled (403 ADMIN_DISABLED)', async () => {
+    await open(disabled.baseUrl, 'id=4', 4);
+    await giveAdminKey(ADMIN_KEY);
+    await chooseContact(6);
+    await page.getByRole('button', { name: 'Erase contact #6…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Erase contact #6', exact: true }).click();
+    const { message } = await adminNotice('Admin actions are disabled');
+    assert.equal(message, 'The admin API is disabled: set ADMIN_API_KEYS (or ADMIN_API_OPEN=true on a private network).');
+    assert.equal(await contactLives(6), true);
+  });
+});
