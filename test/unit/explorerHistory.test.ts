@@ -44,6 +44,14 @@ describe('explorer history text', () => {
       said(event('customer.split', [1, 3], [3], { detail: { into: [1, 3], cause: 'identifier.blocked' } })).sentence,
       'Customer #1 was split into #1, #3 (identifier.blocked).',
     );
+    assert.deepEqual(said(event('contact.erased', [1], [2], { detail: { contactIds: [2] } })), {
+      title: 'Contact erased',
+      sentence: 'Contact #2 was erased: its email and phone number were forgotten everywhere.',
+    });
+    assert.deepEqual(said(event('contact.erased', [1], [2, 5], { detail: { contactIds: [2, 5] } })), {
+      title: 'Contacts erased',
+      sentence: 'Contacts #2, #5 were erased: their emails and phone numbers were forgotten everywhere.',
+    });
     assert.deepEqual(said(event('identifier.blocked', [1], [], { detail: { ruleId: 4, field: 'phoneNumber', match: 'exact' } })), {
       title: 'Identifier blocked',
       sentence: 'A phone number was blocked (rule 4, exact match). Customers concerned: #1.',

@@ -14,6 +14,7 @@ const TITLES: Record<string, string> = {
   'customer.merged': 'Customers merged',
   'customer.relinked': 'Links put in place',
   'customer.split': 'Customer split',
+  'contact.erased': 'Contact erased',
   'identifier.blocked': 'Identifier blocked',
   'identifier.unblocked': 'Identifier unblocked',
   'identifier.quarantined': 'Identifier quarantined',
@@ -69,6 +70,15 @@ export function describeEvent(event: ContactEvent): EventText {
       const into = numbers(detail.into);
       const cause = typeof detail.cause === 'string' ? ` (${detail.cause})` : '';
       return { title, sentence: `Customer #${customer} was split into ${ids(into.length > 0 ? into : event.customerIds)}${cause}.` };
+    }
+    case 'contact.erased': {
+      const several = event.contactIds.length > 1;
+      return {
+        title: several ? 'Contacts erased' : title,
+        sentence: several
+          ? `Contacts ${ids(event.contactIds)} were erased: their emails and phone numbers were forgotten everywhere.`
+          : `Contact ${ids(event.contactIds)} was erased: its email and phone number were forgotten everywhere.`,
+      };
     }
     case 'identifier.blocked':
     case 'identifier.unblocked':
