@@ -2,7 +2,7 @@
 import type { LinkedContact } from '../identity/contact.js';
 import type { ErasureTarget, RowScrub } from '../identity/store.js';
 import type { Queryable } from './database.js';
-import { live, ownerOf, rowOrder } from './sql.js';
+import { live, liveRowsOfOwners, ownerOf, rowOrder } from './sql.js';
 
 const COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
 
@@ -11,13 +11,9 @@ export function rowsToErase(tx: Queryable, target: ErasureTarget): Promise<Linke
     return tx.query<LinkedContact>(`SELECT ${COLUMNS} FROM "Contact" WHERE ${live()} AND "id" = $1`, [target.contactId]);
   }
   if ('customerOf' in target) {
-    return tx.query<LinkedContact>(
-      `WITH owner AS (SELECT ${ownerOf()} AS id FROM "Contact" WHERE ${live()} AND "id" = $1)
-       SELECT ${COLUMNS} FROM "Contact"
-        WHERE ${live()} AND ("id" IN (SELECT id FROM owner) OR "linkedId" IN (SELECT id FROM owner))
-        ORDER BY ${rowOrder()}`,
-      [target.customerOf],
-    );
+    return tx.query<LinkedContact>(liveRowsOfOwners(`SELECT ${ownerOf()} AS owner FROM "Contact" WHERE ${live()} AND "id" = $1`), [
+      target.customerOf,
+    ]);
   }
   const [column, value] = 'email' in target ? ['"email"', target.email] : ['"phoneNumber"', target.phoneNumber];
   return tx.query<LinkedContact>(`SELECT ${COLUMNS} FROM "Contact" WHERE ${live()} AND ${column} = $1 ORDER BY ${rowOrder()}`, [value]);

@@ -13,7 +13,7 @@ import type { Database, Queryable } from './database.js';
 import { eraseValues, rowsToErase } from './erasureQueries.js';
 import { parseRules, recordRenormalizing, recordRules } from './normalFormStore.js';
 import { rewriteRuleValues, rewriteValues, rowsAfter, rowsOfCustomersHolding } from './renormalizeQueries.js';
-import { live, ownerOf, rowOrder } from './sql.js';
+import { live, liveRowsOfOwners, ownerOf } from './sql.js';
 import { suspects } from './suspectsQuery.js';
 
 /** The advisory lock every /identify write takes shared and every regroup exclusively (migrations/0004). */
@@ -86,17 +86,11 @@ async function rowsOfCustomersMatching(tx: Queryable, rule: BlockRuleSpec, viaMe
     `SELECT ${ownerOf()} AS owner FROM "Contact" WHERE $2 AND ${live()} AND ${quoted(field)} IN (
        SELECT ${quoted(field)} FROM "ContactEvent" WHERE "type" = 'customer.merged' AND ${ruleCondition(column, rule, '$1')})`;
   return tx.query<LinkedContact>(
-    `WITH owners AS (
-       SELECT ${ownerOf()} AS owner FROM "Contact" WHERE ${live()} AND ${ruleCondition(column, rule, '$1')}
+    liveRowsOfOwners(
+      `SELECT ${ownerOf()} AS owner FROM "Contact" WHERE ${live()} AND ${ruleCondition(column, rule, '$1')}
        UNION ${mergeIdentifiers('email')}
-       UNION ${mergeIdentifiers('phoneNumber')}
-     )
-     SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence" FROM (
-       SELECT * FROM "Contact" WHERE ${live()} AND "id" IN (SELECT owner FROM owners)
-       UNION
-       SELECT * FROM "Contact" WHERE ${live()} AND "linkedId" IN (SELECT owner FROM owners)
-     ) AS rows
-      ORDER BY ${rowOrder()}`,
+       UNION ${mergeIdentifiers('phoneNumber')}`,
+    ),
     [rule.value, viaMerges],
   );
 }

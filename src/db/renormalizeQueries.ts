@@ -5,7 +5,7 @@
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { StoredIdentifiers, ValueRewrite } from '../identity/store.js';
 import type { Queryable } from './database.js';
-import { live, ownerOf, rowOrder } from './sql.js';
+import { live, liveRowsOfOwners, ownerOf } from './sql.js';
 
 export function rowsAfter(tx: Queryable, afterId: number, limit: number): Promise<StoredIdentifiers[]> {
   return tx.query<StoredIdentifiers>(
@@ -42,16 +42,10 @@ export function rowsOfCustomersHolding(tx: Queryable, contactIds: readonly numbe
   const emails = values.map((value) => value.email).filter((value) => value !== null);
   const phones = values.map((value) => value.phoneNumber).filter((value) => value !== null);
   return tx.query<LinkedContact>(
-    `WITH owners AS (
-       SELECT DISTINCT ${ownerOf()} AS owner FROM "Contact"
-        WHERE ${live()} AND ("id" = ANY($1::int[]) OR "email" = ANY($2::text[]) OR "phoneNumber" = ANY($3::text[]))
-     )
-     SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence" FROM (
-       SELECT * FROM "Contact" WHERE ${live()} AND "id" IN (SELECT owner FROM owners)
-       UNION
-       SELECT * FROM "Contact" WHERE ${live()} AND "linkedId" IN (SELECT owner FROM owners)
-     ) AS rows
-      ORDER BY ${rowOrder()}`,
+    liveRowsOfOwners(
+      `SELECT DISTINCT ${ownerOf()} AS owner FROM "Contact"
+        WHERE ${live()} AND ("id" = ANY($1::int[]) OR "email" = ANY($2::text[]) OR "phoneNumber" = ANY($3::text[]))`,
+    ),
     [contactIds, emails, phones],
   );
 }

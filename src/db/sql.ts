@@ -21,3 +21,15 @@ export const ownerOf = (alias?: string): string => {
 
 /** Every column the read API shows, in the table's order. */
 export const CONTACT_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt"';
+
+/**
+ * Every live row, in row order, of the customers whose owners `ownersSql` selects (one column,
+ * `owner`): the rows a regroup reads.
+ */
+export const liveRowsOfOwners = (ownersSql: string): string => `WITH owners AS (${ownersSql})
+     SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence" FROM (
+       SELECT * FROM "Contact" WHERE ${live()} AND "id" IN (SELECT owner FROM owners)
+       UNION
+       SELECT * FROM "Contact" WHERE ${live()} AND "linkedId" IN (SELECT owner FROM owners)
+     ) AS rows
+      ORDER BY ${rowOrder()}`;

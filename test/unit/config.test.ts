@@ -93,3 +93,31 @@ describe('configuration', () => {
     });
   });
 });
+
+describe('configuration: the normal-form rules', () => {
+  it("defaults to the seed's rules: no phone region, no email canonical form", () => {
+    assert.deepEqual(load({}).normalForm, { phoneRegion: null, emailCanonicalForm: 'none' });
+  });
+
+  it('takes DEFAULT_PHONE_REGION in any case and EMAIL_CANONICAL_FORM=provider', () => {
+    assert.deepEqual(load({ DEFAULT_PHONE_REGION: ' in ', EMAIL_CANONICAL_FORM: 'provider' }).normalForm, {
+      phoneRegion: 'IN',
+      emailCanonicalForm: 'provider',
+    });
+    assert.equal(load({ DEFAULT_PHONE_REGION: '' }).normalForm.phoneRegion, null);
+  });
+
+  it('refuses a region with no phone numbering rules, and an unknown canonical form, in one line', () => {
+    assert.throws(
+      () => load({ DEFAULT_PHONE_REGION: 'XX' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /DEFAULT_PHONE_REGION must be an ISO 3166 country code/.test(error.message) &&
+        !error.message.includes('\n'),
+    );
+    assert.throws(
+      () => load({ EMAIL_CANONICAL_FORM: 'gmail' }),
+      (error: unknown) => error instanceof ConfigError && /EMAIL_CANONICAL_FORM/.test(error.message),
+    );
+  });
+});

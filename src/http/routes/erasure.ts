@@ -41,31 +41,25 @@ export async function registerErasureRoutes(
     ...errors,
   };
 
-  app.delete<{ Params: ContactIdParams }>(
-    '/contacts/:id',
+  const deletions = [
     {
-      schema: {
-        ...common,
-        summary: 'Erase a contact: its email and phone are forgotten everywhere, and what it alone held together splits',
-        params: ContactIdParams,
-        response: responses,
-      },
+      path: '/contacts/:id',
+      summary: 'Erase a contact: its email and phone are forgotten everywhere, and what it alone held together splits',
+      target: (id: number): ErasureTarget => ({ contactId: id }),
     },
-    async (request) => erase({ contactId: contactId(request.params.id) }, request),
-  );
-
-  app.delete<{ Params: ContactIdParams }>(
-    '/customers/:id',
     {
-      schema: {
-        ...common,
-        summary: 'Erase a customer (any of its contact ids): every row of it, and every value they held',
-        params: ContactIdParams,
-        response: responses,
-      },
+      path: '/customers/:id',
+      summary: 'Erase a customer (any of its contact ids): every row of it, and every value they held',
+      target: (id: number): ErasureTarget => ({ customerOf: id }),
     },
-    async (request) => erase({ customerOf: contactId(request.params.id) }, request),
-  );
+  ];
+  for (const { path, summary, target } of deletions) {
+    app.delete<{ Params: ContactIdParams }>(
+      path,
+      { schema: { ...common, summary, params: ContactIdParams, response: responses } },
+      async (request) => erase(target(contactId(request.params.id)), request),
+    );
+  }
 
   app.get<{ Params: ContactIdParams }>(
     '/customers/:id/export',
