@@ -67,7 +67,7 @@ import { openDatabase, type Database, type Queryable } from '../src/db/database.
 import { migrate } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createServices } from '../src/services.js';
-import { recordRules } from '../src/db/normalFormStore.js';
+import { adoptOrCompareRules } from '../src/db/normalFormStore.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -99,6 +99,8 @@ const SCENARIOS: Record<string, Scenario> = {
   // README and docs/governance.md: the admin API with a key of its own.
   governance: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   'size-cap': { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef', MAX_CUSTOMER_CONTACTS: '3' } },
+  // docs/unmerge.md: george, biffsucks and biff merged by order-4 (as in docs/history.md), then unmerged.
+  unmerge: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   // docs/cli.md: a chain (3 -> 2 -> 1), two primaries sharing a phone (4 and 5, 5 older), a deleted primary with a live secondary (7 -> 6).
   'broken-links': {
     kind: 'cli',
@@ -357,10 +359,10 @@ interface Runner {
 
 /** curl against the app, in-process. */
 async function httpRunner(db: Database, env: Record<string, string>, fill?: (db: Queryable) => Promise<void>): Promise<Runner> {
-  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
+  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier", "Separation" RESTART IDENTITY');
   const config = loadConfig(env, false);
   // As `serve` does at start-up, on a table that is empty at this point: it takes the scenario's rules.
-  await recordRules(db, config.normalForm);
+  await adoptOrCompareRules(db, config.normalForm);
   await fill?.(db);
   const app = await buildApp({
     db,

@@ -5,7 +5,7 @@
  */
 import type { GovernanceSettings } from './config.js';
 import type { Database } from './db/database.js';
-import { governanceStore } from './db/governanceStore.js';
+import { governanceStore, unmergeStore } from './db/governanceStore.js';
 import { identifyStore } from './db/identifyStore.js';
 import { createErasureService, type ErasureService } from './identity/erasure.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
@@ -19,6 +19,7 @@ import {
   type Normaliser,
 } from './identity/normalise.js';
 import { DEFAULT_MAX_CUSTOMER_CONTACTS } from './identity/reconcile.js';
+import { createUnmergeService, type UnmergeService } from './identity/unmerge.js';
 
 export interface Services {
   identifyService: IdentifyService;
@@ -29,6 +30,8 @@ export interface Services {
   blocklist?: BlocklistCache;
   /** Erasure (under the governance lock, like a block); absent with governance off. */
   erasure?: ErasureService;
+  /** Unmerge and separations (admin API); absent with governance off. */
+  unmerge?: UnmergeService;
 }
 
 export const DEFAULT_GOVERNANCE: GovernanceSettings = { enabled: true, maxCustomerContacts: DEFAULT_MAX_CUSTOMER_CONTACTS, preset: null };
@@ -58,7 +61,9 @@ export function createServices(db: Database, settings: GovernanceSettings = DEFA
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },
   });
   const erasure = createErasureService(store, { onChange: () => blocklist.refresh() });
-  return { normaliser, identifyService, governance, blocklist, erasure };
+  // Separations are cached with the block list (same version): a change refreshes the same copy.
+  const unmerge = createUnmergeService(unmergeStore(db), { onChange: () => blocklist.refresh() });
+  return { normaliser, identifyService, governance, blocklist, erasure, unmerge };
 }
 
 /** Adds the configured preset's missing rules (BLOCKLIST_PRESET); the process that migrates does it. */

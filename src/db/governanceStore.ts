@@ -15,6 +15,9 @@ import { parseRules, recordRenormalizing, recordRules } from './normalFormStore.
 import { rewriteRuleValues, rewriteValues, rowsAfter, rowsOfCustomersHolding } from './renormalizeQueries.js';
 import { live, liveRowsOfOwners, ownerOf } from './sql.js';
 import { suspects } from './suspectsQuery.js';
+import { NOT_UNMERGED, SEPARATIONS_JSON, separationOf, unmergeQueries, type SeparationRow } from './unmergeQueries.js';
+import { Separations } from '../identity/separations.js';
+import type { UnmergeStore } from '../identity/unmerge.js';
 
 /** The advisory lock every /identify write takes shared and every regroup exclusively (migrations/0004). */
 export const GOVERNANCE_LOCK_KEY = 727_143_002;
@@ -31,16 +34,19 @@ export async function loadBlocklist(db: Queryable): Promise<Blocklist> {
 /** The block list and the table's normal-form rules, in one statement. */
 export async function loadGovernanceState(db: Queryable): Promise<GovernanceState> {
   const rows = await db.query<
-    { version: number; phoneRegion: string | null; emailCanonicalForm: string } & { [Key in keyof BlockRule]: BlockRule[Key] | null }
+    { version: number; phoneRegion: string | null; emailCanonicalForm: string; separations: SeparationRow[] } & {
+      [Key in keyof BlockRule]: BlockRule[Key] | null;
+    }
   >(
     `SELECT g."blocklistVersion"::int AS version, g."phoneRegion", g."emailCanonicalForm",
-            ${RULE_COLUMNS.replace(/"(\w+)"/g, 'b."$1"')}
+            ${RULE_COLUMNS.replace(/"(\w+)"/g, 'b."$1"')},
+            ${SEPARATIONS_JSON} AS separations
        FROM "IdentityGovernance" AS g LEFT JOIN "BlockedIdentifier" AS b ON true ORDER BY b."id"`,
   );
   const [first] = rows;
   if (first === undefined) throw new Error('"IdentityGovernance" has no row: the migrations did not run');
   const rules = rows.filter((row): row is typeof row & BlockRule => row.id !== null);
-  return { blocklist: new Blocklist(first.version, rules), rules: parseRules(first) };
+  return { blocklist: new Blocklist(first.version, rules, new Separations(first.separations.map(separationOf))), rules: parseRules(first) };
 }
 
 const bumpVersion = (tx: Queryable) => tx.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
@@ -98,7 +104,7 @@ async function rowsOfCustomersMatching(tx: Queryable, rule: BlockRuleSpec, viaMe
 async function mergesOf(tx: Queryable, contactIds: readonly number[]): Promise<MergeRecord[]> {
   const merges = await tx.query<{ eventId: string; email: string | null; phoneNumber: string | null }>(
     `SELECT "id" AS "eventId", "email", "phoneNumber" FROM "ContactEvent"
-      WHERE "type" = 'customer.merged' AND "customerIds" && $1::int[] ORDER BY "id"`,
+      WHERE "type" = 'customer.merged' AND "customerIds" && $1::int[] AND ${NOT_UNMERGED('"ContactEvent"')} ORDER BY "id"`,
     [contactIds],
   );
   return merges.map((merge) => ({ ...merge, eventId: Number(merge.eventId) }));
@@ -151,5 +157,17 @@ export function governanceStore(db: Database): GovernanceStore {
       }),
     // suspectsQuery.ts: sized by index, seconds on a million rows.
     suspects: (limit) => suspects(db, limit),
+  };
+}
+
+/** The unmerge's store: the governance transaction, and the queries of unmergeQueries.ts. */
+export function unmergeStore(db: Database): UnmergeStore {
+  return {
+    loadBlocklist: () => loadBlocklist(db),
+    exclusive: (work) =>
+      db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [GOVERNANCE_LOCK_KEY]);
+        return work({ ...transactionOn(tx), ...unmergeQueries(tx, bumpVersion) });
+      }),
   };
 }

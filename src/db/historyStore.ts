@@ -13,6 +13,7 @@
 import type { ContactEvent, HistoryCoverage, HistoryStore, LoggedMerge } from '../identity/historyService.js';
 import type { Queryable } from './database.js';
 import { live } from './sql.js';
+import { NOT_UNMERGED } from './unmergeQueries.js';
 
 /** Event types that move a customer's rows under another primary (the first of "customerIds"). */
 const ABSORBING_TYPES = `('customer.merged', 'customer.relinked')`;
@@ -65,7 +66,7 @@ const MERGES_SQL = `
   WITH ${HISTORY_IDS}
   SELECT h."id"::text AS "eventId", h."at", h."requestId", h."email", h."phoneNumber"
     FROM history AS h
-   WHERE h."type" = 'customer.merged' AND h."email" IS NOT NULL AND h."phoneNumber" IS NOT NULL
+   WHERE h."type" = 'customer.merged' AND h."email" IS NOT NULL AND h."phoneNumber" IS NOT NULL AND ${NOT_UNMERGED('h')}
    ORDER BY h."id"`;
 
 type EventRow = Omit<ContactEvent, 'id'> & { id: string };

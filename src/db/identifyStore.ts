@@ -7,7 +7,7 @@
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
-import type { CustomersRead, IdentifyStore, PlanAttempt, WriteContext } from '../identity/store.js';
+import type { CustomersRead, IdentifyStore, NewEvent, PlanAttempt, WriteContext } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
 
@@ -108,5 +108,14 @@ function storeOn(attempts: Queryable, db: Database, eventLog: boolean): Identify
     applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
     transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, eventLog))),
     isRetryable,
+    ...(eventLog ? { recordEvent: (event, requestId) => recordEvent(db, event, requestId) } : {}),
   };
+}
+
+/** One event, in its own statement: what a request was answered with when a separation applied (nothing else changed). */
+async function recordEvent(db: Queryable, event: NewEvent, requestId: string | null): Promise<void> {
+  await db.query(
+    `INSERT INTO "ContactEvent" ("requestId", "type", "customerIds", "contactIds", "detail") VALUES ($1, $2, $3::int[], $4::int[], $5::jsonb)`,
+    [requestId, event.type, event.customerIds, event.contactIds ?? [], JSON.stringify(event.detail ?? {})],
+  );
 }

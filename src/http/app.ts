@@ -21,6 +21,7 @@ import type { BlocklistCache, GovernanceService } from '../identity/governance.j
 import { createHistoryService, type HistoryService } from '../identity/historyService.js';
 import type { ErasureService } from '../identity/erasure.js';
 import type { IdentifyService } from '../identity/identifyService.js';
+import type { UnmergeService } from '../identity/unmerge.js';
 import { PLAIN_NORMALISER, type Normaliser } from '../identity/normalise.js';
 import { createLookupService, type LookupService } from '../identity/lookupService.js';
 import { answerClientError, answerFrameworkError } from './edgeErrors.js';
@@ -70,6 +71,8 @@ export interface AppOptions {
   blocklist?: BlocklistCache;
   /** The rules requests' identifiers are normalised by (the table's); the seed's when absent. */
   normaliser?: Normaliser;
+  /** Unmerge and separations, served with the admin API (/admin/customers/{id}/unmerge, /admin/separations). */
+  unmerge?: UnmergeService;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -201,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         keys: http.adminApiKeys,
         open: http.adminApiOpen,
         ...(options.erasure ? { erasure: { erasure: options.erasure, lookup: lookupService, history: historyService } } : {}),
+        ...(options.unmerge ? { unmerge: options.unmerge } : {}),
       }),
     );
   }

@@ -8,6 +8,7 @@ import { NormalFormChangedError } from '../identity/normalise.js';
 import { createOutageLog } from './outageLog.js';
 import { MAX_SUSPECTS, RULE_MESSAGE } from './adminSchemas.js';
 import { BODY_TOO_LARGE_MESSAGE, CONTACT_ID_MESSAGE, PAGE_MESSAGE } from './schemas.js';
+import { UNMERGE_MESSAGE } from './unmergeSchemas.js';
 
 export class AppError extends Error {
   constructor(
@@ -68,6 +69,7 @@ const FASTIFY_CODES: Record<string, { code: string; message: string }> = {
  */
 const PAGE_ERROR = { code: 'INVALID_PAGE', message: PAGE_MESSAGE };
 const RULE_ERROR = { code: 'INVALID_RULE', message: RULE_MESSAGE };
+const UNMERGE_ERROR = { code: 'INVALID_UNMERGE', message: UNMERGE_MESSAGE };
 const FIELD_ERRORS: Record<string, { code: string; message: string }> = {
   '/email': { code: 'INVALID_EMAIL', message: 'email must be a string or null.' },
   '/phoneNumber': { code: 'INVALID_PHONE_NUMBER', message: 'phoneNumber must be a string, a non-negative integer or null.' },
@@ -82,6 +84,12 @@ const FIELD_ERRORS: Record<string, { code: string; message: string }> = {
   '/ruleId': { code: 'INVALID_RULE_ID', message: 'The rule id must be a positive integer.' },
   '/name': { code: 'UNKNOWN_PRESET', message: 'The only preset is `recommended`.' },
   '/limit': { code: 'INVALID_LIMIT', message: `limit must be 1 to ${MAX_SUSPECTS}.` },
+  // Unmerge and separations (admin API).
+  '/mergeEventId': UNMERGE_ERROR,
+  '/contactIds': UNMERGE_ERROR,
+  '/contactIds/0': UNMERGE_ERROR,
+  '/contactIds/1': UNMERGE_ERROR,
+  '/separationId': { code: 'INVALID_SEPARATION_ID', message: 'The separation id must be a positive integer.' },
 };
 
 export function toAppError(error: FastifyError | AppError | Error): AppError {

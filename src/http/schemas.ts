@@ -69,7 +69,7 @@ export const CustomerResponse = Type.Object(
     ignored: Type.Optional(
       Type.Array(Type.Union([Type.Literal('email'), Type.Literal('phoneNumber')]), {
         description:
-          'Present only when the request carried a blocked identifier: the fields that were treated as absent (matched nothing, stored nowhere).',
+          'Present only when the request carried a blocked identifier: the fields that were treated as absent (matched nothing, stored nowhere); or when a separation (an unmerge) kept its phone from joining another customer: `phoneNumber`, not linked (docs/governance.md).',
       }),
     ),
   },

@@ -16,6 +16,7 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Identifiers } from './contact.js';
 import { PLAIN_NORMALISER, type IdentifierField, type Normaliser } from './normalise.js';
+import { Separations } from './separations.js';
 
 // V8's linear-time regular expression engine: RegExps with the `l` flag use it, and any RegExp
 // that backtracks too much falls back to it.
@@ -108,6 +109,8 @@ export class Blocklist {
   constructor(
     readonly version: number,
     readonly rules: readonly BlockRule[],
+    /** The separations of the same version (unmerge): loaded and cached with the rules. */
+    readonly separations: Separations = Separations.none,
   ) {
     for (const rule of rules) {
       if (rule.match === 'exact') this.exact[rule.field].add(rule.value);

@@ -21,7 +21,8 @@ import type { BlocklistCache } from './governance.js';
 import type { IdentifierField } from './normalise.js';
 import { decide, isNoop, rowsAfter, toCustomer, type DecisionLimits, type Plan } from './reconcile.js';
 import { withRetry } from './retry.js';
-import { LockOrderConflict, type IdentifyStore, type WriteContext } from './store.js';
+import { separate, type SeparatedRequest } from './separations.js';
+import { LockOrderConflict, type IdentifyStore, type NewEvent, type WriteContext } from './store.js';
 
 /** `relinked`: the request added nothing, but put a customer's links in place (a deleted primary's rows). */
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'relinked' | 'unchanged';
@@ -29,8 +30,10 @@ export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged'
 export interface IdentifyResult {
   customer: Customer;
   outcome: IdentifyOutcome;
-  /** Fields of the request whose values are blocked: treated as absent. */
+  /** Fields of the request whose values are blocked: treated as absent; or not linked because of a separation. */
   ignored: IdentifierField[];
+  /** The separation that kept the request's phone from linking (its id), when one did. */
+  separation?: number;
 }
 
 /** Every identifier of the request is blocked: there is nothing to identify anyone by. */
@@ -80,7 +83,11 @@ type Round = { kind: 'done'; result: Omit<IdentifyResult, 'ignored'> } | { kind:
 
 /** The decision was made with an old block list, or needs an identifier blocked first: start over. */
 class GovernanceRestart extends Error {
-  constructor(readonly quarantine: boolean) {
+  constructor(
+    readonly quarantine: boolean,
+    /** The request as decided (narrowed by a separation): what a quarantine decides on again. */
+    readonly request: Identifiers | null = null,
+  ) {
     super(quarantine ? 'an identifier must be quarantined first' : 'the block list changed');
   }
 }
@@ -90,20 +97,40 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
   const governance = options.governance;
   const limits = governance?.limits ?? { maxCustomerContacts: 0 };
 
-  async function identifyWith(request: Identifiers, blocklist: Blocklist | null, requestId: string | null) {
+  async function identifyWith(screened: Identifiers, blocklist: Blocklist | null, requestId: string | null) {
     const context: WriteContext = { blocklistVersion: blocklist?.version ?? null, requestId };
+    // A separation (unmerge) narrows the request to the email's customer: from then on it is
+    // decided, written and read again as that narrower request. Which side it keeps cannot change
+    // while the block list's version stays (separations.ts), and every statement checks that.
+    let request = screened;
+    let separated: SeparatedRequest | null = null;
+    // The rows it was narrowed from: a retry of that attempt gets them again.
+    let narrowedFrom: LinkedContact[] | null = null;
+    const narrow = (rows: LinkedContact[]): LinkedContact[] => {
+      if (separated !== null) return rows === narrowedFrom ? separated.rows : rows;
+      if (blocklist === null) return rows;
+      separated = separate(request, rows, blocklist.separations);
+      if (separated === null) return rows;
+      narrowedFrom = rows;
+      request = separated.request;
+      return separated.rows;
+    };
     const read = async () => {
       const found = await store.findCustomers(request, blocklist !== null);
       // No rows carry no version: the request then creates a customer, and that write checks it.
       if (blocklist !== null && found.rows.length > 0 && found.blocklistVersion !== blocklist.version) throw new GovernanceRestart(false);
       return found.rows;
     };
-    const attempt = (on: IdentifyStore, rows: LinkedContact[]) => decideAndApply(on, request, rows, limits, context);
+    const attempt = (on: IdentifyStore, rows: LinkedContact[]) => {
+      const decidedOn = narrow(rows);
+      return decideAndApply(on, request, decidedOn, limits, context);
+    };
+    const done = (result: Omit<IdentifyResult, 'ignored'>) => ({ ...result, separated: separated as SeparatedRequest | null });
 
     let rows = await read();
     for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
       const outcome = await withRetry(() => attempt(store, rows), retry);
-      if (outcome.kind === 'done') return outcome.result;
+      if (outcome.kind === 'done') return done(outcome.result);
       options.onStalePlan?.();
       rows = outcome.rows ?? (await read());
     }
@@ -117,14 +144,14 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       reread = false;
       return store.transaction(async (tx) => {
         const first = await attempt(tx, rows);
-        if (first.kind === 'done') return first.result;
+        if (first.kind === 'done') return done(first.result);
         if (first.rows === null) {
           // Locks it could only have taken out of order: start over, in order, from a fresh read.
           reread = true;
           throw new LockOrderConflict();
         }
         const second = await attempt(tx, first.rows);
-        if (second.kind === 'done') return second.result;
+        if (second.kind === 'done') return done(second.result);
         throw new Error('customers changed while their locks were held');
       });
     }, retry);
@@ -132,16 +159,22 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
 
   return {
     async identify(request, { requestId = null } = {}) {
-      if (governance === undefined) return { ...(await identifyWith(request, null, requestId)), ignored: [] };
+      if (governance === undefined) {
+        const { customer, outcome } = await identifyWith(request, null, requestId);
+        return { customer, outcome, ignored: [] };
+      }
       let blocklist = await governance.blocklist.latest();
       for (let round = 1; ; round++) {
         const { usable, ignored } = screen(request, blocklist);
         if (usable === null) throw new BlockedIdentifierError(ignored);
         try {
-          return { ...(await identifyWith(usable, blocklist, requestId)), ignored };
+          const { separated, ...result } = await identifyWith(usable, blocklist, requestId);
+          if (separated === null) return { ...result, ignored };
+          await store.recordEvent?.(separatedEvent(separated, result.customer.primaryContactId), requestId);
+          return { ...result, ignored: [...ignored, separated.ignored], separation: separated.separation.id };
         } catch (error) {
           if (!(error instanceof GovernanceRestart) || round === GOVERNANCE_ROUNDS) throw error;
-          if (error.quarantine) await governance.quarantine(usable, limits, requestId);
+          if (error.quarantine) await governance.quarantine(error.request ?? usable, limits, requestId);
           blocklist = await governance.blocklist.refresh();
         }
       }
@@ -159,7 +192,7 @@ async function decideAndApply(
 ): Promise<Round> {
   const plan = decide(request, rows, limits);
   if (plan.kind === 'brokenLinks') throw new BrokenLinksError(plan.contactIds);
-  if (plan.kind === 'quarantine') throw new GovernanceRestart(true);
+  if (plan.kind === 'quarantine') throw new GovernanceRestart(true, request);
   if (isNoop(plan)) return { kind: 'done', result: { customer: toCustomer(rows), outcome: 'unchanged' } };
   const attempt = await store.applyPlanIfCurrent(request, rows, plan, context);
   if (attempt.kind === 'applied') {
@@ -174,4 +207,16 @@ function outcomeOf(plan: Plan): IdentifyOutcome {
   if (plan.customersJoined > 1) return 'merged';
   if (plan.insert !== null) return 'created_secondary';
   return isNoop(plan) ? 'unchanged' : 'relinked';
+}
+
+/**
+ * The record of a request a separation narrowed: the customer it was answered with first, then the
+ * one it was kept from joining; the field not linked, never its value.
+ */
+function separatedEvent(separated: SeparatedRequest, answeredId: number): NewEvent {
+  return {
+    type: 'request.separated',
+    customerIds: [answeredId, separated.otherOwnerId],
+    detail: { separationId: separated.separation.id, ignored: separated.ignored },
+  };
 }

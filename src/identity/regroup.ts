@@ -30,6 +30,11 @@ export interface RegroupInput {
    * an erased row or value held together are explained by it and split (not kept as a legacy join).
    */
   graphBefore?: { rows: readonly LinkedContact[]; merges: readonly MergeRecord[] };
+  /**
+   * The logged merges the graph *afterwards* uses, when they differ from `merges` (an unmerge
+   * takes one out); `merges` when absent. `merges` is what the graph before used.
+   */
+  mergesAfter?: readonly MergeRecord[];
 }
 
 /** A row's place afterwards: `linkedId` null for a primary. */
@@ -49,7 +54,14 @@ export interface RegroupResult {
   merges: { survivorId: number; absorbedOwnerIds: number[] }[];
 }
 
-export function regroup({ rows, merges, before, after, graphBefore = { rows, merges } }: RegroupInput): RegroupResult {
+export function regroup({
+  rows,
+  merges,
+  before,
+  after,
+  graphBefore = { rows, merges },
+  mergesAfter: graphMergesAfter = merges,
+}: RegroupInput): RegroupResult {
   const grouping = groupByCustomer(rows);
   if (!grouping.ok) throw new BrokenLinksError(grouping.brokenContactIds);
   const ownerOf = new Map<number, number>();
@@ -58,7 +70,7 @@ export function regroup({ rows, merges, before, after, graphBefore = { rows, mer
   const indexOf = new Map(rows.map((row, index) => [row.id, index]));
   const sets = new DisjointSets(rows.length);
   const join = (a: number, b: number) => sets.union(indexOf.get(a) as number, indexOf.get(b) as number);
-  for (const component of connectedContacts(rows, buildLinkGraph(rows, merges, after))) {
+  for (const component of connectedContacts(rows, buildLinkGraph(rows, graphMergesAfter, after))) {
     for (const id of component.slice(1)) join(component[0] as number, id);
   }
   // What the old list does not explain either stays together (module comment).

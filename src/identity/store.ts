@@ -51,6 +51,8 @@ export interface IdentifyStore {
   transaction<T>(work: (store: IdentifyStore) => Promise<T>): Promise<T>;
   /** Work that failed this way may simply be run again (a deadlock, a serialization failure, lock order). */
   isRetryable(error: unknown): boolean;
+  /** Appends an event that records a request, not a change (`request.separated`); absent: not logged (bench baseline). */
+  recordEvent?(event: NewEvent, requestId: string | null): Promise<void>;
 }
 
 export interface CustomerStore {

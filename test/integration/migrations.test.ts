@@ -42,6 +42,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0003_deleted_rows_and_isolation.sql',
         '0004_governance.sql',
         '0005_normal_form.sql',
+        '0006_separations.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);

@@ -84,7 +84,7 @@ export async function withAdmin(adminUrl: string, work: (client: pg.Client) => P
  * tests) sees the change.
  */
 async function resetContacts(db: Database): Promise<void> {
-  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier" RESTART IDENTITY');
+  await db.query('TRUNCATE "Contact", "ContactEvent", "BlockedIdentifier", "Separation" RESTART IDENTITY');
   await db.query(
     `UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1,
             "phoneRegion" = NULL, "emailCanonicalForm" = 'none', "renormalizingTo" = NULL`,

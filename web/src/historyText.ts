@@ -18,6 +18,9 @@ const TITLES: Record<string, string> = {
   'identifier.blocked': 'Identifier blocked',
   'identifier.unblocked': 'Identifier unblocked',
   'identifier.quarantined': 'Identifier quarantined',
+  'customer.unmerged': 'Merge undone',
+  'request.separated': 'Request kept apart',
+  'separation.removed': 'Separation removed',
 };
 
 export interface EventText {

@@ -24,11 +24,15 @@ import { AppError, brokenLinksError } from '../errors.js';
 import { registerErasureRoutes, type ErasureRouteOptions } from './erasure.js';
 import { requireApiKey } from '../plugins/apiKeys.js';
 import { ERROR_RESPONSES } from '../schemas.js';
+import type { UnmergeService } from '../../identity/unmerge.js';
+import { registerUnmergeRoutes } from './unmerge.js';
 
 export const ADMIN_KEY_SECURITY = [{ adminKey: [] }];
 
 export interface AdminRouteOptions {
   governance: GovernanceService;
+  /** Unmerge and separations (unmergeRoutes.ts), behind the same keys. */
+  unmerge?: UnmergeService;
   keys: readonly string[];
   open: boolean;
   /** Erasure and export (DELETE /contacts/{id}, DELETE /customers/{id}, GET /customers/{id}/export); absent: not offered. */
@@ -37,7 +41,7 @@ export interface AdminRouteOptions {
 
 const DEFAULT_SUSPECTS = 20;
 
-export function adminRoutes({ governance, keys, open, erasure }: AdminRouteOptions) {
+export function adminRoutes({ governance, keys, open, erasure, unmerge }: AdminRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.decorateRequest('apiKeyId', null);
     app.addHook('onSend', async (_request, reply) => {
@@ -142,6 +146,8 @@ export function adminRoutes({ governance, keys, open, erasure }: AdminRouteOptio
         return { suspects: await governance.suspects(limit) };
       },
     );
+
+    if (unmerge !== undefined) registerUnmergeRoutes(app, { unmerge, common, errors, addedBy });
   };
 }
 

@@ -48,7 +48,7 @@ export function identifyRoutes({ service, normaliser, format, metrics, security 
       async (request) => {
         const normalised = normaliser.identifiers(request.body);
         if (!normalised.ok) throw new AppError(400, normalised.code, normalised.message);
-        const { customer, outcome, ignored } = await service
+        const { customer, outcome, ignored, separation } = await service
           .identify(normalised.value, { requestId: request.id })
           .catch((error: unknown) => {
             if (error instanceof BrokenLinksError) throw brokenLinksError(error.contactIds);
@@ -59,8 +59,14 @@ export function identifyRoutes({ service, normaliser, format, metrics, security 
             throw error;
           });
         recordIdentify(metrics, outcome, 1 + customer.secondaryContactIds.length);
-        recordBlocked(metrics, ignored);
-        request.logFields = { outcome, primaryContactId: customer.primaryContactId, ...(ignored.length > 0 ? { ignored } : {}) };
+        // A separation's field is the last one ignored, and it is not blocked.
+        recordBlocked(metrics, separation === undefined ? ignored : ignored.slice(0, -1));
+        request.logFields = {
+          outcome,
+          primaryContactId: customer.primaryContactId,
+          ...(ignored.length > 0 ? { ignored } : {}),
+          ...(separation === undefined ? {} : { separation }),
+        };
         return present(customer, format, ignored);
       },
     );
