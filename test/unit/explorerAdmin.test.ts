@@ -74,7 +74,12 @@ describe('explorer admin text', () => {
       asked.paragraphs[0],
       'Customer #3 joined customer #1: a request carried lorraine@hillvalley.edu and 919191, which belonged to both. Re-linked: #3, #4.',
     );
-    const done: Unmerged = { mergeEventId: 6, into: [1, 3], separation: { id: 2, contactIds: [1, 3], mergeEventId: 6 }, splits: [] };
+    const done: Unmerged = {
+      mergeEventId: 6,
+      into: [1, 3],
+      separation: { id: 2, contactIds: [1, 3], mergeEventId: 6, addedBy: 'admin:key1', createdAt: '2026-11-25T17:03:00.000Z' },
+      splits: [],
+    };
     assert.deepEqual(unmergedMessage(done), {
       title: 'Merge 6 undone',
       message: 'Merge 6 undone: customers 1 and 3 are apart again. Separation 2 keeps requests from joining them again.',

@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { EraseResponse } from '../../src/http/erasureSchemas.js';
 import type { ExplainResponse, HistoryResponse } from '../../src/http/historySchemas.js';
 import type { CustomerDetailsResponse, CustomerLookupResponse, DifferentCustomersResponse } from '../../src/http/schemas.js';
+import type { StillLinkedResponse, UnmergeResponse } from '../../src/http/unmergeSchemas.js';
 
 export type CustomerDetails = Static<typeof CustomerDetailsResponse>['customer'];
 export type Contact = CustomerDetails['contacts'][number];
@@ -21,19 +22,7 @@ export type PathStep = Explanation['steps'][number];
 /** What an erasure did (DELETE /contacts/{id}, admin key). */
 export type Erasure = Static<typeof EraseResponse>;
 
-/**
- * What an unmerge did (POST /admin/customers/{id}/unmerge, admin key), and what still joins two
- * sides when it refuses (409 STILL_LINKED). Written out here until the unmerge route's schemas are
- * in this tree (src/http/unmergeSchemas.ts on branch `unmerge`); only the fields the page reads.
- */
-export interface Unmerged {
-  mergeEventId: number;
-  into: number[];
-  separation: { id: number; contactIds: number[]; mergeEventId: number | null };
-  splits: { ownerId: number; into: number[] }[];
-}
-export interface StillLink {
-  field: 'email' | 'phoneNumber' | 'merge';
-  contactIds: number[];
-  mergeEventId?: number;
-}
+/** What an unmerge did (POST /admin/customers/{id}/unmerge, admin key). */
+export type Unmerged = Static<typeof UnmergeResponse>;
+/** One link of what still joins the two sides of a refused unmerge (409 STILL_LINKED): fields and contact ids. */
+export type StillLink = NonNullable<Static<typeof StillLinkedResponse>['error']['links']>[number];
