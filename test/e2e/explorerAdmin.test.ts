@@ -25,6 +25,9 @@ const API_PATH = /^\/(customers|contacts|admin)\//;
  * #2 is the bridge, so erasing it forgets marty@… and 555222 and leaves customers 1 and 3.
  * Customer 4: george (#4) and biffsucks (#5) with biff (#6, sharing 717171), joined by a request
  * carrying george's email and biff's phone: one logged merge, and nothing else joins the sides.
+ * Customer 7 (made in `before`): lorraine (#7, #8) and mcfly (#9) share 333555; blocked, it split
+ * them, a request joined them by a merge, and unblocked it holds them together again, so undoing
+ * that merge is refused with STILL_LINKED (as in test/integration/unmerge.test.ts).
  */
 const SEED = [
   { email: 'marty@hillvalley.edu', phoneNumber: '555111' },
@@ -52,6 +55,13 @@ describe('the explorer’s admin actions in headless Chromium', { skip: browserS
     live = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir, http: { adminApiKeys: [ADMIN_KEY] } });
     disabled = await listenOnRandomPort({ db: scratch.db, explorerDir: bundleDir });
     for (const request of SEED) await identifyOver(live.baseUrl, request);
+    for (const phoneNumber of ['333111', '333555']) await identifyOver(live.baseUrl, { email: 'lorraine@hillvalley.edu', phoneNumber });
+    await identifyOver(live.baseUrl, { email: 'mcfly@hillvalley.edu', phoneNumber: '333555' });
+    const { rule } = (await asAdmin('POST', '/admin/blocked', { field: 'phoneNumber', value: '333555', reason: 'explorer test' })) as {
+      rule: { id: number };
+    };
+    await identifyOver(live.baseUrl, { email: 'mcfly@hillvalley.edu', phoneNumber: '333111' });
+    await asAdmin('DELETE', `/admin/blocked/${rule.id}`);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   });
   after(async () => {
@@ -67,6 +77,26 @@ describe('the explorer’s admin actions in headless Chromium', { skip: browserS
     API_PATH,
     (fresh) => (page = fresh),
   );
+
+  /** An admin request straight to the service (the page is not involved); rejects unless it succeeds. */
+  async function asAdmin(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${live.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+    return response.json();
+  }
+
+  /** The id of the customer's one logged merge, as its history lists it. */
+  async function mergeEventOf(primaryContactId: number): Promise<number> {
+    const response = await fetch(`${live.baseUrl}/customers/${primaryContactId}/history`);
+    const { history } = (await response.json()) as { history: { events: { id: number; type: string }[] } };
+    const merges = history.events.filter((event) => event.type === 'customer.merged');
+    assert.equal(merges.length, 1, `customer ${primaryContactId} has one logged merge`);
+    return (merges[0] as { id: number }).id;
+  }
 
   async function open(baseUrl: string, hash: string, primaryContactId: number): Promise<void> {
     await page.goto(`${baseUrl}/#${hash}`);
@@ -235,5 +265,86 @@ describe('the explorer’s admin actions in headless Chromium', { skip: browserS
     const { message } = await adminNotice('Admin actions are disabled');
     assert.equal(message, 'The admin API is disabled: set ADMIN_API_KEYS (or ADMIN_API_OPEN=true on a private network).');
     assert.equal(await contactLives(6), true);
+  });
+
+  it('undoes a merge from the history only after a confirmation, and shows the two customers apart', async () => {
+    await open(live.baseUrl, 'id=4', 4);
+    await giveAdminKey(ADMIN_KEY);
+    const mergeId = await mergeEventOf(4);
+    const unmergeButton = page.getByRole('button', { name: `Unmerge event ${mergeId}…` });
+    const dialog = page.getByRole('dialog', { name: `Undo merge ${mergeId}?` });
+    const focusedText = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+
+    await unmergeButton.click();
+    await dialog.waitFor();
+    const said = await dialog.innerText();
+    assert.match(said, /Customer #5 joined customer #4: a request carried george@hillvalley\.edu and 717171, which belonged to both\./);
+    assert.match(said, /become two customers again, and a separation keeps later requests from joining them/);
+    await page.screenshot({ path: await screenshotPath('explorer', 'admin-unmerge-confirm') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await statusSays('Nothing was unmerged.');
+    assert.equal(await focusedText(), `Unmerge event ${mergeId}…`, 'focus returns to the button');
+    assert.equal((await tableRows()).length, 3, 'nothing was unmerged');
+
+    await unmergeButton.click();
+    await dialog.getByRole('button', { name: 'Unmerge', exact: true }).click();
+    const { message } = await adminNotice(`Merge ${mergeId} undone`);
+    assert.match(
+      message,
+      new RegExp(
+        `^Merge ${mergeId} undone: customers 4 and 5 are apart again\\. Separation \\d+ keeps requests from joining them again\\.$`,
+      ),
+    );
+    await page.waitForFunction(() => document.querySelectorAll('#contacts-body tr').length === 1);
+    await customerShown(4);
+    assert.deepEqual(
+      (await tableRows()).map((row) => row.id),
+      ['4'],
+    );
+    assert.match((await status()) ?? '', new RegExp(`^Merge ${mergeId} undone: .* Customer 4: 1 contact, 1 email, 1 phone number\\.$`));
+    // The history keeps the merge, says what undid it, and offers it no more.
+    await page.locator('#history-status', { hasText: 'oldest first' }).waitFor();
+    const merge = page.locator('#history-events li[data-type="customer.merged"]');
+    const undone = page.locator('#history-events li[data-type="customer.unmerged"]');
+    const undoneMeta = await undone.locator('.event-meta').innerText();
+    const undoneId = /· event (\d+)/.exec(undoneMeta)?.[1];
+    assert.equal(await merge.locator('.event-undone').innerText(), `Undone by event ${undoneId}.`);
+    assert.equal(await page.getByRole('button', { name: /^Unmerge/ }).count(), 0);
+    assert.match(
+      await undone.locator('p').nth(1).innerText(),
+      new RegExp(
+        `^Merge ${mergeId} was undone: customers #4, #5 are apart again, and requests may not join them \\(separation \\d+\\)\\.$`,
+      ),
+    );
+    await page.screenshot({ path: await screenshotPath('explorer', 'admin-unmerged'), fullPage: true });
+
+    await page.locator('#admin-notice').getByRole('button', { name: 'Open customer #5' }).click();
+    await customerShown(5);
+    assert.deepEqual(
+      (await tableRows()).map((row) => row.id),
+      ['5', '6'],
+    );
+  });
+
+  it('says what still joins the two sides when the service refuses an unmerge (409 STILL_LINKED), and changes nothing', async () => {
+    await open(live.baseUrl, 'id=9', 7);
+    await giveAdminKey(ADMIN_KEY);
+    const mergeId = await mergeEventOf(7);
+    await page.getByRole('button', { name: `Unmerge event ${mergeId}…` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Unmerge', exact: true }).click();
+    const { message, details } = await adminNotice('Still linked: nothing was unmerged');
+    assert.match(message, /^Contacts 7 and 9 are still one customer without that merge: .*; nothing was written\. What still joins them:$/);
+    assert.deepEqual(details, ['email of #7 and #8', 'phone number of #8 and #9']);
+    assert.match(
+      (await status()) ?? '',
+      /^Still linked: nothing was unmerged\. Contacts 7 and 9 .* email of #7 and #8 phone number of #8 and #9$/,
+    );
+    assert.deepEqual(
+      (await tableRows()).map((row) => row.id),
+      ['7', '8', '9'],
+      'the customer is still shown, whole',
+    );
+    await page.screenshot({ path: await screenshotPath('explorer', 'admin-still-linked'), fullPage: true });
   });
 });
