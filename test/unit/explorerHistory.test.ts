@@ -44,6 +44,27 @@ describe('explorer history text', () => {
       said(event('customer.split', [1, 3], [3], { detail: { into: [1, 3], cause: 'identifier.blocked' } })).sentence,
       'Customer #1 was split into #1, #3 (identifier.blocked).',
     );
+    assert.deepEqual(said(event('contact.erased', [1], [2], { detail: { contactIds: [2] } })), {
+      title: 'Contact erased',
+      sentence: 'Contact #2 was erased: its email and phone number were forgotten everywhere.',
+    });
+    assert.deepEqual(said(event('customer.unmerged', [4, 5], [], { detail: { mergeEventId: 7, separationId: 1, into: [4, 5] } })), {
+      title: 'Merge undone',
+      sentence: 'Merge 7 was undone: customers #4, #5 are apart again, and requests may not join them (separation 1).',
+    });
+    assert.deepEqual(said(event('request.separated', [4, 5], [], { detail: { separationId: 1, ignored: 'phoneNumber' } })), {
+      title: 'Request kept apart',
+      sentence:
+        'A request carried identifiers of separated customers #4, #5: it was answered with customer #4, and its phone number was not linked (separation 1).',
+    });
+    assert.deepEqual(said(event('separation.removed', [4, 5], [4, 5], { detail: { separationId: 1, mergeEventId: 7 } })), {
+      title: 'Separation removed',
+      sentence: 'Separation 1 between #4, #5 was removed: a request carrying identifiers of both may join them again.',
+    });
+    assert.deepEqual(said(event('contact.erased', [1], [2, 5], { detail: { contactIds: [2, 5] } })), {
+      title: 'Contacts erased',
+      sentence: 'Contacts #2, #5 were erased: their emails and phone numbers were forgotten everywhere.',
+    });
     assert.deepEqual(said(event('identifier.blocked', [1], [], { detail: { ruleId: 4, field: 'phoneNumber', match: 'exact' } })), {
       title: 'Identifier blocked',
       sentence: 'A phone number was blocked (rule 4, exact match). Customers concerned: #1.',

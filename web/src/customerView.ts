@@ -1,7 +1,8 @@
 /**
  * A found customer: the summary, the identity graph, the contacts table, the details panel and the
  * history. Choosing a contact in the table or in the graph shows its row in the panel, marks it in
- * both, and offers to explain why it belongs.
+ * both, and offers to explain why it belongs. With an admin key, the details panel offers to erase
+ * the chosen contact and the history to undo each merge (adminActions.ts does them).
  */
 import { createContactsTable } from './contactsTable.js';
 import { showContactDetails } from './contactDetails.js';
@@ -11,15 +12,24 @@ import { NONE } from './format.js';
 import { createGraphView } from './graphView.js';
 import { createHistoryView } from './historyView.js';
 import { identityGraph } from './identityGraph.js';
-import type { CustomerDetails } from './types.js';
+import type { Contact, ContactEvent, CustomerDetails } from './types.js';
 
 export interface CustomerView {
   /** `searched`: what the lookup looked for, in words (`describeSearched`); null for none. */
   show(customer: CustomerDetails, searched?: string | null): void;
   hide(): void;
+  /** Shows or removes the admin controls, after the admin key was given or forgotten. */
+  refreshAdminControls(): void;
 }
 
-export function createCustomerView(): CustomerView {
+/** The admin controls' hooks: whether to offer them, and what pressing one does. */
+export interface CustomerAdmin {
+  enabled(): boolean;
+  erase(contact: Contact, customer: CustomerDetails, button: HTMLButtonElement): void;
+  unmerge(event: ContactEvent, primaryContactId: number, button: HTMLButtonElement): void;
+}
+
+export function createCustomerView(admin: CustomerAdmin): CustomerView {
   const section = byId('customer', HTMLElement);
   const heading = byId('customer-heading', HTMLHeadingElement);
   const summary = byId('customer-summary', HTMLDListElement);
@@ -29,8 +39,21 @@ export function createCustomerView(): CustomerView {
   const table = createContactsTable(byId('contacts-body', HTMLTableSectionElement), select);
   const graph = createGraphView(byId('graph', HTMLDivElement), byId('graph-caption', HTMLElement), select);
   const explain = createExplainView(graph);
-  const history = createHistoryView();
+  const history = createHistoryView({ enabled: admin.enabled, unmerge: admin.unmerge });
+  const contactAdmin = byId('contact-admin', HTMLDivElement);
+  const eraseButton = byId('erase-button', HTMLButtonElement);
   let shown: CustomerDetails | null = null;
+  let chosen: Contact | null = null;
+
+  eraseButton.addEventListener('click', () => {
+    if (shown !== null && chosen !== null) admin.erase(chosen, shown, eraseButton);
+  });
+
+  function refreshAdminControls(): void {
+    contactAdmin.hidden = chosen === null || !admin.enabled();
+    eraseButton.textContent = chosen === null ? 'Erase contact…' : `Erase contact #${chosen.id}…`;
+    history.refreshAdminControls();
+  }
 
   function select(contactId: number | null): void {
     const contact = shown?.contacts.find((candidate) => candidate.id === contactId);
@@ -45,6 +68,8 @@ export function createCustomerView(): CustomerView {
         shown?.links.find((link) => link.contactId === contact.id),
       );
     if (shown) explain.show(shown, contact ? contact.id : null);
+    chosen = contact ?? null;
+    refreshAdminControls();
   }
 
   return {
@@ -71,8 +96,10 @@ export function createCustomerView(): CustomerView {
     hide() {
       section.hidden = true;
       shown = null;
+      chosen = null;
       history.hide();
     },
+    refreshAdminControls,
   };
 }
 

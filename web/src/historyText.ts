@@ -14,6 +14,7 @@ const TITLES: Record<string, string> = {
   'customer.merged': 'Customers merged',
   'customer.relinked': 'Links put in place',
   'customer.split': 'Customer split',
+  'contact.erased': 'Contact erased',
   'identifier.blocked': 'Identifier blocked',
   'identifier.unblocked': 'Identifier unblocked',
   'identifier.quarantined': 'Identifier quarantined',
@@ -72,6 +73,39 @@ export function describeEvent(event: ContactEvent): EventText {
       const into = numbers(detail.into);
       const cause = typeof detail.cause === 'string' ? ` (${detail.cause})` : '';
       return { title, sentence: `Customer #${customer} was split into ${ids(into.length > 0 ? into : event.customerIds)}${cause}.` };
+    }
+    case 'contact.erased': {
+      const several = event.contactIds.length > 1;
+      return {
+        title: several ? 'Contacts erased' : title,
+        sentence: several
+          ? `Contacts ${ids(event.contactIds)} were erased: their emails and phone numbers were forgotten everywhere.`
+          : `Contact ${ids(event.contactIds)} was erased: its email and phone number were forgotten everywhere.`,
+      };
+    }
+    case 'customer.unmerged': {
+      const into = numbers(detail.into);
+      const merge = typeof detail.mergeEventId === 'number' ? `Merge ${detail.mergeEventId}` : 'A merge';
+      const separation = typeof detail.separationId === 'number' ? ` (separation ${detail.separationId})` : '';
+      return {
+        title,
+        sentence: `${merge} was undone: customers ${ids(into.length > 0 ? into : event.customerIds)} are apart again, and requests may not join them${separation}.`,
+      };
+    }
+    case 'request.separated': {
+      const ignored = typeof detail.ignored === 'string' ? fieldName(detail.ignored) : 'identifier';
+      const separation = typeof detail.separationId === 'number' ? ` (separation ${detail.separationId})` : '';
+      return {
+        title,
+        sentence: `A request carried identifiers of separated customers ${ids(event.customerIds)}: it was answered with customer #${customer}, and its ${ignored} was not linked${separation}.`,
+      };
+    }
+    case 'separation.removed': {
+      const separation = typeof detail.separationId === 'number' ? `Separation ${detail.separationId}` : 'A separation';
+      return {
+        title,
+        sentence: `${separation} between ${ids(event.contactIds.length > 0 ? event.contactIds : event.customerIds)} was removed: a request carrying identifiers of both may join them again.`,
+      };
     }
     case 'identifier.blocked':
     case 'identifier.unblocked':

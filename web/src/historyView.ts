@@ -3,6 +3,9 @@
  * — the order the API pages in, so "Show later events" simply adds to the end and the timeline
  * reads as the story it is (created, grew, merged…). A customer the log knows nothing about says
  * so, in the API's words, instead of showing an empty timeline.
+ *
+ * With an admin key, each merge in the timeline offers "Unmerge event N…" (one a later
+ * `customer.unmerged` undid says so instead); without one, there is no such control at all.
  */
 import { fetchHistory } from './api.js';
 import { storedApiKey } from './apiKey.js';
@@ -14,9 +17,18 @@ import type { ContactEvent, CustomerHistory } from './types.js';
 export interface HistoryView {
   show(primaryContactId: number): void;
   hide(): void;
+  /** Adds or removes the admin controls, after the admin key was given or forgotten. */
+  refreshAdminControls(): void;
 }
 
-export function createHistoryView(): HistoryView {
+export interface HistoryAdmin {
+  /** Whether admin controls are offered (an admin key is kept). */
+  enabled(): boolean;
+  /** "Unmerge event N…" was pressed on `event` (a `customer.merged`) of customer `primaryContactId`. */
+  unmerge(event: ContactEvent, primaryContactId: number, button: HTMLButtonElement): void;
+}
+
+export function createHistoryView(admin: HistoryAdmin): HistoryView {
   const status = byId('history-status', HTMLParagraphElement);
   const note = byId('history-note', HTMLParagraphElement);
   const list = byId('history-events', HTMLOListElement);
@@ -25,6 +37,9 @@ export function createHistoryView(): HistoryView {
   let nextAfter = 0;
   let shownEvents = 0;
   let inFlight: AbortController | null = null;
+  /** The merges shown, and the event that undid each merge undone (as far as the pages loaded tell). */
+  const merges = new Map<number, { event: ContactEvent; actions: HTMLElement }>();
+  const undoneBy = new Map<number, number>();
 
   async function load(after: number): Promise<void> {
     if (customerId === null) return;
@@ -55,8 +70,19 @@ export function createHistoryView(): HistoryView {
     note.textContent = history.note ?? '';
     note.hidden = history.note === null;
     note.dataset.recorded = String(history.recorded);
-    const items = history.events.map(eventItem);
+    const items = history.events.map((event) => {
+      const item = eventItem(event);
+      if (event.type === 'customer.merged') {
+        const actions = h('div', { class: 'event-actions' });
+        item.append(actions);
+        merges.set(event.id, { event, actions });
+      }
+      const undone = undoneMerge(event);
+      if (undone !== null) undoneBy.set(undone, event.id);
+      return item;
+    });
     list.append(...items);
+    refreshAdminControls();
     shownEvents += items.length;
     const { total } = history.page;
     status.textContent =
@@ -72,12 +98,33 @@ export function createHistoryView(): HistoryView {
     if (appended) items[0]?.focus();
   }
 
+  function refreshAdminControls(): void {
+    const shown = admin.enabled() ? customerId : null;
+    for (const [id, { event, actions }] of merges) {
+      const undoneEvent = undoneBy.get(id);
+      if (shown === null) actions.replaceChildren();
+      else if (undoneEvent !== undefined) actions.replaceChildren(h('p', { class: 'event-undone' }, `Undone by event ${undoneEvent}.`));
+      else if (actions.querySelector('button') === null) {
+        const button = h(
+          'button',
+          { type: 'button', class: 'danger-button small-button', 'aria-haspopup': 'dialog' },
+          `Unmerge event ${id}…`,
+        );
+        button.addEventListener('click', () => admin.unmerge(event, shown, button));
+        actions.replaceChildren(button);
+      }
+      actions.hidden = actions.childElementCount === 0;
+    }
+  }
+
   more.addEventListener('click', () => void load(nextAfter));
 
   return {
     show(primaryContactId) {
       customerId = primaryContactId;
       list.replaceChildren();
+      merges.clear();
+      undoneBy.clear();
       shownEvents = 0;
       note.hidden = true;
       void load(0);
@@ -87,7 +134,15 @@ export function createHistoryView(): HistoryView {
       inFlight = null;
       customerId = null;
     },
+    refreshAdminControls,
   };
+}
+
+/** The merge a `customer.unmerged` event undid (its `detail.mergeEventId`), or null. */
+function undoneMerge(event: ContactEvent): number | null {
+  if (event.type !== 'customer.unmerged') return null;
+  const { mergeEventId } = event.detail as Record<string, unknown>;
+  return typeof mergeEventId === 'number' ? mergeEventId : null;
 }
 
 function eventItem(event: ContactEvent): HTMLLIElement {

@@ -1,9 +1,14 @@
 /**
  * The explorer page: a search goes into the URL hash (so it can be linked, and Back works), the
- * hash drives the lookup, and each outcome of the lookup gets its own state on the page.
+ * hash drives the lookup, and each outcome of the lookup gets its own state on the page. With an
+ * admin key, a contact can be erased and a merge undone; the customer is then shown afresh, under
+ * a notice of what the action did.
  */
+import { createAdminActions } from './adminActions.js';
+import { createAdminKeyControl } from './adminKeyControl.js';
 import { lookUpCustomer, type LookupOutcome } from './api.js';
-import { storedApiKey } from './apiKey.js';
+import { storedAdminKey, storedApiKey } from './apiKey.js';
+import { createConfirmDialog } from './confirmDialog.js';
 import { createCustomerView } from './customerView.js';
 import { byId } from './dom.js';
 import { count } from './format.js';
@@ -15,12 +20,35 @@ import { describeQuery, describeSearched, fromHash, toHash, type ParsedSearch, t
 const status = byId('status', HTMLParagraphElement);
 const results = byId('results', HTMLDivElement);
 const notice = createNotice(byId('notice', HTMLElement), results);
-const customerView = createCustomerView();
+const adminNotice = createNotice(byId('admin-notice', HTMLElement), results);
+const adminKeyControl = createAdminKeyControl({
+  onChange(hasKey) {
+    customerView.refreshAdminControls();
+    announce(hasKey ? 'Admin key given: erase and unmerge are offered.' : 'The admin key is forgotten.');
+  },
+});
+const adminActions = createAdminActions({
+  confirm: createConfirmDialog(results),
+  notice: adminNotice,
+  announce,
+  reload: showAfterAdminAction,
+  askAdminKey: () => adminKeyControl.ask(),
+});
+const customerView = createCustomerView({
+  enabled: () => storedAdminKey() !== null,
+  erase: (contact, customer, button) => void adminActions.erase(contact, customer, button),
+  unmerge: (event, primaryContactId, button) => void adminActions.unmerge(event, primaryContactId, button),
+});
 const searchForm = createSearchForm(search);
 const keyPrompt = createKeyPrompt({ focusAfter: results, onKey: retry, onForget: () => announce('The API key is forgotten.') });
 
 let lastQuery: SearchQuery | null = null;
 let inFlight: AbortController | null = null;
+/**
+ * Set by an admin action for the lookup that shows its outcome: the admin notice stays, and this
+ * goes before the status line's words about the customer. Any other lookup clears the notice.
+ */
+let afterAdminAction: string | null = null;
 
 function announce(text: string): void {
   status.textContent = text;
@@ -53,6 +81,17 @@ function followHash(): void {
   void lookUp(query);
 }
 
+/** After an admin action: the customer of `contactId` afresh, by id (an erased email may have been the search). */
+function showAfterAdminAction(contactId: number | null, said: string): void {
+  afterAdminAction = said;
+  if (contactId !== null) return navigateTo({ by: 'id', id: String(contactId) });
+  afterAdminAction = null;
+  cancelLookUp();
+  notice.hide();
+  customerView.hide();
+  announce(said);
+}
+
 function retry(): void {
   if (lastQuery !== null) void lookUp(lastQuery);
 }
@@ -69,6 +108,7 @@ async function lookUp(query: SearchQuery): Promise<void> {
   const controller = new AbortController();
   inFlight = controller;
   lastQuery = query;
+  if (afterAdminAction === null) adminNotice.hide();
   results.setAttribute('aria-busy', 'true');
   showNotice('loading', 'Searching', `Looking up ${describeQuery(query)}…`);
   let outcome: LookupOutcome;
@@ -79,7 +119,10 @@ async function lookUp(query: SearchQuery): Promise<void> {
   }
   if (controller.signal.aborted) return;
   results.removeAttribute('aria-busy');
+  const said = afterAdminAction;
+  afterAdminAction = null;
   render(outcome, query);
+  if (said) announce(`${said} ${status.textContent ?? ''}`);
 }
 
 function render(outcome: LookupOutcome, query: SearchQuery): void {

@@ -1,10 +1,12 @@
 /**
  * The message box for every outcome but a customer: loading, not found, bad input, two customers,
- * failures. Screen readers hear the same words through the status line (main.ts).
+ * failures; and the box above the customer that says what an admin action did. Screen readers
+ * hear the same words through the status line (main.ts).
  */
 import { h } from './dom.js';
 
-export type NoticeTone = 'loading' | 'info' | 'error';
+/** `done`: an admin action succeeded. */
+export type NoticeTone = 'loading' | 'info' | 'error' | 'done';
 
 export interface NoticeAction {
   label: string;
@@ -12,8 +14,11 @@ export interface NoticeAction {
 }
 
 export interface Notice {
-  show(tone: NoticeTone, title: string, message: string, actions?: readonly NoticeAction[]): void;
+  /** `details`: lines listed under the message. */
+  show(tone: NoticeTone, title: string, message: string, actions?: readonly NoticeAction[], details?: readonly string[]): void;
   hide(): void;
+  /** Moves keyboard focus to the box (after an action whose button is gone). */
+  focus(): void;
 }
 
 /**
@@ -23,7 +28,7 @@ export interface Notice {
 export function createNotice(box: HTMLElement, focusAfter: HTMLElement): Notice {
   const holdsFocus = () => box.contains(document.activeElement);
   return {
-    show(tone, title, message, actions = []) {
+    show(tone, title, message, actions = [], details = []) {
       const hadFocus = holdsFocus();
       box.dataset.tone = tone;
       const buttons = actions.map((action) => {
@@ -34,6 +39,7 @@ export function createNotice(box: HTMLElement, focusAfter: HTMLElement): Notice 
       box.replaceChildren(
         h('h2', {}, title),
         h('p', {}, message),
+        ...(details.length > 0 ? [h('ul', { class: 'notice-details' }, ...details.map((line) => h('li', {}, line)))] : []),
         ...(buttons.length > 0 ? [h('div', { class: 'actions' }, ...buttons)] : []),
       );
       box.hidden = false;
@@ -44,6 +50,9 @@ export function createNotice(box: HTMLElement, focusAfter: HTMLElement): Notice 
       box.hidden = true;
       box.replaceChildren();
       if (hadFocus) focusAfter.focus();
+    },
+    focus() {
+      box.focus();
     },
   };
 }
