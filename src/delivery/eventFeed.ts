@@ -1,5 +1,5 @@
 /**
- * The pull side of change events (`GET /admin/events?after=&limit=`): the log in id order, only
+ * The pull side of change events (`GET /events?after=&limit=`): the log in id order, only
  * up to the watermark, so a reader that keeps the last id it got never skips an event that
  * commits late — the same events, in the same order, as webhooks get.
  */

@@ -1,5 +1,5 @@
 /**
- * A change event as receivers get it — the body of a webhook and an entry of `GET /admin/events`
+ * A change event as receivers get it — the body of a webhook and an entry of `GET /events`
  * — and the one pure mapping from a row of the event log to it.
  *
  * The payload is built from the log (and, for `customer.updated`, the contact row) when it is

@@ -78,7 +78,7 @@ export interface AppOptions {
   normaliser?: Normaliser;
   /** Unmerge and separations, served with the admin API (/admin/customers/{id}/unmerge, /admin/separations). */
   unmerge?: UnmergeService;
-  /** Change events: the pull API and the webhook admin API (/admin/events, /admin/webhooks); over `db` when absent. */
+  /** Change events: the pull API and the webhook admin API (/events, /admin/webhooks); over `db` when absent. */
   eventFeed?: EventFeed;
   webhooks?: WebhookAdmin;
 }

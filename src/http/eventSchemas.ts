@@ -1,6 +1,6 @@
 /**
  * TypeBox schemas of change events — one shape for a webhook's body and an entry of
- * `GET /admin/events` (src/delivery/events.ts builds it) — and of the webhook admin API. The
+ * `GET /events` (src/delivery/events.ts builds it) — and of the webhook admin API. The
  * envelope's fields are the history API's (historySchemas.ts), except the id: a bigint, sent as
  * a decimal string.
  */
@@ -110,7 +110,7 @@ export const ChangeEvent = Type.Union(
   ],
   {
     description:
-      'One change, as webhooks deliver it and GET /admin/events serves it. A type this version does not know (from a newer one) comes with empty data.',
+      'One change, as webhooks deliver it and GET /events serves it. A type this version does not know (from a newer one) comes with empty data.',
     examples: [
       {
         id: '2',

@@ -1,5 +1,5 @@
 /**
- * The pull API (`GET /admin/events`) and the webhook admin API through HTTP: paging, the payload
+ * The pull API (`GET /events`) and the webhook admin API through HTTP: paging, the payload
  * of every event type (checked against the OpenAPI schema), each 4xx with its code and without
  * the input in it, and the admin keys.
  */
@@ -21,12 +21,12 @@ interface Page {
   safeThrough: string;
 }
 
-describeOnEachDatabase('GET /admin/events', (scratch) => {
+describeOnEachDatabase('GET /events', (scratch) => {
   const app = useTestApp(scratch);
   beforeEach(() => resetDelivery(scratch().db));
 
   async function events(query = ''): Promise<Page> {
-    const response = await app().inject({ method: 'GET', url: `/admin/events${query}` });
+    const response = await app().inject({ method: 'GET', url: `/events${query}` });
     assert.equal(response.statusCode, 200, response.body);
     return response.json() as Page;
   }
@@ -123,7 +123,7 @@ describeOnEachDatabase('GET /admin/events', (scratch) => {
       '?after=9223372036854775808',
       '?after=12345678901234567890',
     ]) {
-      const response = await app().inject({ method: 'GET', url: `/admin/events${query}` });
+      const response = await app().inject({ method: 'GET', url: `/events${query}` });
       assertError(response, 400, 'INVALID_PAGE');
       assert.ok(!response.body.includes(query.split('=')[1] as string) || query.endsWith('=0'), `${query} echoed: ${response.body}`);
     }
@@ -220,7 +220,7 @@ describe('the change-event routes need an admin key', () => {
   after(() => scratch.dispose());
 
   const ROUTES: [string, string][] = [
-    ['GET', '/admin/events'],
+    ['GET', '/events'],
     ['GET', '/admin/webhooks'],
     ['POST', '/admin/webhooks'],
     ['DELETE', '/admin/webhooks/1'],

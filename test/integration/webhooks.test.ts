@@ -234,7 +234,7 @@ describeOnEachDatabase('webhooks', (scratch) => {
 
   it('delivers nothing to an endpoint of events final before it was added', async () => {
     await postIdentify(app(), { email: 'doc@hillvalley.edu' });
-    const final = async () => (await app().inject({ method: 'GET', url: '/admin/events' })).json().safeThrough;
+    const final = async () => (await app().inject({ method: 'GET', url: '/events' })).json().safeThrough;
     for (let i = 0; i < 100 && (await final()) !== '1'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     await addWebhook();
     deliver();
@@ -262,7 +262,7 @@ describeOnEachDatabase('events that commit out of order', (scratch) => {
   const app = useTestApp(scratch);
   beforeEach(() => resetDelivery(scratch().db));
 
-  const page = async (after = '0') => (await app().inject({ method: 'GET', url: `/admin/events?after=${after}` })).json();
+  const page = async (after = '0') => (await app().inject({ method: 'GET', url: `/events?after=${after}` })).json();
 
   /** Raw transactions on connections of their own, as two service processes' writes would be. */
   async function openTransaction(): Promise<pg.Client> {

@@ -1,5 +1,5 @@
 /**
- * GET /admin/events?after=&limit=: the change events, in id order, up to the watermark: what a
+ * GET /events?after=&limit=: the change events, in id order, up to the watermark: what a
  * webhook receiver would have been sent, for readers that pull (or to backfill a new receiver).
  * Behind the admin keys: events name customers and contacts and may carry a new email or phone.
  */
@@ -19,7 +19,7 @@ export function eventRoutes({ feed, ...access }: EventRouteOptions) {
   return async function register(app: FastifyInstance): Promise<void> {
     const { common, errors } = guardAdminScope(app, access);
     app.get<{ Querystring: EventsQuery }>(
-      '/admin/events',
+      '/events',
       {
         attachValidation: true,
         schema: {
