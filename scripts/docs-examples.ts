@@ -128,6 +128,8 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 6, phone: 'OUTATIME' },
       ]),
   },
+  // README: an erasure and the change events it leaves, with an admin key.
+  'readme-erasure': { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   // docs/erasure.md: erasure and export, with an admin key.
   erasure: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   // docs/normal-forms.md: the service with both rules on.
