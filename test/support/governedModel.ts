@@ -8,7 +8,7 @@
  */
 import type { Customer, Identifiers } from '../../src/identity/contact.js';
 import type { IdentifierField } from '../../src/identity/normalise.js';
-import { describeModelCustomer } from './referenceModel.js';
+import { describeModelCustomer, modelComponents } from './referenceModel.js';
 
 interface ModelRow {
   id: number;
@@ -89,7 +89,6 @@ export class GovernedModel {
 
   /** Connected components by label propagation until nothing changes; each in id order. */
   private components(): ModelRow[][] {
-    const label = new Map(this.rows.map((row) => [row.id, row.id]));
     const connected = (a: ModelRow, b: ModelRow) =>
       FIELDS.some((field) => a[field] !== null && a[field] === b[field] && !this.isBlocked(field, a[field])) ||
       this.merges.some(
@@ -99,21 +98,6 @@ export class GovernedModel {
           ((a.email === merge.email && b.phoneNumber === merge.phoneNumber) ||
             (b.email === merge.email && a.phoneNumber === merge.phoneNumber)),
       );
-    for (let changed = true; changed;) {
-      changed = false;
-      for (const a of this.rows) {
-        for (const b of this.rows) {
-          const low = Math.min(label.get(a.id) as number, label.get(b.id) as number);
-          if (connected(a, b) && (label.get(a.id) !== low || label.get(b.id) !== low)) {
-            label.set(a.id, low);
-            label.set(b.id, low);
-            changed = true;
-          }
-        }
-      }
-    }
-    const groups = new Map<number, ModelRow[]>();
-    for (const row of this.rows) groups.set(label.get(row.id) as number, [...(groups.get(label.get(row.id) as number) ?? []), row]);
-    return [...groups.values()];
+    return modelComponents(this.rows, connected);
   }
 }

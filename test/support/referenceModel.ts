@@ -50,3 +50,27 @@ export function describeModelCustomer(members: readonly { id: number; email: str
     secondaryContactIds: others.map((row) => row.id),
   };
 }
+
+/**
+ * The groups of `rows` that `connected` joins, transitively, by label propagation until nothing
+ * changes (slow, and obviously right: what the models are for); each group in the order of `rows`.
+ */
+export function modelComponents<Row extends { id: number }>(rows: readonly Row[], connected: (a: Row, b: Row) => boolean): Row[][] {
+  const label = new Map(rows.map((row) => [row.id, row.id]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const a of rows) {
+      for (const b of rows) {
+        const low = Math.min(label.get(a.id) as number, label.get(b.id) as number);
+        if (connected(a, b) && (label.get(a.id) !== low || label.get(b.id) !== low)) {
+          label.set(a.id, low);
+          label.set(b.id, low);
+          changed = true;
+        }
+      }
+    }
+  }
+  const groups = new Map<number, Row[]>();
+  for (const row of rows) groups.set(label.get(row.id) as number, [...(groups.get(label.get(row.id) as number) ?? []), row]);
+  return [...groups.values()];
+}
