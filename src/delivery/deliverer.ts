@@ -5,9 +5,12 @@
  *
  * - Strict order per endpoint: the events after its cursor, in id order, one per request; a
  *   failed event is tried again (exponential backoff, full jitter) before anything after it.
- * - One process per endpoint at a time: a lease in the database (`lease`), renewed with every
- *   delivery. A process that dies (SIGKILL) loses it after `leaseMs` and another takes over from
- *   the cursor: at-least-once, receivers drop duplicates by `webhook-id`.
+ * - One process per endpoint at a time: a lease in the database (`lease`), renewed whenever the
+ *   cursor is saved. The cursor is saved after SAVE_EVERY deliveries or SAVE_MS, before a failure
+ *   is recorded and when the work stops, not after every event: one UPDATE per event cost the
+ *   writes a fifth of their throughput. A process that dies (SIGKILL) loses its lease after
+ *   `leaseMs` and another takes over from the saved cursor, sending again what was delivered since
+ *   (at most SAVE_EVERY events): at-least-once, receivers drop duplicates by `webhook-id`.
  * - 2xx is delivered; any other status, a timeout (`timeoutMs`) or a network error is a failure.
  *   Once an endpoint has been failing for `retryWindowMs`, the event is dead-lettered and the
  *   next one tried (one attempt each until one succeeds; the admin API redelivers dead letters).
@@ -75,6 +78,9 @@ const IDLE_CHECK_MS = 5_000;
 /** Events read at once for one endpoint; a batch older than MAX_BATCH_AGE_MS is read again, so payloads stay fresh. */
 const BATCH = 50;
 const MAX_BATCH_AGE_MS = 1_000;
+/** Deliveries between two saves of an endpoint's cursor, and the longest a save waits. */
+const SAVE_EVERY = 100;
+const SAVE_MS = 200;
 
 /** Full jitter: a random wait up to min(cap, base × 2^(attempt−1)). */
 export function backoffMs(
@@ -123,6 +129,18 @@ export function startDeliverer(store: DeliveryStore, { settings, onOutcome, log,
   async function work(endpointId: number, safeThrough: string): Promise<void> {
     let endpoint = await store.lease(endpointId, owner, settings.leaseMs);
     if (endpoint === null) return;
+    // The last delivered event whose place the database does not know yet (see SAVE_EVERY).
+    let unsaved: Outgoing | null = null;
+    let unsavedCount = 0;
+    let savedAt = Date.now();
+    const save = async (): Promise<boolean> => {
+      if (unsaved === null) return true;
+      const event = unsaved;
+      unsaved = null;
+      unsavedCount = 0;
+      savedAt = Date.now();
+      return store.delivered(endpointId, owner, event, settings.leaseMs);
+    };
     try {
       const key = signingKey(endpoint.secret);
       let batch: Outgoing[] = [];
@@ -137,11 +155,19 @@ export function startDeliverer(store: DeliveryStore, { settings, onOutcome, log,
         const result = await attempt(endpoint, key, event);
         if (result === 'stopped') return;
         if (result === 'ok') {
-          if (!(await store.delivered(endpoint.id, owner, event, settings.leaseMs))) return;
+          if (event.redelivery) {
+            // A redelivered dead letter is removed at once, after what was delivered before it.
+            if (!(await save()) || !(await store.delivered(endpoint.id, owner, event, settings.leaseMs))) return;
+          } else {
+            unsaved = event;
+            unsavedCount += 1;
+            if ((unsavedCount >= SAVE_EVERY || Date.now() - savedAt >= SAVE_MS) && !(await save())) return;
+          }
           onOutcome?.('delivered');
           endpoint = advanced(endpoint, event);
           continue;
         }
+        if (!(await save())) return;
         const attempts = endpoint.attemptEventId === event.id ? endpoint.attempts + 1 : 1;
         const failure = await store.failed(endpoint.id, owner, {
           eventId: event.id,
@@ -159,6 +185,7 @@ export function startDeliverer(store: DeliveryStore, { settings, onOutcome, log,
         batch = []; // read again: the dead letter's place in the order is settled
       }
     } finally {
+      await save().catch(() => false);
       await store.release(endpointId, owner).catch(() => {});
     }
   }
