@@ -132,6 +132,16 @@ const SCENARIOS: Record<string, Scenario> = {
   'readme-erasure': { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
   // docs/erasure.md: erasure and export, with an admin key.
   erasure: { kind: 'http', env: { ADMIN_API_KEYS: 'admin-key-0123456789abcdef' } },
+  // docs/cli.md: export, one customer of two rows and another of one.
+  export: {
+    kind: 'cli',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'doc@hillvalley.edu', phone: '555' },
+        { id: 2, email: 'marty@hillvalley.edu', phone: '555', linkedId: 1 },
+        { id: 3, email: 'biff@hillvalley.edu' },
+      ]),
+  },
   // docs/normal-forms.md: the service with both rules on.
   'normal-forms': { kind: 'http', env: { DEFAULT_PHONE_REGION: 'IN', EMAIL_CANONICAL_FORM: 'provider' } },
   // docs/normal-forms.md: a table written by the seed's rules: one shopper's phone in three forms

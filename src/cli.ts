@@ -18,6 +18,7 @@ import { createGovernanceService, InvalidRuleError, type ChangeContext, type Gov
 import { reportStartupFailure, serve } from './main.js';
 import { blockRequestFrom, runBlock, runUnblock, type BlockOptions } from './maintenance/blockCommand.js';
 import { runCheck } from './maintenance/checkCommand.js';
+import { runExport, type ExportFormat } from './maintenance/exportCommand.js';
 import { eraseTargetFrom, runErase, type EraseOptions } from './maintenance/eraseCommand.js';
 import { createErasureService } from './identity/erasure.js';
 import { runBlocked, runSuspects } from './maintenance/listCommands.js';
@@ -141,6 +142,28 @@ program
       process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
       return 0;
     }).catch(reportStartupFailure),
+  );
+
+program
+  .command('export')
+  .summary("write the table's live rows (or a customer's) as past checkouts: CSV or NDJSON, what `import` reads")
+  .description(
+    'write the live rows of the Contact table, or of one customer, in id order, as CSV with a header or as NDJSON: email, ' +
+      'phoneNumber, createdAt (ISO 8601), and id, linkedId, linkPrecedence (which an import ignores). FILE ending in .gz is ' +
+      'gzipped; without FILE (or with -), standard output',
+  )
+  .argument('[file]', 'where to write (default: standard output)')
+  .addOption(new Option('--format <format>', 'csv or ndjson').choices(['csv', 'ndjson']).default('csv'))
+  .option('--customer <id>', 'only the customer of this contact', positiveInteger)
+  .action((file: string | undefined, options: { format: ExportFormat; customer?: number }) =>
+    withContactTable((db) =>
+      runExport(
+        db,
+        file,
+        { format: options.format, customerOf: options.customer ?? null },
+        { stdout: process.stdout, err: process.stderr },
+      ),
+    ).catch(reportFailureOf('export')),
   );
 
 program
