@@ -44,6 +44,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0005_normal_form.sql',
         '0006_separations.sql',
         '0007_delivery.sql',
+        '0008_event_index_fastupdate.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
@@ -61,6 +62,16 @@ describeOnEachDatabase('migrations', (scratch) => {
     } finally {
       await app.close();
     }
+  });
+
+  it("keep the event log's GIN indexes without a pending list (0008 changes what 0004 made)", async () => {
+    const indexes = await scratch().db.query<{ name: string; options: string[] | null }>(
+      `SELECT relname AS name, reloptions AS options FROM pg_class WHERE relname IN ('ContactEvent_customerIds_idx', 'ContactEvent_contactIds_idx') ORDER BY relname`,
+    );
+    assert.deepEqual(indexes, [
+      { name: 'ContactEvent_contactIds_idx', options: ['fastupdate=off'] },
+      { name: 'ContactEvent_customerIds_idx', options: ['fastupdate=off'] },
+    ]);
   });
 
   it('record a SHA-256 checksum of every applied file', async () => {
