@@ -12,7 +12,8 @@ import type { GovernanceState, GovernanceStore, GovernanceTransaction, NewEvent 
 import type { Database, Queryable } from './database.js';
 import { eraseValues, rowsToErase } from './erasureQueries.js';
 import { parseRules, recordRenormalizing, recordRules } from './normalFormStore.js';
-import { rewriteRuleValues, rewriteValues, rowsAfter, rowsOfCustomersHolding } from './renormalizeQueries.js';
+import { rewriteRuleValues, rewriteValues, rowsOfCustomersHolding } from './renormalizeQueries.js';
+import { readLiveRowsPage } from './repairQueries.js';
 import { live, liveRowsOfOwners, ownerOf } from './sql.js';
 import { suspects } from './suspectsQuery.js';
 import { NOT_UNMERGED, SEPARATIONS_JSON, separationOf, unmergeQueries, type SeparationRow } from './unmergeQueries.js';
@@ -135,7 +136,7 @@ function transactionOn(tx: Queryable): GovernanceTransaction {
     findCustomers: (request) => findCustomers(tx, request),
     mergesOf: (contactIds) => mergesOf(tx, contactIds),
     applyRegroup: (writes, events, requestId) => applyRegroup(tx, writes, events, requestId),
-    rowsAfter: (afterId, limit) => rowsAfter(tx, afterId, limit),
+    liveRowsPage: (afterId, limit) => readLiveRowsPage(tx, afterId, limit),
     rewriteValues: (changes) => rewriteValues(tx, changes),
     rowsOfCustomersHolding: (contactIds, values) => rowsOfCustomersHolding(tx, contactIds, values),
     rewriteRuleValues: (changes, dropIds) => rewriteRuleValues(tx, changes, dropIds),

@@ -1,18 +1,12 @@
 /**
- * The statements of `repair --renormalize` (src/identity/renormalize.ts), each run inside a
+ * The statements of `repair --renormalize` (src/identity/renormalize.ts; its pages of rows are
+ * the repair's, `readLiveRowsPage`), each run inside a
  * transaction that holds the governance lock exclusively.
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
-import type { StoredIdentifiers, ValueRewrite } from '../identity/store.js';
+import type { ValueRewrite } from '../identity/store.js';
 import type { Queryable } from './database.js';
 import { live, liveRowsOfOwners, ownerOf } from './sql.js';
-
-export function rowsAfter(tx: Queryable, afterId: number, limit: number): Promise<StoredIdentifiers[]> {
-  return tx.query<StoredIdentifiers>(
-    `SELECT "id", "email", "phoneNumber" FROM "Contact" WHERE ${live()} AND "id" > $1 ORDER BY "id" LIMIT $2`,
-    [afterId, limit],
-  );
-}
 
 export async function rewriteValues(tx: Queryable, changes: readonly ValueRewrite[]): Promise<void> {
   if (changes.length === 0) return;

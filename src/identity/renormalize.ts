@@ -74,7 +74,7 @@ async function renormalizeBatch(
   afterId: number,
   limit: number,
 ): Promise<{ counts: RenormalizeCounts; lastId: number }> {
-  const rows = await tx.rowsAfter(afterId, limit);
+  const rows = await tx.liveRowsPage(afterId, limit);
   const { changes, invalid } = rewritesOf(rows, normaliser);
   let absorbed = 0;
   if (changes.length > 0) {

@@ -125,7 +125,7 @@ export interface GovernanceTransaction {
   /** Writes a regroup's links and its events in one statement. */
   applyRegroup(writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null): Promise<void>;
   /** Live rows with an id above `afterId`, by id, at most `limit`: a renormalisation's next batch. */
-  rowsAfter(afterId: number, limit: number): Promise<StoredIdentifiers[]>;
+  liveRowsPage(afterId: number, limit: number): Promise<StoredIdentifiers[]>;
   /** Rewrites rows' values, and the same values where the event log holds them (merges' identifiers). */
   rewriteValues(changes: readonly ValueRewrite[]): Promise<void>;
   /** Every live row, in row order, of every customer owning one of these rows or holding one of these values. */
