@@ -3,7 +3,7 @@
  * document, as in schemas.ts. Examples are the README's merged customer (george, biffsucks, biff).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_CONTACT_ID, errorResponse } from './schemas.js';
+import { MAX_CONTACT_ID, errorResponse, errorWithContactsNotInCustomer } from './schemas.js';
 
 /** The most events one answer carries, and how many when the request does not say. */
 export const MAX_HISTORY_PAGE = 1000;
@@ -196,22 +196,8 @@ export const HISTORY_ERRORS = {
     code: 'INVALID_PAGE',
     message: HISTORY_PAGE_MESSAGE,
   }),
-  badExplain: Type.Object(
-    {
-      error: Type.Object({
-        code: Type.String(),
-        message: Type.String(),
-        contactIds: Type.Optional(
-          Type.Array(Type.Integer(), { description: 'CONTACT_NOT_IN_CUSTOMER: the ids that are not its contacts' }),
-        ),
-      }),
-    },
-    {
-      description:
-        'INVALID_CONTACT_ID: the id, from or to is not a positive integer (or to is missing); CONTACT_NOT_IN_CUSTOMER: from or to is not a live contact of this customer',
-      examples: [
-        { error: { code: 'CONTACT_NOT_IN_CUSTOMER', message: 'Contact 9 is not a live contact of customer 1.', contactIds: [9] } },
-      ],
-    },
+  badExplain: errorWithContactsNotInCustomer(
+    'INVALID_CONTACT_ID: the id, from or to is not a positive integer (or to is missing); CONTACT_NOT_IN_CUSTOMER: from or to is not a live contact of this customer',
+    { code: 'CONTACT_NOT_IN_CUSTOMER', message: 'Contact 9 is not a live contact of customer 1.', contactIds: [9] },
   ),
 };

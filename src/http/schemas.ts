@@ -269,6 +269,22 @@ function errorWithIds<Code extends string, Field extends string>(
   );
 }
 
+/** A 400 whose codes include CONTACT_NOT_IN_CUSTOMER, which lists the contact ids that are not the customer's. */
+export function errorWithContactsNotInCustomer(description: string, example: { code: string; message: string; contactIds?: number[] }) {
+  return Type.Object(
+    {
+      error: Type.Object({
+        code: Type.String(),
+        message: Type.String(),
+        contactIds: Type.Optional(
+          Type.Array(Type.Integer(), { description: 'CONTACT_NOT_IN_CUSTOMER: the ids that are not its contacts' }),
+        ),
+      }),
+    },
+    { description, examples: [{ error: example }] },
+  );
+}
+
 export const DifferentCustomersResponse = errorWithIds(
   'DIFFERENT_CUSTOMERS',
   'primaryContactIds',

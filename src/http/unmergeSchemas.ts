@@ -1,6 +1,6 @@
 /** Request and response schemas of unmerge and separations (admin API): they are its OpenAPI document too. */
 import { Type, type Static } from '@sinclair/typebox';
-import { errorResponse, MAX_CONTACT_ID } from './schemas.js';
+import { errorResponse, errorWithContactsNotInCustomer, MAX_CONTACT_ID } from './schemas.js';
 
 export const UNMERGE_MESSAGE =
   'Send {"mergeEventId": "<id of a customer.merged event>"} or {"contactIds": [a, b]} (two different contacts the merge joined), not both.';
@@ -97,21 +97,9 @@ export const StillLinkedResponse = Type.Object(
 );
 
 export const UNMERGE_ERRORS = {
-  badUnmerge: Type.Object(
-    {
-      error: Type.Object({
-        code: Type.String(),
-        message: Type.String(),
-        contactIds: Type.Optional(
-          Type.Array(Type.Integer(), { description: 'CONTACT_NOT_IN_CUSTOMER: the ids that are not its contacts' }),
-        ),
-      }),
-    },
-    {
-      description:
-        'INVALID_UNMERGE: not exactly one of mergeEventId and contactIds (two different contact ids); INVALID_CONTACT_ID; CONTACT_NOT_IN_CUSTOMER: a contact of contactIds is not a live contact of this customer',
-      examples: [{ error: { code: 'INVALID_UNMERGE', message: UNMERGE_MESSAGE } }],
-    },
+  badUnmerge: errorWithContactsNotInCustomer(
+    'INVALID_UNMERGE: not exactly one of mergeEventId and contactIds (two different contact ids); INVALID_CONTACT_ID; CONTACT_NOT_IN_CUSTOMER: a contact of contactIds is not a live contact of this customer',
+    { code: 'INVALID_UNMERGE', message: UNMERGE_MESSAGE },
   ),
   notFound: errorResponse('No live contact has this id, or the merge is not one that joined this customer (or was undone)', {
     code: 'NOT_FOUND',

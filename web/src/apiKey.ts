@@ -5,29 +5,17 @@
  * Two keys, kept apart: the API key opens the read API (lookups, history); the admin key opens the
  * admin API (erase, unmerge) and is sent only with those requests.
  */
-const STORAGE_KEY = 'identity-explorer.apiKey';
-const ADMIN_STORAGE_KEY = 'identity-explorer.adminKey';
-
-export function storedApiKey(): string | null {
-  return sessionStorage.getItem(STORAGE_KEY);
+/** One key in sessionStorage under `name`: read, kept, forgotten. */
+function sessionKey(name: string) {
+  return {
+    stored: (): string | null => sessionStorage.getItem(name),
+    store: (key: string): void => sessionStorage.setItem(name, key),
+    forget: (): void => sessionStorage.removeItem(name),
+  };
 }
 
-export function storeApiKey(key: string): void {
-  sessionStorage.setItem(STORAGE_KEY, key);
-}
+const apiKey = sessionKey('identity-explorer.apiKey');
+const adminKey = sessionKey('identity-explorer.adminKey');
 
-export function forgetApiKey(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
-}
-
-export function storedAdminKey(): string | null {
-  return sessionStorage.getItem(ADMIN_STORAGE_KEY);
-}
-
-export function storeAdminKey(key: string): void {
-  sessionStorage.setItem(ADMIN_STORAGE_KEY, key);
-}
-
-export function forgetAdminKey(): void {
-  sessionStorage.removeItem(ADMIN_STORAGE_KEY);
-}
+export const { stored: storedApiKey, store: storeApiKey, forget: forgetApiKey } = apiKey;
+export const { stored: storedAdminKey, store: storeAdminKey, forget: forgetAdminKey } = adminKey;
