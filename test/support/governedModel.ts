@@ -8,7 +8,7 @@
  */
 import type { Customer, Identifiers } from '../../src/identity/contact.js';
 import type { IdentifierField } from '../../src/identity/normalise.js';
-import { describeModelCustomer, modelComponents } from './referenceModel.js';
+import { modelComponents, modelCustomerOf, modelPrimaries } from './referenceModel.js';
 
 interface ModelRow {
   id: number;
@@ -75,16 +75,12 @@ export class GovernedModel {
 
   /** The customer of row `id` as the service answers it. */
   customerOf(id: number): Customer {
-    const members = this.components().find((component) => component.some((row) => row.id === id));
-    if (!members) throw new Error(`no row ${id}`);
-    return describeModelCustomer(members);
+    return modelCustomerOf(this.components(), id);
   }
 
   /** Every row's primary, by row id: what the table must hold. */
   primaries(): Map<number, number> {
-    const result = new Map<number, number>();
-    for (const members of this.components()) for (const row of members) result.set(row.id, (members[0] as ModelRow).id);
-    return result;
+    return modelPrimaries(this.components());
   }
 
   /** Connected components by label propagation until nothing changes; each in id order. */

@@ -74,3 +74,19 @@ export function modelComponents<Row extends { id: number }>(rows: readonly Row[]
   for (const row of rows) groups.set(label.get(row.id) as number, [...(groups.get(label.get(row.id) as number) ?? []), row]);
   return [...groups.values()];
 }
+
+type ModelRowLike = { id: number; email: string | null; phoneNumber: string | null };
+
+/** The customer of row `id` among `components`, as the service answers it. */
+export function modelCustomerOf(components: readonly (readonly ModelRowLike[])[], id: number): Customer {
+  const members = components.find((component) => component.some((row) => row.id === id));
+  if (!members) throw new Error(`no row ${id}`);
+  return describeModelCustomer(members);
+}
+
+/** Every row's primary, by row id (each component's first row): what the table must hold. */
+export function modelPrimaries(components: readonly (readonly { id: number }[])[]): Map<number, number> {
+  const result = new Map<number, number>();
+  for (const members of components) for (const row of members) result.set(row.id, (members[0] as { id: number }).id);
+  return result;
+}
