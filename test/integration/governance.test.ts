@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createServices, DEFAULT_GOVERNANCE } from '../../src/services.js';
-import { assertError, buildInProcessApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
+import { assertError, buildInProcessApp, postIdentify, storedRows, useAdminAccessApps, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
@@ -213,31 +213,14 @@ describeOnEachDatabase('blocking a stored value splits what it held together; un
 });
 
 describeOnEachDatabase('the admin API', (scratch) => {
-  let closed: FastifyInstance | undefined;
-  let keyed: FastifyInstance | undefined;
-  before(async () => {
-    const services = createServices(scratch().db);
-    closed = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent' });
-    keyed = await buildInProcessApp({
-      db: scratch().db,
-      ...services,
-      responseFormat: 'customer',
-      logLevel: 'silent',
-      http: { apiKeys: [API_KEY], adminApiKeys: [ADMIN_KEY] },
-    });
-  });
-  after(async () => {
-    await closed?.close();
-    await keyed?.close();
-  });
-  beforeEach(() => scratch().reset());
+  const apps = useAdminAccessApps(scratch, { apiKeys: [API_KEY], adminApiKeys: [ADMIN_KEY] });
 
   it('refuses to run without ADMIN_API_KEYS unless opened explicitly (403 ADMIN_DISABLED)', async () => {
-    assertError(await (closed as FastifyInstance).inject({ method: 'GET', url: '/admin/blocked' }), 403, 'ADMIN_DISABLED');
+    assertError(await apps.closed().inject({ method: 'GET', url: '/admin/blocked' }), 403, 'ADMIN_DISABLED');
   });
 
   it('needs an admin key: none is 401, an API key is 401, an admin key works and is recorded as who added the rule', async () => {
-    const app = keyed as FastifyInstance;
+    const app = apps.keyed();
     assertError(await block(app, { field: 'email', value: 'test@test.com' }), 401, 'UNAUTHORIZED');
     assertError(await block(app, { field: 'email', value: 'test@test.com' }, { authorization: `Bearer ${API_KEY}` }), 401, 'UNAUTHORIZED');
     const created = await block(app, { field: 'email', value: 'test@test.com' }, { authorization: `Bearer ${ADMIN_KEY}` });
@@ -247,7 +230,7 @@ describeOnEachDatabase('the admin API', (scratch) => {
   });
 
   it('the admin key does not open the API', async () => {
-    const response = await postIdentify(keyed as FastifyInstance, { email: 'a@x.io' });
+    const response = await postIdentify(apps.keyed(), { email: 'a@x.io' });
     assertError(response, 401, 'UNAUTHORIZED');
   });
 });

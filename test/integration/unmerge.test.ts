@@ -7,12 +7,11 @@
  * admin keys guard it all; the table's invariants hold after every case.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
+import { beforeEach, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../../src/db/database.js';
 import { checkInvariants } from '../../src/db/invariants.js';
-import { createServices } from '../../src/services.js';
-import { assertError, buildInProcessApp, postIdentify, storedRows, useTestApp } from '../support/app.js';
+import { assertError, postIdentify, storedRows, useAdminAccessApps, useTestApp } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
@@ -309,32 +308,15 @@ describeOnEachDatabase('separations', (scratch) => {
 });
 
 describeOnEachDatabase('unmerge and separations on the admin API', (scratch) => {
-  let closed: FastifyInstance | undefined;
-  let keyed: FastifyInstance | undefined;
-  before(async () => {
-    const services = createServices(scratch().db);
-    closed = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent' });
-    keyed = await buildInProcessApp({
-      db: scratch().db,
-      ...services,
-      responseFormat: 'customer',
-      logLevel: 'silent',
-      http: { apiKeys: [API_KEY], adminApiKeys: [ADMIN_KEY] },
-    });
-  });
-  after(async () => {
-    await closed?.close();
-    await keyed?.close();
-  });
-  beforeEach(() => scratch().reset());
+  const apps = useAdminAccessApps(scratch, { apiKeys: [API_KEY], adminApiKeys: [ADMIN_KEY] });
 
   it('needs an admin key: none is 401, an API key is 401, without ADMIN_API_KEYS it is 403; an admin key works and is recorded', async () => {
-    const app = keyed as FastifyInstance;
+    const app = apps.keyed();
     const api = { authorization: `Bearer ${API_KEY}` };
     await georgeAndBiff({ inject: (options: object) => app.inject({ ...options, headers: api }) } as unknown as FastifyInstance);
     assertError(await unmerge(app, 1, { mergeEventId: 4 }), 401, 'UNAUTHORIZED');
     assertError(await unmerge(app, 1, { mergeEventId: 4 }, api), 401, 'UNAUTHORIZED');
-    assertError(await (closed as FastifyInstance).inject({ method: 'GET', url: '/admin/separations' }), 403, 'ADMIN_DISABLED');
+    assertError(await apps.closed().inject({ method: 'GET', url: '/admin/separations' }), 403, 'ADMIN_DISABLED');
     assertError(await app.inject({ method: 'GET', url: '/admin/separations', headers: api }), 401, 'UNAUTHORIZED');
     assertError(await app.inject({ method: 'DELETE', url: '/admin/separations/1', headers: api }), 401, 'UNAUTHORIZED');
     const done = await unmerge(app, 1, { mergeEventId: 4 }, { authorization: `Bearer ${ADMIN_KEY}` });
@@ -343,7 +325,7 @@ describeOnEachDatabase('unmerge and separations on the admin API', (scratch) => 
   });
 
   it('is not served under /customers (the API keys never reach it)', async () => {
-    const response = await (keyed as FastifyInstance).inject({
+    const response = await apps.keyed().inject({
       method: 'POST',
       url: '/customers/1/unmerge',
       headers: { authorization: `Bearer ${API_KEY}` },

@@ -65,3 +65,31 @@ export function assertError(response: Pick<LightMyRequestResponse, 'statusCode' 
   assert.equal(typeof error.message, 'string');
   assert.ok((error.message as string).length > 0);
 }
+
+/**
+ * Inside a suite: two apps over the suite's database for the admin API's access rules — one with
+ * no admin keys (so refusing with 403 ADMIN_DISABLED), one with `keys` — and an empty table before
+ * each test.
+ */
+export function useAdminAccessApps(
+  scratch: () => ScratchDatabase,
+  keys: { apiKeys: string[]; adminApiKeys: string[] },
+): { closed: () => FastifyInstance; keyed: () => FastifyInstance } {
+  let closed: FastifyInstance | undefined;
+  let keyed: FastifyInstance | undefined;
+  before(async () => {
+    const services = createServices(scratch().db);
+    closed = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent' });
+    keyed = await buildInProcessApp({ db: scratch().db, ...services, responseFormat: 'customer', logLevel: 'silent', http: keys });
+  });
+  after(async () => {
+    await closed?.close();
+    await keyed?.close();
+  });
+  beforeEach(() => scratch().reset());
+  const built = (app: FastifyInstance | undefined) => {
+    if (!app) throw new Error('the test apps are not built yet');
+    return app;
+  };
+  return { closed: () => built(closed), keyed: () => built(keyed) };
+}
