@@ -303,6 +303,50 @@ async function expectBlocked(baseUrl: string): Promise<void> {
   if (response.status !== 422) throw new Error(`governance: GOVERNANCE=on answered ${response.status} to a blocked email, not 422`);
 }
 
+/**
+ * Two services side by side, each on its own table with its own settings, both warmed up with
+ * `warmUp`'s lookups; `work` gets their base URLs by the names given.
+ */
+async function withTwoServices<Name extends string, T>(
+  [firstName, firstTarget, firstEnv]: [Name, BenchTarget, Record<string, string>],
+  [secondName, secondTarget, secondEnv]: [Name, BenchTarget, Record<string, string>],
+  warmUp: WorkloadState,
+  work: (baseUrl: Record<Name, string>) => Promise<T>,
+): Promise<T> {
+  return withService(
+    firstTarget,
+    1,
+    (first) =>
+      withService(
+        secondTarget,
+        1,
+        (second) => work({ [firstName]: first, [secondName]: second } as Record<Name, string>),
+        secondEnv,
+        warmUp,
+      ),
+    firstEnv,
+    warmUp,
+  );
+}
+
+/** `rounds` rounds of one run per setting: the first one first in odd rounds, second in even ones (so drift falls on both). */
+async function interleavedRounds<Setting extends string>(
+  rounds: number,
+  [first, second]: [Setting, Setting],
+  run: (setting: Setting, round: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 1; round <= rounds; round++) {
+    for (const setting of round % 2 === 1 ? [first, second] : [second, first]) await run(setting, round);
+  }
+}
+
+/** Invariant violations summed over the tables. */
+async function violationsIn(targets: readonly BenchTarget[]): Promise<number> {
+  let violations = 0;
+  for (const target of targets) violations += await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
+  return violations;
+}
+
 const PHONE_REGION_ROUNDS = 4;
 
 /**
@@ -327,35 +371,15 @@ async function phoneRegionSection(): Promise<PhoneRegionReport> {
     }
     const state: WorkloadState = { customers, cursor: customers, fresh: 1, writePhone: indianPhoneAsTyped };
     const warmUp = { ...state };
-    const runs = await withService(
-      targets.region,
-      1,
-      (region) =>
-        withService(
-          targets.plain,
-          1,
-          async (plain) => {
-            const baseUrl = { region, plain };
-            const measured: PhoneRegionReport['runs'] = [];
-            for (let round = 1; round <= PHONE_REGION_ROUNDS; round++) {
-              for (const setting of round % 2 === 1 ? (['region', 'plain'] as const) : (['plain', 'region'] as const)) {
-                const result = await drive(baseUrl[setting], 'lookup', state, load);
-                log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
-                measured.push({ round, setting, results: [result] });
-              }
-            }
-            return measured;
-          },
-          {},
-          warmUp,
-        ),
-      { DEFAULT_PHONE_REGION: 'IN' },
-      warmUp,
+    const runs: PhoneRegionReport['runs'] = [];
+    await withTwoServices(['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }], ['plain', targets.plain, {}], warmUp, (baseUrl) =>
+      interleavedRounds(PHONE_REGION_ROUNDS, ['region', 'plain'], async (setting, round) => {
+        const result = await drive(baseUrl[setting], 'lookup', state, load);
+        log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
+        runs.push({ round, setting, results: [result] });
+      }),
     );
-    let violations = 0;
-    for (const target of Object.values(targets)) {
-      violations += await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
-    }
+    const violations = await violationsIn(Object.values(targets));
     return { region: 'IN', customers, rows, rounds: PHONE_REGION_ROUNDS, runs, violations };
   } finally {
     await Promise.all(Object.values(targets).map((target) => target.dispose()));
@@ -385,48 +409,28 @@ async function deliverySection(): Promise<DeliveryReport> {
     const env = { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: 'a bench secret, long enough' };
     const eventCount = (target: BenchTarget) =>
       withDatabase(target, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0);
-    const runs = await withService(
-      targets.webhook,
-      1,
-      (webhook) =>
-        withService(
-          targets.none,
-          1,
-          async (none) => {
-            const baseUrl = { webhook, none };
-            const measured: DeliveryReport['runs'] = [];
-            for (let round = 1; round <= DELIVERY_ROUNDS; round++) {
-              for (const setting of round % 2 === 1 ? (['webhook', 'none'] as const) : (['none', 'webhook'] as const)) {
-                const before = setting === 'webhook' ? await eventCount(targets.webhook) : 0;
-                const started = Date.now();
-                const result = await drive(baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
-                await settle(baseUrl[setting]);
-                const drain = { events: 0, caughtUpSeconds: 0, eventsPerSecond: 0 };
-                if (setting === 'webhook') {
-                  const ended = Date.now();
-                  const written = await eventCount(targets.webhook);
-                  drain.events = written - before;
-                  await waitForReceiver(receiver, written);
-                  drain.caughtUpSeconds = (Date.now() - ended) / 1000;
-                  drain.eventsPerSecond = drain.events / ((Date.now() - started) / 1000);
-                }
-                log(`delivery ${setting}, round ${round}: ${JSON.stringify({ ...result, ...(setting === 'webhook' ? drain : {}) })}`);
-                measured.push({ round, setting, results: [result], drain });
-              }
-            }
-            return measured;
-          },
-          {},
-          warmUp,
-        ),
-      env,
-      warmUp,
+    const runs: DeliveryReport['runs'] = [];
+    await withTwoServices(['webhook', targets.webhook, env], ['none', targets.none, {}], warmUp, (baseUrl) =>
+      interleavedRounds(DELIVERY_ROUNDS, ['webhook', 'none'], async (setting, round) => {
+        const before = setting === 'webhook' ? await eventCount(targets.webhook) : 0;
+        const started = Date.now();
+        const result = await drive(baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
+        await settle(baseUrl[setting]);
+        const drain = { events: 0, caughtUpSeconds: 0, eventsPerSecond: 0 };
+        if (setting === 'webhook') {
+          const ended = Date.now();
+          const written = await eventCount(targets.webhook);
+          drain.events = written - before;
+          await waitForReceiver(receiver, written);
+          drain.caughtUpSeconds = (Date.now() - ended) / 1000;
+          drain.eventsPerSecond = drain.events / ((Date.now() - started) / 1000);
+        }
+        log(`delivery ${setting}, round ${round}: ${JSON.stringify({ ...result, ...(setting === 'webhook' ? drain : {}) })}`);
+        runs.push({ round, setting, results: [result], drain });
+      }),
     );
     const allDelivered = (await receiver.received()) >= (await eventCount(targets.webhook));
-    let violations = 0;
-    for (const target of Object.values(targets)) {
-      violations += await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
-    }
+    const violations = await violationsIn(Object.values(targets));
     return { customers, rounds: DELIVERY_ROUNDS, writeSeconds: DELIVERY_WRITE_SECONDS, runs, allDelivered, violations };
   } finally {
     await receiver.stop();
