@@ -190,6 +190,26 @@ describe('the region is only a default', () => {
   });
 });
 
+describe('a phone typed again (remembered: the answer is a pure function of the text and region)', () => {
+  it('gives the same form the second time, for valid and for not valid numbers', () => {
+    for (const [typed, region] of [
+      ['098765 43210', 'IN'],
+      ['0000000000', 'US'],
+      ['07400 123456', 'GB'],
+    ] as const) {
+      const first = internationalForm(typed, region);
+      assert.equal(internationalForm(typed, region), first, `${region} ${typed}`);
+    }
+  });
+
+  it('remembers per region: the same text read in another region is read again', () => {
+    assert.equal(internationalForm('2079460958', 'US'), '+12079460958');
+    assert.equal(internationalForm('2079460958', 'DE'), null);
+    assert.equal(internationalForm('2079460958', 'GB'), '+442079460958');
+    assert.equal(internationalForm('2079460958', 'US'), '+12079460958');
+  });
+});
+
 describe('regions', () => {
   it('accepts the upper-case ISO 3166-1 alpha-2 codes the metadata supports', () => {
     for (const code of ['IN', 'US', 'GB', 'DE', 'AU']) assert.ok(isPhoneRegion(code), code);
