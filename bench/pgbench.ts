@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL, FIND_CUSTOMERS_VERSIONED_SQL } from '../src/db/identifyStore.js';
+import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/identifyStore.js';
 import type { LoadSettings } from './load.js';
 
 export type CeilingName = 'lookup' | 'new' | 'extend';
@@ -21,23 +21,23 @@ const EMAIL = `('u' || :c || '@bench.io')`;
 
 /**
  * The statements as the service sends them with governance on (the default): the lookup reads the
- * block list's version with the rows, and every write checks it under the governance lock and
- * logs its events. Off: the seed's plain statements (GOVERNANCE=off).
+ * rows with their stamps (a request the list made drop a value also reads the version; the bench
+ * sends none), and every write checks the version under the governance lock and logs its events.
+ * Off: the same lookup, and writes without the version or the event log (GOVERNANCE=off).
  */
 const CURRENT_VERSION = `(SELECT "blocklistVersion" FROM "IdentityGovernance")`;
 
 function script(name: CeilingName, customers: number, governed: boolean): string {
-  const find = governed ? FIND_CUSTOMERS_VERSIONED_SQL : FIND_CUSTOMERS_SQL;
   const writeContext = governed ? [CURRENT_VERSION, `'pgbench'`, 'true'] : ['NULL', 'NULL', 'false'];
   switch (name) {
     case 'lookup':
-      return `\\set c random(2, ${customers})\n${bind(find, EMAIL, `('90' || :c)`)};\n`;
+      return `\\set c random(2, ${customers})\n${bind(FIND_CUSTOMERS_SQL, EMAIL, `('90' || :c)`)};\n`;
     case 'new': {
       const email = `('p' || :n || '@pgbench.io')`;
       const phone = `('5' || :n)`;
       return [
         `\\set n random(1, 2000000000)`,
-        `${bind(find, email, phone)};`,
+        `${bind(FIND_CUSTOMERS_SQL, email, phone)};`,
         `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, `'{}'`, 'NULL', 'false', `'{}'`, 'true', ...writeContext)};`,
       ].join('\n');
     }

@@ -13,6 +13,10 @@ function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifiers): P
   return db.query<Contact>(`SELECT ${CONTACT_COLUMNS} FROM identity_customer_rows($1::text, $2::text)`, [email, phoneNumber]);
 }
 
+const CONTACT_COLUMNS_OF_R = CONTACT_COLUMNS.split(', ')
+  .map((column) => `r.${column}`)
+  .join(', ');
+
 /**
  * Every live row of every customer owning live contact `id`'s email or phone (through the same
  * function as `/identify`), the contact's own customer among them; on a table that keeps the
@@ -20,7 +24,7 @@ function findCustomerRows(db: Queryable, { email, phoneNumber }: Identifiers): P
  */
 function findCustomerRowsOfContact(db: Queryable, id: number): Promise<Contact[]> {
   return db.query<Contact>(
-    `SELECT r.*
+    `SELECT ${CONTACT_COLUMNS_OF_R}
        FROM "Contact" AS c
       CROSS JOIN LATERAL identity_customer_rows(c."email"::text, c."phoneNumber"::text) AS r
       WHERE c."id" = $1::int AND ${live('c')}

@@ -118,6 +118,17 @@ async function findCustomers(tx: Queryable, request: Identifiers): Promise<Linke
   );
 }
 
+/** Every live row of the customers (afterwards) of these contacts gets the list's current version. */
+async function markGoverned(tx: Queryable, contactIds: readonly number[]): Promise<void> {
+  if (contactIds.length === 0) return;
+  await tx.query(
+    `WITH owners AS (SELECT DISTINCT COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "id" = ANY($1::int[]))
+     UPDATE "Contact" SET "governedAt" = (SELECT "blocklistVersion" FROM "IdentityGovernance")::int
+      WHERE ${live()} AND ("id" IN (SELECT owner FROM owners) OR "linkedId" IN (SELECT owner FROM owners))`,
+    [contactIds],
+  );
+}
+
 async function applyRegroup(tx: Queryable, writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null) {
   await tx.query('SELECT identity_apply_regroup($1::int[], $2::int[], $3::jsonb, $4::text)', [
     writes.map((write) => write.id),
@@ -135,6 +146,7 @@ function transactionOn(tx: Queryable): GovernanceTransaction {
     rowsOfCustomersMatching: (rule, { viaMerges }) => rowsOfCustomersMatching(tx, rule, viaMerges),
     findCustomers: (request) => findCustomers(tx, request),
     mergesOf: (contactIds) => mergesOf(tx, contactIds),
+    markGoverned: (contactIds) => markGoverned(tx, contactIds),
     applyRegroup: (writes, events, requestId) => applyRegroup(tx, writes, events, requestId),
     liveRowsPage: (afterId, limit) => readLiveRowsPage(tx, afterId, limit),
     rewriteValues: (changes) => rewriteValues(tx, changes),

@@ -69,6 +69,7 @@ export function createErasureService(store: GovernanceStore, { onChange }: { onC
             ],
             requestId,
           );
+          if (rules.length > 0) await tx.markGoverned(result.customers.flat());
           return { erasedContactIds: plan.erasedIds, customers: result.customers, splits: result.splits, blockRulesRemoved: rules.length };
         })
         .then(async (outcome) => {

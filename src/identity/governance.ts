@@ -129,6 +129,7 @@ async function blockIn(
     [{ type: eventType, customerIds: affected, detail: ruleDetail(rule) }, ...regroupEvents(result, eventType)],
     requestId,
   );
+  await tx.markGoverned(result.customers.flat());
   return { rule, created: true, splits: result.splits };
 }
 
@@ -147,6 +148,7 @@ async function unblockIn(tx: GovernanceTransaction, id: number, { requestId = nu
     [{ type: 'identifier.unblocked', customerIds: affected, detail: ruleDetail(rule) }, ...regroupEvents(result, 'identifier.unblocked')],
     requestId,
   );
+  await tx.markGoverned(result.customers.flat());
   return { rule, merges: result.merges };
 }
 
@@ -172,6 +174,7 @@ export async function regroupRows(tx: GovernanceTransaction, rows: readonly Link
   const merges = await tx.mergesOf(rows.map((row) => row.id));
   const result = regroup({ rows, merges, before: list, after: list });
   await tx.applyRegroup(result.writes, regroupEvents(result, cause), null);
+  await tx.markGoverned(result.customers.flat());
   return result;
 }
 

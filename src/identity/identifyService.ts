@@ -22,7 +22,7 @@ import type { IdentifierField } from './normalise.js';
 import { decide, isNoop, rowsAfter, toCustomer, type DecisionLimits, type Plan } from './reconcile.js';
 import { withRetry } from './retry.js';
 import { separate, type SeparatedRequest } from './separations.js';
-import { LockOrderConflict, type IdentifyStore, type NewEvent, type WriteContext } from './store.js';
+import { LockOrderConflict, type CustomersRead, type IdentifyStore, type NewEvent, type WriteContext } from './store.js';
 
 /** `relinked`: the request added nothing, but put a customer's links in place (a deleted primary's rows). */
 export type IdentifyOutcome = 'created_primary' | 'created_secondary' | 'merged' | 'relinked' | 'unchanged';
@@ -97,7 +97,11 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
   const governance = options.governance;
   const limits = governance?.limits ?? { maxCustomerContacts: 0 };
 
-  async function identifyWith(screened: Identifiers, blocklist: Blocklist | null, requestId: string | null) {
+  /**
+   * `screenedOut`: the list made the request drop a value. Its rows cannot tell whether that value
+   * was unblocked since (the request did not read by it), so its read asks for the version itself.
+   */
+  async function identifyWith(screened: Identifiers, blocklist: Blocklist | null, requestId: string | null, screenedOut = false) {
     const context: WriteContext = { blocklistVersion: blocklist?.version ?? null, requestId };
     // A separation (unmerge) narrows the request to the email's customer: from then on it is
     // decided, written and read again as that narrower request. Which side it keeps cannot change
@@ -116,9 +120,9 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       return separated.rows;
     };
     const read = async () => {
-      const found = await store.findCustomers(request, blocklist !== null);
-      // No rows carry no version: the request then creates a customer, and that write checks it.
-      if (blocklist !== null && found.rows.length > 0 && found.blocklistVersion !== blocklist.version) throw new GovernanceRestart(false);
+      const found = await store.findCustomers(request, blocklist !== null && screenedOut);
+      // No rows: the request creates a customer, and that write checks the version under the lock.
+      if (blocklist !== null && found.rows.length > 0 && !isCurrentFor(found, blocklist)) throw new GovernanceRestart(false);
       return found.rows;
     };
     const attempt = (on: IdentifyStore, rows: LinkedContact[]) => {
@@ -168,7 +172,7 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
         const { usable, ignored } = screen(request, blocklist);
         if (usable === null) throw new BlockedIdentifierError(ignored);
         try {
-          const { separated, ...result } = await identifyWith(usable, blocklist, requestId);
+          const { separated, ...result } = await identifyWith(usable, blocklist, requestId, ignored.length > 0);
           if (separated === null) return { ...result, ignored };
           await store.recordEvent?.(separatedEvent(separated, result.customer.primaryContactId), requestId);
           return { ...result, ignored: [...ignored, separated.ignored], separation: separated.separation.id };
@@ -180,6 +184,17 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       }
     },
   };
+}
+
+/**
+ * Whether `list` is the block list to decide on `found` with. The version read with the rows says
+ * so exactly. Without it, the rows' stamps do (migrations/0009): every change to the list or the
+ * separations stamps every row of every customer it concerns, and a new rule's values are held by
+ * such rows (or by none, and then the request writes, and its write checks the version). So rows
+ * stamped no later than the list's own version are decided on as any later list would.
+ */
+function isCurrentFor(found: CustomersRead, list: Blocklist): boolean {
+  return found.blocklistVersion !== null ? found.blocklistVersion === list.version : found.governedAt <= list.version;
 }
 
 /** Decides on `rows` and applies the plan if they (and the block list) are still what the table holds. */

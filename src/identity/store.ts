@@ -12,7 +12,10 @@ import type { RowWrite } from './regroup.js';
 /** One read of the customers: their rows, and the version of the block list in force (null: not asked, or no rows to carry it). */
 export interface CustomersRead {
   rows: LinkedContact[];
+  /** The block list's version, read in the same snapshot; null when not asked for (or no rows). */
   blocklistVersion: number | null;
+  /** The newest block list version stamped on the rows (`governedAt`, migrations/0009); 0 for none. */
+  governedAt: number;
 }
 
 /** What a write carries besides its plan. */
@@ -122,6 +125,12 @@ export interface GovernanceTransaction {
   findCustomers(request: Identifiers): Promise<LinkedContact[]>;
   /** The logged merges that concern any of these contacts. */
   mergesOf(contactIds: readonly number[]): Promise<MergeRecord[]>;
+  /**
+   * Stamps every live row of the customers of these contacts with the block list's version
+   * (`governedAt`): what a change to the list or the separations does to every customer it
+   * concerns, so that lookups reading those rows know their copy of the list is too old.
+   */
+  markGoverned(contactIds: readonly number[]): Promise<void>;
   /** Writes a regroup's links and its events in one statement. */
   applyRegroup(writes: readonly RowWrite[], events: readonly NewEvent[], requestId: string | null): Promise<void>;
   /** Live rows with an id above `afterId`, by id, at most `limit`: a renormalisation's next batch. */

@@ -221,6 +221,7 @@ export function createUnmergeService(store: UnmergeStore, { onChange }: UnmergeS
           ],
           requestId,
         );
+        await tx.markGoverned([...removed.contactIds]);
         return removed;
       }),
   };
@@ -270,6 +271,7 @@ async function unmergeIn(
     })),
   ];
   await tx.applyRegroup(result.writes, events, requestId);
+  await tx.markGoverned(result.customers.flat());
   return { mergeEventId, into: pieces, separation, splits: result.splits };
 }
 

@@ -330,6 +330,55 @@ describeOnEachDatabase('a block list changed by another process', (scratch) => {
     assert.deepEqual(answer.ignored, ['email']);
   });
 
+  it('is noticed by the next lookup carrying a value it unblocked, which then links through it', async () => {
+    const here = createServices(scratch().db);
+    const elsewhere = createServices(scratch().db);
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '0000000000' });
+    await here.identifyService.identify({ email: 'c@x.io', phoneNumber: '333333' });
+    const rule = await here.governance?.block({ field: 'phoneNumber', match: 'exact', value: '0000000000' }, 'test', { addedBy: 'test' });
+    await elsewhere.governance?.unblock(rule?.rule.id as number, { addedBy: 'test' });
+    // `here` drops the phone, so it reads only c@x.io's rows, which no change concerned: the read
+    // asks for the version itself, which says the list moved on.
+    const answer = await here.identifyService.identify({ email: 'c@x.io', phoneNumber: '0000000000' });
+    assert.deepEqual(answer.ignored, []);
+    assert.equal(answer.outcome, 'merged');
+    assert.deepEqual(answer.customer.emails, ['a@x.io', 'c@x.io']);
+  });
+
+  it('is noticed by the next lookup the separation it removed would have narrowed, which then joins the two', async () => {
+    const here = createServices(scratch().db);
+    const elsewhere = createServices(scratch().db);
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '111111' });
+    await here.identifyService.identify({ email: 'b@x.io', phoneNumber: '222222' });
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '222222' });
+    const { separation } = (await here.unmerge?.unmerge(1, { contactIds: [1, 2] }, { addedBy: 'test' })) ?? {};
+    assert.equal((await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '222222' })).customer.primaryContactId, 1);
+    await elsewhere.unmerge?.removeSeparation(separation?.id as number, { addedBy: 'test' });
+    // `here` would still narrow the request to a@x.io's customer and answer it unchanged.
+    const answer = await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '222222' });
+    assert.equal(answer.outcome, 'merged');
+    assert.deepEqual(answer.customer.phoneNumbers, ['111111', '222222']);
+  });
+
+  it('does not cost lookups of customers it did not concern a read of the version: their rows vouch for the list', async () => {
+    const statements: string[] = [];
+    const db = scratch().db;
+    const watched = { ...db, query: <Row>(sql: string, params?: readonly unknown[]) => (statements.push(sql), db.query<Row>(sql, params)) };
+    const here = createServices(watched);
+    const elsewhere = createServices(db);
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '111111' });
+    await here.identifyService.identify({ email: 'b@x.io', phoneNumber: '222222' });
+    await elsewhere.governance?.block({ field: 'email', match: 'exact', value: 'b@x.io' }, 'test', { addedBy: 'test' });
+    statements.length = 0;
+    const answer = await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '111111' });
+    assert.equal(answer.outcome, 'unchanged');
+    assert.equal(statements.length, 1, 'one statement');
+    assert.doesNotMatch(statements[0] as string, /IdentityGovernance/);
+    // The customer the block concerned: its rows carry the new version, so the list is reloaded.
+    const blocked = await here.identifyService.identify({ email: 'b@x.io', phoneNumber: '222222' });
+    assert.deepEqual(blocked.ignored, ['email']);
+  });
+
   it('is noticed by the next write, which then does not store the value', async () => {
     const here = createServices(scratch().db);
     const elsewhere = createServices(scratch().db);
