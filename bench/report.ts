@@ -19,6 +19,7 @@ export interface BenchReport {
   postgres?: TargetReport & {
     pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number };
     twoWorkers?: WorkloadResult[];
+    bare?: BareReference;
   };
   embedded?: TargetReport;
   growth?: { rows: number; sequential: LatencySample; loaded: WorkloadResult }[];
@@ -47,6 +48,18 @@ export interface DeliveryReport {
 export type PhoneRegionSetting = 'region' | 'plain';
 
 /** What DEFAULT_PHONE_REGION costs lookups: two services, with it and without, interleaved in rounds. */
+/** Lookups on the service and on the bare handler (bench/bareHandler.ts), interleaved in rounds. */
+export interface BareReference {
+  rounds: number;
+  runs: { round: number; setting: BareSetting; results: WorkloadResult[] }[];
+}
+
+export type BareSetting = 'service' | 'bare';
+
+/** Issue 17's goals for lookups: this share of the bare handler's rate, and a p99 below this. */
+export const BARE_GOAL = 0.9;
+export const BARE_P99_GOAL_MS = 10;
+
 export interface PhoneRegionReport {
   region: string;
   customers: number;
@@ -116,6 +129,7 @@ export function markdownReport(report: BenchReport): string {
       `| extend: read + identity_apply_plan | ${number(postgres.pgbench.extend)} | ${number(rate('extend'))} | ${percent(rate('extend'), postgres.pgbench.extend)} | **${percent(rate('extend'), rate('lookup'))}** |`,
       '',
     );
+    if (postgres.bare) lines.push(...bareSection(postgres.bare, report));
     if (postgres.twoWorkers) lines.push('### PostgreSQL, 2 workers (WEB_CONCURRENCY=2)', '', ...workloadTable(postgres.twoWorkers), '');
   }
   if (growth && growth.length === 2) {
@@ -162,13 +176,30 @@ function sideBySideRow(workload: string, measured: readonly WorkloadResult[], ba
   return `| ${workload} | ${rate(measured)} | ${rate(baseline)} | **${(100 * ratio).toFixed(1)}%** | ≥ ${100 * goal}% | ${median(measured.map((r) => r.p99))} | ${median(baseline.map((r) => r.p99))} | ${failures} | **${verdict}** |`;
 }
 
+function bareSection(bare: BareReference, report: BenchReport): string[] {
+  const runsOf = (setting: BareSetting) => bare.runs.filter((run) => run.setting === setting).flatMap((run) => run.results);
+  const p99 = median(runsOf('service').map((r) => r.p99));
+  return [
+    `### Lookups: the service vs a bare handler, ${bare.rounds} rounds`,
+    '',
+    `The bare handler (\`bench/bareHandler.ts\`): Fastify and \`pg\` running the service's lookup statement, prepared, over a pool of the same size, shaping the same answer with the same response schema, and nothing else. The service as above (LOG_LEVEL=${report.logLevel}, metrics, overload checks, the block list; no API keys or rate limit configured). Both run at once; every round drives ${report.duration} s of lookups on each, the service first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goals (issue 17): at least ${100 * BARE_GOAL}% of the bare handler's lookups, p99 below ${BARE_P99_GOAL_MS} ms.`,
+    '',
+    '| workload | service req/s | bare req/s | service / bare | goal | p99 ms service | p99 ms bare | non-2xx + errors | goal held? |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    sideBySideRow('lookup', runsOf('service'), runsOf('bare'), BARE_GOAL),
+    '',
+    `The service's p99 (median of its runs): **${p99} ms**, goal below ${BARE_P99_GOAL_MS} ms: **${p99 < BARE_P99_GOAL_MS ? 'held' : 'missed'}**.`,
+    '',
+  ];
+}
+
 function phoneRegionSection(report: PhoneRegionReport, duration: number): string[] {
   const runsOf = (setting: PhoneRegionSetting) =>
     report.runs.filter((run) => run.setting === setting).flatMap((run) => run.results.filter((r) => r.workload === 'lookup'));
   return [
     `### Lookups with DEFAULT_PHONE_REGION=${report.region} vs unset: ${number(report.customers)} customers (${number(report.rows)} rows) each, ${report.rounds} rounds, invariant violations afterwards: ${report.violations}`,
     '',
-    `Two services side by side, each on its own copy of one seeded table whose phones are valid ${report.region} mobile numbers stored in E.164 (\`+919…\`); lookups send them as a shopper types them (\`+91 9xxxx xxxxx\`), email and phone. With the region, every phone goes through libphonenumber (parsed, validated, formatted) before the lookup; unset, the seed's rules strip the spaces. Both find the same rows. Every round drives ${duration} s of lookups on both, the region one first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goal (the issue's): with the region, at least ${100 * PHONE_REGION_GOAL}% of the lookups without.`,
+    `Two services side by side, each on its own copy of one seeded table whose phones are valid ${report.region} mobile numbers stored in E.164 (\`+919…\`); lookups send them as a shopper types them (\`+91 9xxxx xxxxx\`), email and phone. With the region, every phone goes through libphonenumber (parsed, validated, formatted) before the lookup, unless the process read the same text recently (its remembered forms, docs/normal-forms.md); unset, the seed's rules strip the spaces. Both find the same rows. Every round drives ${duration} s of lookups on both, the region one first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goal (the issue's): with the region, at least ${100 * PHONE_REGION_GOAL}% of the lookups without.`,
     '',
     '| workload | region req/s | unset req/s | region / unset | goal | p99 ms region | p99 ms unset | non-2xx + errors | goal held? |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',

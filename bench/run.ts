@@ -17,6 +17,8 @@ import { pgbenchCeiling, type CeilingName } from './pgbench.js';
 import {
   GOVERNANCE_GOALS,
   markdownReport,
+  type BareReference,
+  type BareSetting,
   type BenchReport,
   type DeliveryReport,
   type GovernanceReport,
@@ -35,7 +37,7 @@ import {
   seed,
   seedBigCustomer,
 } from './seed.js';
-import { scratchEmbedded, scratchPostgres, serve, withDatabase, type BenchTarget } from './targets.js';
+import { scratchEmbedded, scratchPostgres, serve, serveBare, withDatabase, type BenchTarget } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -46,7 +48,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --embedded          only the embedded PGlite run (no PostgreSQL needed)
   --only <list>       run only these sections: postgres,growth,embedded,governance,phone-region,delivery; the report
                       goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
-  --skip <list>       leave out sections: postgres,workers,growth,embedded,governance,phone-region,delivery
+  --skip <list>       leave out sections: postgres,workers,bare,growth,embedded,governance,phone-region,delivery
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   -h, --help          this text
 
@@ -73,7 +75,7 @@ const SECTIONS = ['postgres', 'growth', 'embedded', 'governance', 'phone-region'
 const listed = (value: string) => value.split(',').filter(Boolean);
 const only = args.embedded ? ['embedded'] : listed(args.only);
 const skip = new Set(listed(args.skip));
-/** Whether a section runs (`workers`, part of `postgres`, can only be skipped). */
+/** Whether a section runs (`workers` and `bare`, parts of `postgres`, can only be skipped). */
 const selected = (section: string) => !skip.has(section) && (only.length === 0 || only.includes(section));
 const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'mixed', 'details'];
@@ -139,6 +141,7 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
     const before = ceiling('lookup');
     const state: WorkloadState = { customers, cursor: customers, fresh: 1 };
     const workloads = await runWorkloads(target, rows, state);
+    const bare = skip.has('bare') ? undefined : await bareReference(target, state);
     const twoWorkers = skip.has('workers')
       ? undefined
       : await withService(target, 2, async (baseUrl) => [
@@ -147,9 +150,34 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
         ]);
     const after = ceiling('lookup');
     const pgbench = { lookup: Math.max(before, after), lookupRuns: [before, after], new: ceiling('new'), extend: ceiling('extend') };
-    return { ...workloads, pgbench, twoWorkers };
+    return { ...workloads, pgbench, twoWorkers, bare };
   } finally {
     await target.dispose();
+  }
+}
+
+const BARE_ROUNDS = 4;
+
+/**
+ * The service's lookups against the bare handler's (bench/bareHandler.ts), both running at once
+ * on the seeded table, interleaved in rounds (the service first in odd ones): what the service's
+ * own layers cost, measured in the same run.
+ */
+async function bareReference(target: BenchTarget, state: WorkloadState): Promise<BareReference> {
+  const bare = await serveBare(target);
+  try {
+    await drive(bare.baseUrl, 'lookup', { ...state }, { ...load, duration: 3 });
+    const runs: BareReference['runs'] = [];
+    await withService(target, 1, (serviceUrl) =>
+      interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
+        const result = await drive(setting === 'service' ? serviceUrl : bare.baseUrl, 'lookup', state, load);
+        log(`bare reference ${setting}, round ${round}: ${JSON.stringify(result)}`);
+        runs.push({ round, setting, results: [result] });
+      }),
+    );
+    return { rounds: BARE_ROUNDS, runs };
+  } finally {
+    await bare.stop('SIGTERM');
   }
 }
 

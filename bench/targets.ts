@@ -75,6 +75,12 @@ export function serve(target: BenchTarget, workers: number, logLevel: string, en
   );
 }
 
+/** The bare handler (bench/bareHandler.ts) on a PostgreSQL target, as its own process like the service. */
+export function serveBare(target: BenchTarget): Promise<ServiceProcess> {
+  if (target.url === null) throw new Error('the bare handler runs on PostgreSQL only');
+  return startService({ DATABASE_URL: target.url }, { entry: ['--import', 'tsx', 'bench/bareHandler.ts'], discardLogs: true });
+}
+
 async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   await withAdmin(adminUrl, (admin) => admin.query(sql));
 }
