@@ -10,6 +10,7 @@ import type { Plan } from '../identity/reconcile.js';
 import type { CustomersRead, IdentifyStore, NewEvent, PlanAttempt, WriteContext } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
+import { batchedLookups } from './lookupBatch.js';
 
 const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
 
@@ -37,11 +38,12 @@ export const FIND_CUSTOMERS_VERSIONED_SQL = `
 
 type StampedRow = LinkedContact & { governedAt: number; blocklistVersion?: number };
 
-async function findCustomers(db: Queryable, request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead> {
-  const result = await db.query<StampedRow>(withBlocklistVersion ? FIND_CUSTOMERS_VERSIONED_SQL : FIND_CUSTOMERS_SQL, [
-    request.email,
-    request.phoneNumber,
-  ]);
+type Lookup = (request: Identifiers) => Promise<StampedRow[]>;
+
+async function findCustomers(db: Queryable, lookup: Lookup, request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead> {
+  const result = withBlocklistVersion
+    ? await db.query<StampedRow>(FIND_CUSTOMERS_VERSIONED_SQL, [request.email, request.phoneNumber])
+    : await lookup(request);
   let governedAt = 0;
   for (const row of result) if (row.governedAt > governedAt) governedAt = row.governedAt;
   return { rows: result.map(linkedContact), blocklistVersion: result[0]?.blocklistVersion ?? null, governedAt };
@@ -103,14 +105,14 @@ export interface IdentifyStoreOptions {
  * inside `transaction` they share one transaction, whose locks last until commit.
  */
 export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOptions = {}): IdentifyStore {
-  return storeOn(db.readCommitted, db, eventLog);
+  return storeOn(db.readCommitted, db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog);
 }
 
-function storeOn(attempts: Queryable, db: Database, eventLog: boolean): IdentifyStore {
+function storeOn(attempts: Queryable, db: Database, lookup: Lookup, eventLog: boolean): IdentifyStore {
   return {
-    findCustomers: (request, withBlocklistVersion) => findCustomers(db, request, withBlocklistVersion),
+    findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),
     applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
-    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, eventLog))),
+    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog))),
     isRetryable,
     ...(eventLog ? { recordEvent: (event, requestId) => recordEvent(db, event, requestId) } : {}),
   };

@@ -46,6 +46,31 @@ describeOnEachDatabase('the identify use case', (scratch) => {
     assert.deepEqual(calls, { queries: 1, transactions: 0 });
   });
 
+  it('answers returning customers whose lookups arrive together from one statement, each with its own customer', async () => {
+    const { db, calls } = countingDatabase(scratch().db);
+    const service = createIdentifyService(identifyStore(db));
+    await service.identify({ email: 'a@x.io', phoneNumber: '111' });
+    await service.identify({ email: 'b@x.io', phoneNumber: '222' });
+    await service.identify({ email: 'c@x.io', phoneNumber: '111' });
+    Object.assign(calls, { queries: 0, transactions: 0 });
+
+    const answers = await Promise.all([
+      service.identify({ email: 'c@x.io', phoneNumber: null }),
+      service.identify({ email: null, phoneNumber: '222' }),
+      service.identify({ email: 'nobody@x.io', phoneNumber: null }),
+    ]);
+    assert.deepEqual(
+      answers.map(({ outcome, customer }) => [outcome, customer.primaryContactId, customer.emails]),
+      [
+        ['unchanged', 1, ['a@x.io', 'c@x.io']],
+        ['unchanged', 2, ['b@x.io']],
+        ['created_primary', 4, ['nobody@x.io']],
+      ],
+    );
+    // One read for the three, then the new customer's write.
+    assert.deepEqual(calls, { queries: 2, transactions: 0 });
+  });
+
   it('reports what each request did', async () => {
     const service = createIdentifyService(identifyStore(scratch().db));
     const outcome = async (email: string | null, phoneNumber: string | null) => (await service.identify({ email, phoneNumber })).outcome;

