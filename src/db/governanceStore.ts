@@ -52,7 +52,7 @@ export async function loadGovernanceState(db: Queryable): Promise<GovernanceStat
 
 const bumpVersion = (tx: Queryable) => tx.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
 
-async function addRule(tx: Queryable, spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null> {
+export async function addRule(tx: Queryable, spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null> {
   // PostgreSQL's own regex engine must read the pattern too: `check` matches with it.
   if (spec.match === 'pattern') {
     await tx.query(`SELECT '' ~ $1`, [spec.value]).catch((error: unknown) => {

@@ -45,6 +45,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0006_separations.sql',
         '0007_delivery.sql',
         '0008_event_index_fastupdate.sql',
+        '0009_import.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
