@@ -12,16 +12,28 @@ import { NOT_UNMERGED } from './unmergeQueries.js';
 
 export { lockForRepair as lockForImport } from './repairQueries.js';
 
-/** Every live row of every customer holding one of these emails or phones; createdAt in microseconds. */
+/**
+ * Brings the planner's statistics up to date, inside the chunk's transaction (it holds the table
+ * lock, so autovacuum cannot analyze while the import runs; a table that grew from empty would
+ * still look empty, and the chunk's lookups would scan it whole).
+ */
+export async function analyzeForImport(tx: Queryable): Promise<void> {
+  await tx.query('ANALYZE "Contact"');
+  await tx.query('ANALYZE "ContactEvent"');
+}
+
+/** Every live row of every customer holding one of these emails or phones (one index probe each); createdAt in microseconds. */
 export async function readCustomersHolding(tx: Queryable, emails: readonly string[], phones: readonly string[]): Promise<ExistingRow[]> {
+  const columns = `c."id", c."email", c."phoneNumber", c."linkedId", c."linkPrecedence",
+                   (extract(epoch FROM c."createdAt") * 1000000)::bigint AS "createdAt"`;
   const rows = await tx.query<Omit<ExistingRow, 'createdAt'> & { createdAt: string }>(
     `WITH owners AS (
-       SELECT DISTINCT ${ownerOf()} AS owner FROM "Contact"
-        WHERE ${live()} AND ("email" = ANY($1::text[]) OR "phoneNumber" = ANY($2::text[])))
-     SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence",
-            (extract(epoch FROM "createdAt") * 1000000)::bigint AS "createdAt"
-       FROM "Contact"
-      WHERE ${live()} AND ("id" IN (SELECT owner FROM owners) OR "linkedId" IN (SELECT owner FROM owners))`,
+       SELECT ${ownerOf('c')} AS owner FROM unnest($1::text[]) AS v(email) JOIN "Contact" AS c ON c."email" = v.email AND ${live('c')}
+       UNION
+       SELECT ${ownerOf('c')} FROM unnest($2::text[]) AS v(phone) JOIN "Contact" AS c ON c."phoneNumber" = v.phone AND ${live('c')})
+     SELECT ${columns} FROM owners AS o JOIN "Contact" AS c ON c."id" = o.owner AND ${live('c')}
+     UNION ALL
+     SELECT ${columns} FROM owners AS o JOIN "Contact" AS c ON c."linkedId" = o.owner AND ${live('c')}`,
     [emails, phones],
   );
   return rows.map((row) => ({ ...row, createdAt: Number(row.createdAt) }));

@@ -11,6 +11,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { addRule, loadBlocklist } from '../db/governanceStore.js';
 import {
   advanceImportRun,
+  analyzeForImport,
   appendImportEvents,
   insertImportedRows,
   lockForImport,
@@ -107,7 +108,11 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
 
   progress.start('importing', checkouts.length);
   progress.advance(chunks.slice(0, resumedAt).reduce((sum, chunk) => sum + chunk.length, 0));
+  // Rows inserted when the statistics were last brought up to date (-1: not yet): again each time they double.
+  let analyzedAt = -1;
   for (let index = resumedAt; index < chunks.length; index++) {
+    const analyze = analyzedAt < 0 || (counts.inserted > 0 && counts.inserted >= 2 * analyzedAt);
+    if (analyze) analyzedAt = counts.inserted;
     if (options.stopAfterChunks !== undefined && index - resumedAt >= options.stopAfterChunks) {
       progress.finish();
       return { counts, chunks: chunks.length, resumedAt, alreadyImported: null, stopped: true };
@@ -116,6 +121,7 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
     const chunkCounts = await db
       .transaction(async (tx) => {
         await lockForImport(tx);
+        if (analyze) await analyzeForImport(tx);
         const done = await applyChunk(tx, checkouts, chunk, idOf, options.maxCustomerContacts);
         if (options.dryRun) throw new RollBack(done);
         const total = addCounts(counts, done, zeroCounts());
