@@ -216,12 +216,12 @@ class CsvRecords {
     const record = this.pending === null ? text : `${this.pending}\n${text}`;
     if (this.pending === null) this.startLine = line;
     if (!text.includes('"') && this.pending === null) return { ok: true, fields: text.split(','), line };
-    if (countQuotes(record) % 2 === 1) {
+    const fields = splitQuoted(record);
+    if (fields === OPEN) {
       this.pending = record;
       return null;
     }
     this.pending = null;
-    const fields = splitQuoted(record);
     return fields === null ? { ok: false, line: this.startLine } : { ok: true, fields, line: this.startLine };
   }
 
@@ -231,15 +231,16 @@ class CsvRecords {
   }
 }
 
-function countQuotes(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) count++;
-  return count;
-}
+/** A quoted field that the text ends inside: the record goes on on the next line. */
+const OPEN = Symbol('open');
 
-/** Fields of one record with quotes; null when a quote stands where RFC 4180 allows none. */
-function splitQuoted(record: string): string[] | null {
+/**
+ * Fields of one record with quotes; null when a quote stands where RFC 4180 allows none (inside an
+ * unquoted field, or after a closing quote); OPEN when a quoted field is still open at the end.
+ */
+function splitQuoted(record: string): string[] | null | typeof OPEN {
   const fields: string[] = [];
+  let malformed = false;
   let i = 0;
   for (;;) {
     if (record[i] === '"') {
@@ -247,7 +248,7 @@ function splitQuoted(record: string): string[] | null {
       let j = i + 1;
       for (;;) {
         const close = record.indexOf('"', j);
-        if (close === -1) return null;
+        if (close === -1) return OPEN;
         value += record.slice(j, close);
         if (record[close + 1] === '"') {
           value += '"';
@@ -258,15 +259,23 @@ function splitQuoted(record: string): string[] | null {
         break;
       }
       fields.push(value);
-      if (i === record.length) return fields;
-      if (record[i] !== ',') return null;
+      if (i === record.length) return malformed ? null : fields;
+      if (record[i] !== ',') {
+        // Text after a closing quote: malformed, but a later quote may still open a field that goes on.
+        malformed = true;
+        const comma = record.indexOf(',', i);
+        if (comma === -1) return null;
+        i = comma + 1;
+        continue;
+      }
       i++;
     } else {
       const comma = record.indexOf(',', i);
       const value = comma === -1 ? record.slice(i) : record.slice(i, comma);
-      if (value.includes('"')) return null;
+      // A quote inside an unquoted field opens nothing (it is simply wrong).
+      if (value.includes('"')) malformed = true;
       fields.push(value);
-      if (comma === -1) return fields;
+      if (comma === -1) return malformed ? null : fields;
       i = comma + 1;
     }
   }
