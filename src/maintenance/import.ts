@@ -186,9 +186,10 @@ export function chunkByComponents(checkouts: Checkouts, size: number): number[][
 
 /** Each checkout's place in (createdAt, line) order: its row's id is the run's base plus that. */
 function rankByTime(checkouts: Checkouts): Int32Array {
+  // Indexes are in line order and the sort is stable: ties stay in line order.
   const order = Array.from({ length: checkouts.length }, (_, index) => index);
-  const { createdAt, lines } = checkouts;
-  order.sort((a, b) => (createdAt[a] as number) - (createdAt[b] as number) || (lines[a] as number) - (lines[b] as number));
+  const { createdAt } = checkouts;
+  order.sort((a, b) => (createdAt[a] as number) - (createdAt[b] as number));
   const rank = new Int32Array(checkouts.length);
   for (const [position, index] of order.entries()) rank[index] = position;
   return rank;
