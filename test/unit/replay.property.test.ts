@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Blocklist, type BlockRule } from '../../src/identity/blocklist.js';
+import { Separations } from '../../src/identity/separations.js';
 import { replay, type ExistingRow, type ImportedCheckout, type ReplayResult } from '../../src/identity/replay.js';
 import { identifiers } from '../support/arbitraries.js';
 import { GovernedModel } from '../support/governedModel.js';
@@ -166,6 +167,30 @@ describe('the pure replay', () => {
         assert.deepEqual(liveTable(again), liveTable(once));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('keeps separated customers apart: a checkout bridging them is narrowed to its email, as /identify does', () => {
+    const separations = new Separations([{ id: 1, contactIds: [1, 2], mergeEventId: null, addedBy: 'test', createdAt: new Date(0) }]);
+    const rows: ExistingRow[] = [
+      { id: 1, email: 'a@x.io', phoneNumber: '111', linkedId: null, linkPrecedence: 'primary', createdAt: 10 },
+      { id: 2, email: 'b@x.io', phoneNumber: '222', linkedId: null, linkPrecedence: 'primary', createdAt: 20 },
+    ];
+    const result = replay({
+      rows,
+      merges: [],
+      checkouts: [{ line: 2, email: 'a@x.io', phoneNumber: '222', createdAt: 30 }],
+      blocklist: new Blocklist(1, [], separations),
+      limits: { maxCustomerContacts: 0 },
+    });
+    assert.deepEqual(result.separatedLines, [2]);
+    assert.deepEqual(result.merges, []);
+    assert.deepEqual(
+      result.rows.map((row) => [row.source, row.primary, row.redundant]),
+      [
+        [{ kind: 'existing', id: 1 }, 0, false],
+        [{ kind: 'existing', id: 2 }, 1, false],
+      ],
     );
   });
 });
