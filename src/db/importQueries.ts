@@ -183,3 +183,8 @@ export async function hasImportRunTable(db: Queryable): Promise<boolean> {
   const [row] = await db.query<{ found: boolean }>(`SELECT to_regclass('"ImportRun"') IS NOT NULL AS found`);
   return row?.found ?? false;
 }
+
+/** A run with nothing to import is finished at once. */
+export async function finishImportRun(db: Queryable, digest: string): Promise<void> {
+  await db.query(`UPDATE "ImportRun" SET "finishedAt" = clock_timestamp(), "updatedAt" = clock_timestamp() WHERE "digest" = $1`, [digest]);
+}

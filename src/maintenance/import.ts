@@ -17,6 +17,7 @@ import {
   lockForImport,
   placeExistingRows,
   readCustomersHolding,
+  finishImportRun,
   readImportRun,
   readLoggedMerges,
   reserveContactIds,
@@ -67,8 +68,8 @@ export interface ImportResult {
   resumedAt: number;
   /** The same file was imported completely before: nothing was done. */
   alreadyImported: Date | null;
-  /** The run stopped early (the test hook). */
-  stopped: boolean;
+  /** The run stopped early (the test hook): the chunks committed by then; null when it ran to the end. */
+  stopped: number | null;
 }
 
 const zeroCounts = (): ImportCounts => Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as ImportCounts;
@@ -88,7 +89,7 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
   const counts = zeroCounts();
   if (run?.finishedAt) {
     Object.assign(counts, run.counts);
-    return { counts, chunks: chunks.length, resumedAt: run.chunksDone, alreadyImported: run.finishedAt, stopped: false };
+    return { counts, chunks: chunks.length, resumedAt: run.chunksDone, alreadyImported: run.finishedAt, stopped: null };
   }
   const resumedAt = options.dryRun ? 0 : (run?.chunksDone ?? 0);
   if (resumedAt > 0) Object.assign(counts, run?.counts);
@@ -115,7 +116,7 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
     if (analyze) analyzedAt = counts.inserted;
     if (options.stopAfterChunks !== undefined && index - resumedAt >= options.stopAfterChunks) {
       progress.finish();
-      return { counts, chunks: chunks.length, resumedAt, alreadyImported: null, stopped: true };
+      return { counts, chunks: chunks.length, resumedAt, alreadyImported: null, stopped: index };
     }
     const chunk = chunks[index] as number[];
     const chunkCounts = await db
@@ -135,8 +136,10 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
     addCounts(counts, chunkCounts, counts);
     progress.advance(chunk.length);
   }
+  // A file without one good line has no chunk to finish the run with.
+  if (chunks.length === 0 && !options.dryRun) await finishImportRun(db, key);
   progress.finish();
-  return { counts, chunks: chunks.length, resumedAt, alreadyImported: null, stopped: false };
+  return { counts, chunks: chunks.length, resumedAt, alreadyImported: null, stopped: null };
 }
 
 function addCounts(a: ImportCounts, b: ImportCounts, into: ImportCounts): ImportCounts {
@@ -151,19 +154,21 @@ function addCounts(a: ImportCounts, b: ImportCounts, into: ImportCounts): Import
  */
 export function chunkByComponents(checkouts: Checkouts, size: number): number[][] {
   const sets = new DisjointSets(checkouts.length);
-  const firstHolder = new Map<string, number>();
-  const link = (key: string, index: number) => {
-    const first = firstHolder.get(key);
-    if (first === undefined) firstHolder.set(key, index);
+  // One map a field, keyed by the values themselves: no key strings made for a million lines.
+  const link = (firstHolder: Map<string, number>, value: string | null | undefined, index: number) => {
+    if (value == null) return;
+    const first = firstHolder.get(value);
+    if (first === undefined) firstHolder.set(value, index);
     else sets.union(first, index);
   };
+  const emails = new Map<string, number>();
+  const phones = new Map<string, number>();
   for (let index = 0; index < checkouts.length; index++) {
-    const email = checkouts.emails[index];
-    const phone = checkouts.phones[index];
-    if (email != null) link(`e${email}`, index);
-    if (phone != null) link(`p${phone}`, index);
+    link(emails, checkouts.emails[index], index);
+    link(phones, checkouts.phones[index], index);
   }
-  firstHolder.clear();
+  emails.clear();
+  phones.clear();
   const components = new Map<number, number[]>();
   for (let index = 0; index < checkouts.length; index++) {
     const root = sets.find(index);

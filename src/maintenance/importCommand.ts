@@ -68,7 +68,7 @@ export async function runImport(db: Database, options: ImportCommandOptions, { o
     ...(options.stopAfterChunks === undefined ? {} : { stopAfterChunks: options.stopAfterChunks }),
   });
   out.write(formatImport(read, rejectFile, result, options.dryRun, Date.now() - startedAt));
-  return result.stopped ? 3 : 0;
+  return result.stopped !== null ? 3 : 0;
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
@@ -111,7 +111,7 @@ export function formatImport(
   lines.push(`${count(result.chunks)} chunk(s)${dryRun ? ', each rolled back' : ''}:`);
   for (const name of COUNT_NAMES) lines.push(`  ${count(result.counts[name]).padStart(9)}  ${LABELS[name]}`);
   const elapsed = formatSeconds(elapsedMs);
-  if (result.stopped) lines.push(`stopped after ${count(result.resumedAt)} + the chunks asked for (${elapsed}); run again to resume`);
+  if (result.stopped !== null) lines.push(`stopped after ${count(result.stopped)} chunk(s) (${elapsed}); run again to resume`);
   else lines.push(dryRun ? `dry run: nothing written (${elapsed})` : `committed in ${elapsed}`);
   return `${lines.join('\n')}\n`;
 }
