@@ -117,7 +117,7 @@ export async function placeExistingRows(tx: Queryable, placements: readonly RowP
             RETURNING c."id")
      UPDATE "Contact" AS c SET "linkedId" = w.linked, "updatedAt" = clock_timestamp()
        FROM w
-      WHERE c."deletedAt" IS NOT NULL AND c."linkedId" = w.id AND w.linked IS NOT NULL AND NOT w.redundant`,
+      WHERE c."deletedAt" IS NOT NULL AND c."linkedId" = w.id AND w.linked IS NOT NULL`,
     [placements.map((p) => p.id), placements.map((p) => p.linkedId), placements.map((p) => p.redundant)],
   );
 }

@@ -322,7 +322,7 @@ async function writeReplay(
         contactIds: group.relinked,
         detail: { survivor: primaryId, absorbed, cause: 'import' },
       });
-      counts.customersJoined += absorbed.length;
+      counts.customersJoined += group.owners.size - 1;
     } else if (group.relinked.length > 0 || group.promoted) {
       events.push({
         type: 'customer.relinked',
