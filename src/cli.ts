@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `identity-service [serve|migrate|check|repair|block|unblock|blocked|suspects]`: what `npm start`
+ * `identity-service [serve|migrate|check|repair|export|import|erase|block|unblock|blocked|suspects]`: what `npm start`
  * and `npm run migrate` run, the operator's tools for the table's invariants, and the block list.
  * Exit status 2 means a bad command line (or a rule the block list cannot hold).
  */
