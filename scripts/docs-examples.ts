@@ -142,6 +142,21 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 3, email: 'biff@hillvalley.edu' },
       ]),
   },
+  // README, docs/cli.md and docs/import.md: examples/checkouts.csv into an empty table.
+  import: { kind: 'cli' },
+  'import-cli': { kind: 'cli' },
+  'import-doc': { kind: 'cli' },
+  // docs/import.md: the same file into a table where Lorraine and Marty checked out in 2026 (rows 1 and 2),
+  // after the file's older checkouts of the same values.
+  'import-existing': {
+    kind: 'cli',
+    fill: (db) =>
+      insertRows(db, [
+        { id: 1, email: 'lorraine@hillvalley.edu', phone: '123456' },
+        { id: 2, email: 'mcfly@hillvalley.edu', phone: '123456', linkedId: 1 },
+        { id: 3, email: 'marty@hillvalley.edu', phone: '123456', linkedId: 1 },
+      ]),
+  },
   // docs/normal-forms.md: the service with both rules on.
   'normal-forms': { kind: 'http', env: { DEFAULT_PHONE_REGION: 'IN', EMAIL_CANONICAL_FORM: 'provider' } },
   // docs/normal-forms.md: a table written by the seed's rules: one shopper's phone in three forms
@@ -464,6 +479,8 @@ async function cliRunner(template: string, scenario: { fill?: (db: Queryable) =>
   const workDir = await mkdtemp(join(tmpdir(), 'docs-examples-'));
   const dataDir = join(workDir, 'data');
   await cp(template, dataDir, { recursive: true });
+  // The repository's example files, at the paths the docs name (`import examples/checkouts.csv`).
+  await cp(join(ROOT, 'examples'), join(workDir, 'examples'), { recursive: true });
   if (scenario.fill) {
     const db = await openDatabase({ kind: 'pglite', dataDir });
     try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `identity-service [serve|migrate|check|repair|block|unblock|blocked|suspects]`: what `npm start`
+ * `identity-service [serve|migrate|check|repair|export|import|erase|block|unblock|blocked|suspects]`: what `npm start`
  * and `npm run migrate` run, the operator's tools for the table's invariants, and the block list.
  * Exit status 2 means a bad command line (or a rule the block list cannot hold).
  */
@@ -19,6 +19,8 @@ import { reportStartupFailure, serve } from './main.js';
 import { blockRequestFrom, runBlock, runUnblock, type BlockOptions } from './maintenance/blockCommand.js';
 import { runCheck } from './maintenance/checkCommand.js';
 import { runExport, type ExportFormat } from './maintenance/exportCommand.js';
+import { DEFAULT_CHUNK_SIZE } from './maintenance/import.js';
+import { runImport } from './maintenance/importCommand.js';
 import { eraseTargetFrom, runErase, type EraseOptions } from './maintenance/eraseCommand.js';
 import { createErasureService } from './identity/erasure.js';
 import { runBlocked, runSuspects } from './maintenance/listCommands.js';
@@ -108,6 +110,12 @@ function positiveInteger(value: string): number {
   return number;
 }
 
+function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number)) throw new InvalidArgumentError('must be a non-negative integer.');
+  return number;
+}
+
 function ruleId(value: string): number {
   const number = Number(value);
   if (!/^[0-9]+$/.test(value) || number < 1 || number > 2_147_483_647)
@@ -164,6 +172,39 @@ program
         { stdout: process.stdout, err: process.stderr },
       ),
     ).catch(reportFailureOf('export')),
+  );
+
+program
+  .command('import')
+  .summary('import past checkouts (CSV or NDJSON, gzip accepted): the table becomes what /identify would have made of them in time order')
+  .description(
+    'import past checkouts from FILE (- for standard input): CSV with a header or NDJSON, gzipped or not, with email, phoneNumber ' +
+      'and createdAt (ISO 8601); other columns are ignored. The table afterwards is what it would be had every existing row and every ' +
+      'checkout been sent to /identify one at a time in createdAt order (docs/import.md). Bad lines go to the reject file by line ' +
+      'number and reason, and are skipped. Runs in chunks while the service serves; resumable after a crash or Ctrl-C',
+  )
+  .argument('<file>', 'the checkouts (- for standard input)')
+  .option('--dry-run', 'replay every chunk, print what would change, roll it back')
+  .option('--reject <file>', 'where bad lines are listed (default: FILE.rejects.csv; none for standard input)')
+  .option('--max-errors <n>', 'stop, writing nothing, when more than this many lines are bad (default: no limit)', nonNegativeInteger)
+  .option('--chunk-size <n>', `checkouts per transaction, whole customers each (default: ${DEFAULT_CHUNK_SIZE})`, positiveInteger)
+  .action((file: string, options: { dryRun?: boolean; reject?: string; maxErrors?: number; chunkSize?: number }) =>
+    withGovernanceTables((db) => {
+      const stopAfter = process.env.IDENTITY_IMPORT_STOP_AFTER;
+      return runImport(
+        db,
+        {
+          file,
+          dryRun: options.dryRun === true,
+          reject: options.reject ?? null,
+          maxErrors: options.maxErrors ?? Number.POSITIVE_INFINITY,
+          chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+          maxCustomerContacts: loadConfig().governance.maxCustomerContacts,
+          ...(stopAfter === undefined ? {} : { stopAfterChunks: Number(stopAfter) }),
+        },
+        { out: process.stdout, err: process.stderr },
+      );
+    }).catch(reportFailureOf('import')),
   );
 
 program

@@ -42,6 +42,7 @@ const LOAD_SUITES = new Set([
   'test/integration/concurrency.test.ts',
   'test/integration/connections.test.ts',
   'test/integration/faults.test.ts',
+  'test/integration/importConcurrency.test.ts',
   'test/integration/unmergeConcurrency.test.ts',
   'test/integration/webhookProcesses.test.ts',
 ]);

@@ -52,7 +52,7 @@ export async function loadGovernanceState(db: Queryable): Promise<GovernanceStat
 
 const bumpVersion = (tx: Queryable) => tx.query('UPDATE "IdentityGovernance" SET "blocklistVersion" = "blocklistVersion" + 1');
 
-async function addRule(tx: Queryable, spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null> {
+export async function addRule(tx: Queryable, spec: BlockRuleSpec, reason: string, addedBy: string): Promise<BlockRule | null> {
   // PostgreSQL's own regex engine must read the pattern too: `check` matches with it.
   if (spec.match === 'pattern') {
     await tx.query(`SELECT '' ~ $1`, [spec.value]).catch((error: unknown) => {
@@ -119,7 +119,7 @@ async function findCustomers(tx: Queryable, request: Identifiers): Promise<Linke
 }
 
 /** Every live row of the customers (afterwards) of these contacts gets the list's current version. */
-async function markGoverned(tx: Queryable, contactIds: readonly number[]): Promise<void> {
+export async function markGoverned(tx: Queryable, contactIds: readonly number[]): Promise<void> {
   if (contactIds.length === 0) return;
   await tx.query(
     `WITH owners AS (SELECT DISTINCT COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "id" = ANY($1::int[]))

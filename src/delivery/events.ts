@@ -78,7 +78,7 @@ export type EventPayload =
   | Envelope<'customer.merged', MergedData>
   | Envelope<'customer.relinked', RelinkedData>
   | Envelope<'customer.split', SplitData>
-  | Envelope<'contact.erased', ErasedData>
+  | Envelope<'contact.erased' | 'contact.redundant', ErasedData>
   | Envelope<'identifier.blocked' | 'identifier.unblocked' | 'identifier.quarantined', RuleData>
   /** A type this version does not know (written by a newer one): the envelope, and no data. */
   | Envelope<string, Record<string, never>>;
@@ -126,6 +126,7 @@ export function toPayload(event: LoggedEvent): EventPayload {
       return { ...envelope, type: event.type, data: { ownerId, into, cause: text(detail.cause) } };
     }
     case 'contact.erased':
+    case 'contact.redundant':
       return { ...envelope, type: event.type, data: { contactIds } };
     case 'identifier.blocked':
     case 'identifier.unblocked':

@@ -96,6 +96,11 @@ export const ChangeEvent = Type.Union(
       "Contacts' personal data was erased: ids and times only",
     ),
     changeEvent(
+      Type.Literal('contact.redundant'),
+      Type.Object({ contactIds: Ids('The contacts soft-deleted') }),
+      'An import found contacts that a replay of the checkouts in time order would not create (an older imported checkout brought their values): soft-deleted, linked to `customerIds[0]`',
+    ),
+    changeEvent(
       Type.Literal('identifier.blocked'),
       RuleData,
       'A block rule was added; `customerIds`: the customers holding a value it matches',

@@ -14,23 +14,34 @@ export interface Progress {
 
 export const silentProgress: Progress = { start() {}, advance() {}, finish() {} };
 
-export function progressOn(stream: NodeJS.WriteStream): Progress {
-  return stream.isTTY ? progressBar(stream) : progressLines(stream);
+/** `rate`: also show steps per second and the time left (the import's long phases). */
+export function progressOn(stream: NodeJS.WriteStream, { rate = false }: { rate?: boolean } = {}): Progress {
+  return stream.isTTY ? progressBar(stream, rate) : progressLines(stream, LINE_INTERVAL_MS, rate);
 }
 
-function progressBar(stream: NodeJS.WriteStream): Progress {
+function progressBar(stream: NodeJS.WriteStream, rate: boolean): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}',
+      format: `{phase} [{bar}] {percentage}% | {value}/{total} | ${rate ? '{speed}/s | ETA {eta_formatted} | ' : ''}{duration_formatted}`,
+      etaBuffer: 50,
       hideCursor: true,
       formatValue: formatCount,
     },
     cliProgress.Presets.shades_classic,
   );
+  let startedAt = 0;
+  let done = 0;
+  const speed = () => perSecond(done, Date.now() - startedAt);
   return {
-    start: (phase, total) => bar.start(total, 0, { phase: phase.padEnd(PHASE_WIDTH) }),
-    advance: (steps) => bar.increment(steps),
+    start: (phase, total) => {
+      [startedAt, done] = [Date.now(), 0];
+      bar.start(total, 0, { phase: phase.padEnd(PHASE_WIDTH), speed: '0' });
+    },
+    advance: (steps) => {
+      done += steps;
+      bar.increment(steps, { speed: speed() });
+    },
     finish: () => bar.stop(),
   };
 }
@@ -38,7 +49,7 @@ function progressBar(stream: NodeJS.WriteStream): Progress {
 const PHASE_WIDTH = 14;
 const LINE_INTERVAL_MS = 2_000;
 
-export function progressLines(stream: Pick<NodeJS.WritableStream, 'write'>, intervalMs = LINE_INTERVAL_MS): Progress {
+export function progressLines(stream: Pick<NodeJS.WritableStream, 'write'>, intervalMs = LINE_INTERVAL_MS, rate = false): Progress {
   let phase = '';
   let total = 0;
   let done = 0;
@@ -46,7 +57,10 @@ export function progressLines(stream: Pick<NodeJS.WritableStream, 'write'>, inte
   let printedAt = 0;
   const print = (suffix = '') => {
     const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-    stream.write(`${phase}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${percent}%)${suffix}\n`);
+    const elapsed = Date.now() - startedAt;
+    const left = done === 0 ? '' : ` ETA ${formatSeconds(((total - done) * elapsed) / done)}`;
+    const speed = rate && suffix === '' ? `, ${perSecond(done, elapsed)}/s,${left}` : '';
+    stream.write(`${phase}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${percent}%)${speed}${suffix}\n`);
     printedAt = Date.now();
   };
   return {
@@ -63,6 +77,10 @@ export function progressLines(stream: Pick<NodeJS.WritableStream, 'write'>, inte
       print(` in ${formatSeconds(Date.now() - startedAt)}`);
     },
   };
+}
+
+function perSecond(steps: number, milliseconds: number): string {
+  return milliseconds <= 0 ? '0' : Math.round((steps * 1000) / milliseconds).toLocaleString('en-US');
 }
 
 export function formatSeconds(milliseconds: number): string {

@@ -46,6 +46,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0007_delivery.sql',
         '0008_event_index_fastupdate.sql',
         '0009_governed_rows.sql',
+        '0010_import.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);

@@ -18,15 +18,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI with `env` over the parent's environment; an `undefined` value unsets a variable. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** Runs the CLI with `env` over the parent's environment; an `undefined` value unsets a variable; `input` is its standard input. */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, input?: Buffer): Promise<CliResult> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: childEnv,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout?.on('data', (chunk) => (stdout += chunk));
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
   const [status] = await once(child, 'close');
   return { status: status as number | null, stdout, stderr };
 }

@@ -78,6 +78,12 @@ export class GovernedModel {
     return modelCustomerOf(this.components(), id);
   }
 
+  /** Every row in id order (requests run one at a time, so also in time order), with its primary's id. */
+  table(): { id: number; email: string | null; phoneNumber: string | null; primaryId: number }[] {
+    const primaries = this.primaries();
+    return this.rows.map((row) => ({ ...row, primaryId: primaries.get(row.id) as number }));
+  }
+
   /** Every row's primary, by row id: what the table must hold. */
   primaries(): Map<number, number> {
     return modelPrimaries(this.components());

@@ -15,6 +15,7 @@ const TITLES: Record<string, string> = {
   'customer.relinked': 'Links put in place',
   'customer.split': 'Customer split',
   'contact.erased': 'Contact erased',
+  'contact.redundant': 'Contact made redundant',
   'identifier.blocked': 'Identifier blocked',
   'identifier.unblocked': 'Identifier unblocked',
   'identifier.quarantined': 'Identifier quarantined',
@@ -83,6 +84,11 @@ export function describeEvent(event: ContactEvent): EventText {
           : `Contact ${ids(event.contactIds)} was erased: its email and phone number were forgotten everywhere.`,
       };
     }
+    case 'contact.redundant':
+      return {
+        title,
+        sentence: `An import of older checkouts brought what ${event.contactIds.length > 1 ? `contacts ${ids(event.contactIds)} hold` : `contact ${ids(event.contactIds)} holds`} first: soft-deleted, linked to #${event.customerIds[0] ?? '?'}.`,
+      };
     case 'customer.unmerged': {
       const into = numbers(detail.into);
       const merge = typeof detail.mergeEventId === 'number' ? `Merge ${detail.mergeEventId}` : 'A merge';

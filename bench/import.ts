@@ -1,0 +1,286 @@
+/**
+ * `npx tsx bench/import.ts [--checkouts 1000000] [--existing 1000000] [--small 250000]`: how fast
+ * `identity-service import` is against a bare COPY of the same file, measured in one run on
+ * DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres):
+ *
+ * 1. a generated file of past checkouts (repeat customers, several emails a person, shared
+ *    household phones, a fifth of the people also in the seeded table below), CSV;
+ * 2. `psql \copy` of that file into a scratch table with the same columns and indexes as "Contact";
+ * 3. `import` of the same file into an empty table, and (for how memory grows) of its first
+ *    `--small` lines;
+ * 4. `import` of the same file into a table of `--existing` rows (bench/seed.ts);
+ *
+ * each a process of its own under /usr/bin/time -v (wall time and peak RSS). Writes
+ * bench/results/import.{md,json}. Waits while /tmp/quiet exists; holds /tmp/quiet-helper meanwhile.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROWS_PER_CUSTOMER, emailOf, phoneOf, seed } from './seed.js';
+import { scratchPostgres, withDatabase } from './targets.js';
+
+const { values: args } = parseArgs({
+  options: {
+    checkouts: { type: 'string', default: '1000000' },
+    existing: { type: 'string', default: '1000000' },
+    small: { type: 'string', default: '250000' },
+  },
+});
+const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const CHECKOUTS = Number(args.checkouts);
+const EXISTING = Number(args.existing);
+const SMALL = Number(args.small);
+
+/** mulberry32: the same file every run. */
+function random(seedValue: number): () => number {
+  let state = seedValue >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Person {
+  emails: string[];
+  phone: string | null;
+}
+
+/**
+ * 2.5 checkouts a person on average (a few people buy very often), 30% with a second email and
+ * 10% a third, 85% with a phone, one in ten sharing the phone of the person before (a household);
+ * a fifth are customers of the seeded table (their values). Times over three years, lines in no
+ * particular order.
+ */
+async function generate(file: string, checkouts: number): Promise<void> {
+  const next = random(16);
+  const people = Math.round(checkouts / 2.5);
+  const seededCustomers = Math.round(EXISTING / ROWS_PER_CUSTOMER);
+  const person = (p: number): Person => {
+    const r = random(p * 7 + 1);
+    if (p % 5 === 0) {
+      const c = 1 + ((p * 2654435761) % seededCustomers);
+      const email = emailOf(c) ?? `p${p}@shop.example`;
+      return { emails: r() < 0.3 ? [email, `p${p}.2@shop.example`] : [email], phone: phoneOf(c) };
+    }
+    const emails = [`p${p}@shop.example`];
+    if (r() < 0.3) emails.push(`p${p}.b@mail.example`);
+    if (r() < 0.1) emails.push(`p${p}.c@work.example`);
+    const household = r() < 0.1 && p > 0 ? p - 1 : p;
+    return { emails, phone: r() < 0.85 ? `7${String(household).padStart(9, '0')}` : null };
+  };
+  const start = Date.UTC(2023, 0, 1);
+  const span = 3 * 365 * 24 * 3600 * 1000;
+  const out = createWriteStream(file);
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  await write('orderId,email,phoneNumber,createdAt,total\n');
+  let batch = '';
+  for (let i = 0; i < checkouts; i++) {
+    // A skewed pick: low-numbered people buy far more often.
+    const p = Math.floor(people * next() ** 1.6);
+    const { emails, phone } = person(p);
+    const email = next() < 0.05 ? '' : (emails[Math.floor(next() * emails.length)] as string);
+    const phoneNumber = phone === null || (email !== '' && next() < 0.2) ? '' : phone;
+    const at = new Date(start + Math.floor(next() * span)).toISOString();
+    batch += `${100000 + i},${email},${phoneNumber === '' && email === '' ? (phone ?? '') : phoneNumber},${at},${(next() * 200).toFixed(2)}\n`;
+    if (batch.length > 1 << 20) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  await write(batch);
+  out.end();
+  await once(out, 'finish');
+}
+
+interface Timed {
+  seconds: number;
+  peakRssMb: number;
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command under /usr/bin/time -v: its wall time and peak resident set size. */
+async function timed(command: string, commandArgs: string[], env: Record<string, string> = {}): Promise<Timed> {
+  const started = performance.now();
+  const child = spawn('/usr/bin/time', ['-v', command, ...commandArgs], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [status] = (await once(child, 'close')) as [number];
+  const seconds = (performance.now() - started) / 1000;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  return { seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : 0, status, stdout, stderr };
+}
+
+async function importInto(url: string, file: string): Promise<Timed> {
+  const result = await timed(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', file, '--reject', `${file}.rejects.csv`], {
+    DATABASE_URL: url,
+  });
+  if (result.status !== 0) throw new Error(`import failed:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+async function check(url: string): Promise<boolean> {
+  const result = await timed(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check'], { DATABASE_URL: url });
+  return result.status === 0;
+}
+
+async function waitForQuiet(): Promise<void> {
+  while (existsSync('/tmp/quiet')) {
+    console.log('waiting: /tmp/quiet exists');
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+  }
+}
+
+async function main(): Promise<void> {
+  await waitForQuiet();
+  await writeFile('/tmp/quiet-helper', `bench/import.ts ${process.pid}\n`);
+  const dir = await mkdtemp(join(tmpdir(), 'identity-bench-import-'));
+  try {
+    const file = join(dir, 'checkouts.csv');
+    const small = join(dir, 'small.csv');
+    console.log(`generating ${CHECKOUTS.toLocaleString('en-US')} checkouts`);
+    await generate(file, CHECKOUTS);
+    await generate(small, SMALL);
+
+    // 1. The baseline: COPY into a table with the same columns and indexes.
+    const copyTarget = await scratchPostgres(adminUrl, 'identity_bench_import_copy');
+    await withDatabase(copyTarget, async (db) => {
+      await db.query(`CREATE TABLE "CopyTarget" (LIKE "Contact" INCLUDING DEFAULTS INCLUDING INDEXES)`);
+      // The file's other columns are kept too: COPY reads the same file as it is.
+      await db.query(`ALTER TABLE "CopyTarget" ALTER "linkPrecedence" SET DEFAULT 'primary', ADD "orderId" text, ADD "total" text`);
+    });
+    console.log('COPY');
+    const copy = await timed('psql', [
+      copyTarget.url as string,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `\\copy "CopyTarget" ("orderId", "email", "phoneNumber", "createdAt", "total") FROM '${file}' WITH (FORMAT csv, HEADER true)`,
+    ]);
+    if (copy.status !== 0) throw new Error(`COPY failed: ${copy.stderr}`);
+    const copyIndexes = await withDatabase(copyTarget, (db) =>
+      db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = 'CopyTarget' ORDER BY indexname`),
+    );
+    await copyTarget.dispose();
+
+    // 2. Into an empty table: the small file, then the whole one.
+    const empty = await scratchPostgres(adminUrl, 'identity_bench_import_empty');
+    await withDatabase(empty, async () => {});
+    console.log(`import of ${SMALL.toLocaleString('en-US')} into an empty table`);
+    const smallRun = await importInto(empty.url as string, small);
+    await empty.dispose();
+    const emptyAgain = await scratchPostgres(adminUrl, 'identity_bench_import_empty');
+    await withDatabase(emptyAgain, async () => {});
+    console.log('import into an empty table');
+    const intoEmpty = await importInto(emptyAgain.url as string, file);
+    const emptyHolds = await check(emptyAgain.url as string);
+    await emptyAgain.dispose();
+
+    // 3. Into a table of EXISTING rows.
+    const full = await scratchPostgres(adminUrl, 'identity_bench_import_full');
+    const seeded = await withDatabase(full, (db) => seed(db, Math.round(EXISTING / ROWS_PER_CUSTOMER)));
+    await timed('psql', [full.url as string, '-c', 'VACUUM ANALYZE "Contact"']);
+    console.log(`import into a table of ${seeded.rows.toLocaleString('en-US')} rows`);
+    const intoFull = await importInto(full.url as string, file);
+    const fullHolds = await check(full.url as string);
+    await full.dispose();
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      checkouts: CHECKOUTS,
+      existingRows: seeded.rows,
+      copy: { seconds: copy.seconds, indexes: copyIndexes.map((index) => index.indexdef) },
+      small: { checkouts: SMALL, seconds: smallRun.seconds, peakRssMb: smallRun.peakRssMb },
+      intoEmpty: {
+        seconds: intoEmpty.seconds,
+        peakRssMb: intoEmpty.peakRssMb,
+        ratio: intoEmpty.seconds / copy.seconds,
+        invariantsHold: emptyHolds,
+      },
+      intoFull: {
+        seconds: intoFull.seconds,
+        peakRssMb: intoFull.peakRssMb,
+        ratio: intoFull.seconds / copy.seconds,
+        invariantsHold: fullHolds,
+      },
+      outputs: { small: smallRun.stdout, intoEmpty: intoEmpty.stdout, intoFull: intoFull.stdout },
+    };
+    await mkdir('bench/results', { recursive: true });
+    await writeFile('bench/results/import.json', `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile('bench/results/import.md', markdown(report));
+    console.log(markdown(report));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await unlink('/tmp/quiet-helper').catch(() => {});
+  }
+}
+
+function markdown(report: {
+  date: string;
+  machine: { cpus: number; memoryGb: number; node: string };
+  checkouts: number;
+  existingRows: number;
+  copy: { seconds: number; indexes: string[] };
+  small: { checkouts: number; seconds: number; peakRssMb: number };
+  intoEmpty: { seconds: number; peakRssMb: number; ratio: number; invariantsHold: boolean };
+  intoFull: { seconds: number; peakRssMb: number; ratio: number; invariantsHold: boolean };
+  outputs: { intoEmpty: string; intoFull: string };
+}): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const s = (value: number) => `${value.toFixed(1)} s`;
+  const mb = (value: number) => `${Math.round(value)} MB`;
+  const verdict = (ratio: number, goal: number) => `${ratio.toFixed(2)}x (goal ${goal}x: ${ratio <= goal ? 'held' : 'missed'})`;
+  const perMillion = (report.intoEmpty.peakRssMb - report.small.peakRssMb) / ((report.checkouts - report.small.checkouts) / 1e6);
+  return `# Import benchmark
+
+Generated by \`npx tsx bench/import.ts\` (${report.date}; ${report.machine.cpus} CPUs, ${report.machine.memoryGb} GB, Node ${report.machine.node}; PostgreSQL on the same machine).
+One file of ${n(report.checkouts)} past checkouts (CSV, repeat customers, several emails a person, shared household phones),
+each run a process of its own under \`/usr/bin/time -v\` (wall time including start-up, peak RSS).
+
+| run | time | vs COPY | peak RSS | invariants (\`check\`) |
+|---|---|---|---|---|
+| bare \`COPY\` (psql \`\\copy\`) into a table with the same indexes | ${s(report.copy.seconds)} | 1x | | |
+| \`import\` into an empty table | ${s(report.intoEmpty.seconds)} | ${verdict(report.intoEmpty.ratio, 3)} | ${mb(report.intoEmpty.peakRssMb)} | ${report.intoEmpty.invariantsHold ? 'hold' : 'broken'} |
+| \`import\` into a table of ${n(report.existingRows)} rows | ${s(report.intoFull.seconds)} | ${verdict(report.intoFull.ratio, 5)} | ${mb(report.intoFull.peakRssMb)} | ${report.intoFull.invariantsHold ? 'hold' : 'broken'} |
+| \`import\` of the first ${n(report.small.checkouts)} checkouts, empty table | ${s(report.small.seconds)} | | ${mb(report.small.peakRssMb)} | |
+
+Memory grows linearly with the checkouts (they are held in columns, with one map entry per distinct value while the
+file is cut into chunks): about ${mb(perMillion)} per million checkouts between the two empty-table runs.
+
+COPY's table: ${report.copy.indexes.map((index) => `\`${index.replace(/ USING btree/, '')}\``).join(', ')}.
+
+What the import into an empty table said:
+
+\`\`\`
+${report.outputs.intoEmpty.trimEnd()}
+\`\`\`
+
+Into the table of ${n(report.existingRows)} rows:
+
+\`\`\`
+${report.outputs.intoFull.trimEnd()}
+\`\`\`
+`;
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await unlink('/tmp/quiet-helper').catch(() => {});
+  process.exit(1);
+});
