@@ -7,7 +7,7 @@
  * value is matched against the patterns (and the junk rows become I5 violations). --write puts
  * the markdown lines into docs/storage.md, after `<!-- bench: check -->`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeAfterMarker } from './docMarker.js';
 import { parseArgs } from 'node:util';
 import type { Database } from '../src/db/database.js';
 import { checkInvariants, checkNormalForm, type InvariantName } from '../src/db/invariants.js';
@@ -65,14 +65,9 @@ try {
   await target.dispose();
 }
 if (args.write) {
-  // The table's rows after the marker (up to the first blank line) become these.
-  const doc = new URL('../docs/storage.md', import.meta.url);
-  const text = (await readFile(doc, 'utf8')).split('\n');
-  const at = text.indexOf('<!-- bench: check -->');
-  if (at < 0) throw new Error('docs/storage.md has no <!-- bench: check --> marker');
-  let end = at + 1;
-  while (end < text.length && text[end] !== '') end++;
-  text.splice(at + 1, end - at - 1, '| table | timings |', '|---|---|', ...lines);
-  await writeFile(doc, text.join('\n'));
-  process.stdout.write('written to docs/storage.md\n');
+  await writeAfterMarker(new URL('../docs/storage.md', import.meta.url), '<!-- bench: check -->', [
+    '| table | timings |',
+    '|---|---|',
+    ...lines,
+  ]);
 }

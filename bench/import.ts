@@ -11,17 +11,18 @@
  * 4. `import` of the same file into a table of `--existing` rows (bench/seed.ts);
  *
  * each a process of its own under /usr/bin/time -v (wall time and peak RSS). Writes
- * bench/results/import.{md,json}. Waits while /tmp/quiet exists; holds /tmp/quiet-helper meanwhile.
+ * bench/results/import.{md,json} and the line after `<!-- bench: import -->` in README.md.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROWS_PER_CUSTOMER, emailOf, phoneOf, seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
+import { writeAfterMarker } from './docMarker.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -139,16 +140,7 @@ async function check(url: string): Promise<boolean> {
   return result.status === 0;
 }
 
-async function waitForQuiet(): Promise<void> {
-  while (existsSync('/tmp/quiet')) {
-    console.log('waiting: /tmp/quiet exists');
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
-  }
-}
-
 async function main(): Promise<void> {
-  await waitForQuiet();
-  await writeFile('/tmp/quiet-helper', `bench/import.ts ${process.pid}\n`);
   const dir = await mkdtemp(join(tmpdir(), 'identity-bench-import-'));
   try {
     const file = join(dir, 'checkouts.csv');
@@ -225,10 +217,16 @@ async function main(): Promise<void> {
     await writeFile('bench/results/import.json', `${JSON.stringify(report, null, 2)}\n`);
     await writeFile('bench/results/import.md', markdown(report));
     console.log(markdown(report));
+    await writeAfterMarker(new URL('../README.md', import.meta.url), '<!-- bench: import -->', [readmeLine(report)]);
   } finally {
     await rm(dir, { recursive: true, force: true });
-    await unlink('/tmp/quiet-helper').catch(() => {});
   }
+}
+
+/** The README's sentence on the numbers (issue 16 wants them there), from this run. */
+function readmeLine(report: Parameters<typeof markdown>[0]): string {
+  const ratio = (value: number) => `${value.toFixed(2)}x`;
+  return `Its last run (${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs): ${report.checkouts.toLocaleString('en-US')} checkouts took ${ratio(report.intoEmpty.ratio)} the time of a bare \`COPY\` of the same file into an empty table with the same indexes (${report.intoEmpty.seconds.toFixed(1)} s vs ${report.copy.seconds.toFixed(1)} s; goal 3x), ${ratio(report.intoFull.ratio)} into a table of ${report.existingRows.toLocaleString('en-US')} rows (goal 5x), with a peak of ${Math.round(Math.max(report.intoEmpty.peakRssMb, report.intoFull.peakRssMb))} MB.`;
 }
 
 function markdown(report: {
@@ -279,8 +277,7 @@ ${report.outputs.intoFull.trimEnd()}
 `;
 }
 
-main().catch(async (error: unknown) => {
+main().catch((error: unknown) => {
   console.error(error);
-  await unlink('/tmp/quiet-helper').catch(() => {});
   process.exit(1);
 });

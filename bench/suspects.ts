@@ -8,7 +8,7 @@
  * test/support/suspectsReference.ts), cancelled after --cap seconds. Prints the report and a
  * markdown line; --write puts that line into docs/cli.md, after `<!-- bench: suspects -->`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeAfterMarker } from './docMarker.js';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/db/database.js';
 import { suspects } from '../src/db/suspectsQuery.js';
@@ -81,11 +81,5 @@ try {
 }
 process.stdout.write(`${line}\n`);
 if (args.write) {
-  const doc = await readFile(DOC, 'utf8');
-  const lines = doc.split('\n');
-  const at = lines.indexOf(MARKER);
-  if (at < 0 || at + 1 >= lines.length) throw new Error(`docs/cli.md has no line after ${MARKER}`);
-  lines[at + 1] = line;
-  await writeFile(DOC, lines.join('\n'));
-  process.stdout.write('written to docs/cli.md\n');
+  await writeAfterMarker(DOC, MARKER, [line]);
 }
