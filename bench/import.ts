@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROWS_PER_CUSTOMER, emailOf, phoneOf, seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 import { writeAfterMarker } from './docMarker.js';
 
 const { values: args } = parseArgs({
@@ -36,18 +37,6 @@ const CHECKOUTS = Number(args.checkouts);
 const EXISTING = Number(args.existing);
 const SMALL = Number(args.small);
 
-/** mulberry32: the same file every run. */
-function random(seedValue: number): () => number {
-  let state = seedValue >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Person {
   emails: string[];
   phone: string | null;
@@ -60,11 +49,11 @@ interface Person {
  * particular order.
  */
 async function generate(file: string, checkouts: number): Promise<void> {
-  const next = random(16);
+  const next = seededRandom(16);
   const people = Math.round(checkouts / 2.5);
   const seededCustomers = Math.round(EXISTING / ROWS_PER_CUSTOMER);
   const person = (p: number): Person => {
-    const r = random(p * 7 + 1);
+    const r = seededRandom(p * 7 + 1);
     if (p % 5 === 0) {
       const c = 1 + ((p * 2654435761) % seededCustomers);
       const email = emailOf(c) ?? `p${p}@shop.example`;

@@ -14,21 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import { checkInvariants, totalViolations } from '../../src/db/invariants.js';
 import { runCli } from '../support/cliProcess.js';
 import { openScratchPostgres, postgresUrl, type ScratchDatabase } from '../support/databases.js';
+import { seededRandom } from '../support/seededRandom.js';
 import { startService, type ServiceProcess } from '../support/serviceProcess.js';
 
+/** The traffic's seed: a failure can be run again with CONCURRENCY_SEED. */
 const SEED = Number(process.env.CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32, so that a failure can be run again with CONCURRENCY_SEED. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Body {
   email?: string;
@@ -57,7 +47,7 @@ describe('an import while /identify traffic runs [PostgreSQL]', { skip: postgres
   });
 
   it(`3,000 imported checkouts in 100 chunks and 4 clients' checkouts of the same people (seed ${SEED})`, async () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const pick = (prefix: string, n: number) => `${prefix}${Math.floor(next() * n)}`;
     const body = (): Body => {
       const r = next();
