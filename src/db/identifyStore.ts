@@ -111,6 +111,8 @@ export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOp
 function storeOn(attempts: Queryable, db: Database, lookup: Lookup, eventLog: boolean): IdentifyStore {
   return {
     findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),
+    blocklistVersion: async () =>
+      (await db.query<{ version: number }>('SELECT "blocklistVersion"::int AS version FROM "IdentityGovernance"'))[0]?.version ?? 0,
     applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
     transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog))),
     isRetryable,

@@ -170,7 +170,14 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       let blocklist = await governance.blocklist.latest();
       for (let round = 1; ; round++) {
         const { usable, ignored } = screen(request, blocklist);
-        if (usable === null) throw new BlockedIdentifierError(ignored);
+        if (usable === null) {
+          // A refusal reads no rows, so no stamp vouches for the list: it must be the table's own.
+          if (round < GOVERNANCE_ROUNDS && (await store.blocklistVersion()) !== blocklist.version) {
+            blocklist = await governance.blocklist.refresh();
+            continue;
+          }
+          throw new BlockedIdentifierError(ignored);
+        }
         try {
           const { separated, ...result } = await identifyWith(usable, blocklist, requestId, ignored.length > 0);
           if (separated === null) return { ...result, ignored };

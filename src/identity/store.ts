@@ -45,6 +45,8 @@ export interface IdentifyStore {
    * `withBlocklistVersion`) the block list's version: one snapshot.
    */
   findCustomers(request: Identifiers, withBlocklistVersion: boolean): Promise<CustomersRead>;
+  /** The block list's version as the table has it now. */
+  blocklistVersion(): Promise<number>;
   /**
    * Carries out `plan`, decided on `decidedOn`, atomically and under the customers' locks, if
    * they and the block list are still as they were read; otherwise says how they are now.

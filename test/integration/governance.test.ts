@@ -345,6 +345,18 @@ describeOnEachDatabase('a block list changed by another process', (scratch) => {
     assert.deepEqual(answer.customer.emails, ['a@x.io', 'c@x.io']);
   });
 
+  it('is noticed by the next request whose every identifier it unblocked, which is answered instead of refused', async () => {
+    const here = createServices(scratch().db);
+    const elsewhere = createServices(scratch().db);
+    await here.identifyService.identify({ email: 'a@x.io', phoneNumber: '0000000000' });
+    const rule = await here.governance?.block({ field: 'phoneNumber', match: 'exact', value: '0000000000' }, 'test', { addedBy: 'test' });
+    await elsewhere.governance?.unblock(rule?.rule.id as number, { addedBy: 'test' });
+    // `here` still holds the rule, and a refusal reads no rows that could say otherwise.
+    const answer = await here.identifyService.identify({ email: null, phoneNumber: '0000000000' });
+    assert.deepEqual(answer.ignored, []);
+    assert.equal(answer.customer.primaryContactId, 1);
+  });
+
   it('is noticed by the next lookup the separation it removed would have narrowed, which then joins the two', async () => {
     const here = createServices(scratch().db);
     const elsewhere = createServices(scratch().db);
