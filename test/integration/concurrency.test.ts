@@ -227,6 +227,7 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       );
       for (const { identifier, owner } of owners) {
         const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
+        assert.equal(answer.status, 200, `${identifier}: ${answer.status} ${answer.code}`);
         assert.equal(answer.customer.primaryContactId, owner, identifier);
       }
     });
@@ -266,6 +267,7 @@ function describeRaces({ name, defaultIsolation, pgbouncer }: Setting): void {
       );
       for (const { identifier, owner } of owners) {
         const answer = await identify(identifier.includes('@') ? { email: identifier } : { phoneNumber: identifier });
+        assert.equal(answer.status, 200, `${identifier}: ${answer.status} ${answer.code}`);
         assert.equal(answer.customer.primaryContactId, owner, identifier);
       }
     });
