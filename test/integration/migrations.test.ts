@@ -101,6 +101,22 @@ describeOnEachDatabase('migrations', (scratch) => {
     }
   });
 
+  it('accept both texts of 0004 that shipped (before and after its GIN indexes lost their pending list, which 0008 gives every database), and no other', async () => {
+    const db = scratch().db;
+    const [current] = await db.query<{ checksum: string }>(`SELECT checksum FROM identity_migrations WHERE name = '0004_governance.sql'`);
+    const setChecksum = (checksum: string) =>
+      db.query(`UPDATE identity_migrations SET checksum = $1 WHERE name = '0004_governance.sql'`, [checksum]);
+    try {
+      await setChecksum('79eb5d139e1447ab6a2f1a51def8ca358d977396d48b33727d1ba22123321e0d');
+      assert.deepEqual(await migrate(db), { applied: [] });
+      await verifyMigrations(db);
+      await setChecksum(checksumOf('-- a text that never shipped'));
+      await assert.rejects(migrate(db), MigrationChangedError);
+    } finally {
+      await setChecksum(current?.checksum as string);
+    }
+  });
+
   it('take the files as they are for migrations recorded before checksums existed', async () => {
     const db = scratch().db;
     await db.exec('ALTER TABLE identity_migrations DROP COLUMN checksum');
