@@ -191,14 +191,13 @@ describe('the region is only a default', () => {
 });
 
 describe('a phone typed again (remembered: the answer is a pure function of the text and region)', () => {
-  it('gives the same form the second time, for valid and for not valid numbers', () => {
-    for (const [typed, region] of [
-      ['098765 43210', 'IN'],
-      ['0000000000', 'US'],
-      ['07400 123456', 'GB'],
+  it('gives the right form the second time too, for valid and for not valid numbers (null, not the remembered marker)', () => {
+    for (const [typed, region, expected] of [
+      ['098765 43210', 'IN', '+919876543210'],
+      ['0000000000', 'US', null],
+      ['07400 123456', 'GB', '+447400123456'],
     ] as const) {
-      const first = internationalForm(typed, region);
-      assert.equal(internationalForm(typed, region), first, `${region} ${typed}`);
+      for (const time of ['first', 'second']) assert.equal(internationalForm(typed, region), expected, `${time}: ${region} ${typed}`);
     }
   });
 
