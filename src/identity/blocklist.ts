@@ -141,16 +141,21 @@ export interface ScreenedRequest {
   /** The identifiers that may link; null when every identifier of the request is blocked. */
   usable: Identifiers | null;
   /** Fields the request carried whose value is blocked, email first. */
-  ignored: IdentifierField[];
+  ignored: readonly IdentifierField[];
 }
+
+const NOTHING_IGNORED: readonly IdentifierField[] = Object.freeze([]);
 
 /** Drops blocked values from a request: they are treated as absent. */
 export function screen(request: Identifiers, blocklist: Blocklist): ScreenedRequest {
-  if (blocklist.isEmpty) return { usable: request, ignored: [] };
+  if (blocklist.isEmpty) return { usable: request, ignored: NOTHING_IGNORED };
+  const emailBlocked = blocklist.isBlocked('email', request.email);
+  const phoneBlocked = blocklist.isBlocked('phoneNumber', request.phoneNumber);
+  // Nearly every request: nothing to drop, nothing allocated.
+  if (!emailBlocked && !phoneBlocked) return { usable: request, ignored: NOTHING_IGNORED };
   const ignored: IdentifierField[] = [];
-  if (blocklist.isBlocked('email', request.email)) ignored.push('email');
-  if (blocklist.isBlocked('phoneNumber', request.phoneNumber)) ignored.push('phoneNumber');
-  if (ignored.length === 0) return { usable: request, ignored };
+  if (emailBlocked) ignored.push('email');
+  if (phoneBlocked) ignored.push('phoneNumber');
   const usable = {
     email: ignored.includes('email') ? null : request.email,
     phoneNumber: ignored.includes('phoneNumber') ? null : request.phoneNumber,

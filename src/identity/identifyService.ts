@@ -31,7 +31,7 @@ export interface IdentifyResult {
   customer: Customer;
   outcome: IdentifyOutcome;
   /** Fields of the request whose values are blocked: treated as absent; or not linked because of a separation. */
-  ignored: IdentifierField[];
+  ignored: readonly IdentifierField[];
   /** The separation that kept the request's phone from linking (its id), when one did. */
   separation?: number;
 }
@@ -129,7 +129,11 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
       const decidedOn = narrow(rows);
       return decideAndApply(on, request, decidedOn, limits, context);
     };
-    const done = (result: Omit<IdentifyResult, 'ignored'>) => ({ ...result, separated: separated as SeparatedRequest | null });
+    const done = ({ customer, outcome }: Omit<IdentifyResult, 'ignored'>) => ({
+      customer,
+      outcome,
+      separated: separated as SeparatedRequest | null,
+    });
 
     let rows = await read();
     for (let race = 1; race <= OPTIMISTIC_ATTEMPTS; race++) {
@@ -167,7 +171,7 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
         const { customer, outcome } = await identifyWith(request, null, requestId);
         return { customer, outcome, ignored: [] };
       }
-      let blocklist = await governance.blocklist.latest();
+      let blocklist = governance.blocklist.held ?? (await governance.blocklist.latest());
       for (let round = 1; ; round++) {
         const { usable, ignored } = screen(request, blocklist);
         if (usable === null) {
@@ -179,10 +183,10 @@ export function createIdentifyService(store: IdentifyStore, options: IdentifySer
           throw new BlockedIdentifierError(ignored);
         }
         try {
-          const { separated, ...result } = await identifyWith(usable, blocklist, requestId, ignored.length > 0);
-          if (separated === null) return { ...result, ignored };
-          await store.recordEvent?.(separatedEvent(separated, result.customer.primaryContactId), requestId);
-          return { ...result, ignored: [...ignored, separated.ignored], separation: separated.separation.id };
+          const { customer, outcome, separated } = await identifyWith(usable, blocklist, requestId, ignored.length > 0);
+          if (separated === null) return { customer, outcome, ignored };
+          await store.recordEvent?.(separatedEvent(separated, customer.primaryContactId), requestId);
+          return { customer, outcome, ignored: [...ignored, separated.ignored], separation: separated.separation.id };
         } catch (error) {
           if (!(error instanceof GovernanceRestart) || round === GOVERNANCE_ROUNDS) throw error;
           if (error.quarantine) await governance.quarantine(error.request ?? usable, limits, requestId);

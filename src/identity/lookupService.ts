@@ -23,7 +23,7 @@ export type LookupResult =
   /** The rows link to a secondary or in a cycle; `repair` puts them right. */
   | { kind: 'brokenLinks'; contactIds: number[] }
   /** Every identifier asked for is blocked: it identifies no one. */
-  | { kind: 'blocked'; fields: IdentifierField[] };
+  | { kind: 'blocked'; fields: readonly IdentifierField[] };
 
 export interface LookupService {
   /** The customer owning the email and/or the phone; an identifier nobody has is ignored. */

@@ -17,7 +17,7 @@ interface ModelRow {
 }
 
 export type ModelAnswer =
-  { kind: 'customer'; customer: Customer; ignored: IdentifierField[] } | { kind: 'blocked'; fields: IdentifierField[] };
+  { kind: 'customer'; customer: Customer; ignored: readonly IdentifierField[] } | { kind: 'blocked'; fields: IdentifierField[] };
 
 const FIELDS: readonly IdentifierField[] = ['email', 'phoneNumber'];
 
