@@ -1,10 +1,20 @@
-/** Drives the running service over HTTP: autocannon for throughput, a sequential client for latency. */
+/**
+ * Drives the running service over HTTP: wrk or autocannon for throughput (`bench/wrk.ts` says why
+ * wrk when it is installed), a sequential client for latency.
+ */
 import autocannon from 'autocannon';
+import { runWrk } from './wrk.js';
 import { nextRequest, type Body, type WorkloadName, type WorkloadState } from './workloads.js';
+
+export type Loader = 'wrk' | 'autocannon';
 
 export interface LoadSettings {
   connections: number;
   duration: number;
+  /** The load generator (default autocannon, which needs nothing installed). */
+  loader?: Loader;
+  /** Sent as `x-api-key` with every request, for a service run with API_KEYS. */
+  apiKey?: string;
 }
 
 export interface WorkloadResult {
@@ -21,13 +31,18 @@ export async function drive(
   baseUrl: string,
   workload: WorkloadName,
   state: WorkloadState,
-  { connections, duration }: LoadSettings,
+  { connections, duration, loader = 'autocannon', apiKey }: LoadSettings,
 ): Promise<WorkloadResult> {
+  if (loader === 'wrk') {
+    const result = await runWrk(baseUrl, workload, state, { connections, duration, ...(apiKey ? { apiKey } : {}) });
+    const { p50, p90, p99, non2xx, errors } = result;
+    return { workload, requestsPerSecond: Math.round(result.requests / result.seconds), p50, p90, p99, non2xx, errors };
+  }
   const result = await autocannon({
     url: baseUrl,
     connections,
     duration,
-    requests: workloadRequests(workload, state),
+    requests: workloadRequests(workload, state, apiKey),
   });
   return {
     workload,
@@ -76,17 +91,18 @@ export async function sequentialLatency(baseUrl: string, bodies: () => Body, req
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /** autocannon's request list for `workload`: each request is the workload's next one. */
-export function workloadRequests(workload: WorkloadName, state: WorkloadState): autocannon.Request[] {
+export function workloadRequests(workload: WorkloadName, state: WorkloadState, apiKey?: string): autocannon.Request[] {
+  const keyed = apiKey === undefined ? {} : { 'x-api-key': apiKey };
   return [
     {
       setupRequest: (request) => {
         const next = nextRequest(workload, state);
-        if (next.method === 'GET') return { ...request, method: 'GET', path: next.path };
+        if (next.method === 'GET') return { ...request, method: 'GET', path: next.path, headers: keyed };
         return {
           ...request,
           method: 'POST',
           path: next.path,
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...keyed },
           body: JSON.stringify(next.body),
         };
       },

@@ -10,16 +10,17 @@
  * minutes apart would measure the drift. The load comes from wrk when it is installed (C, two
  * threads: the least CPU taken from the service on the same machine), else from autocannon.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startService, type ServiceProcess } from '../test/support/serviceProcess.js';
 import { DatabaseProxy, outageMarkdown, recoverySeconds, sampleTimeline, type OutageReport } from './outage.js';
 import { seed } from './seed.js';
 import { scratchPostgres, withDatabase } from './targets.js';
 import { workloadRequests } from './load.js';
+import { runWrk, wrkInstalled } from './wrk.js';
 import type { WorkloadName, WorkloadState } from './workloads.js';
 
 const USAGE = `Usage: npx tsx bench/overload.ts [options]
@@ -131,8 +132,6 @@ export interface OverloadReport {
   ratios: { workload: string; connections: number; ratio: number }[];
 }
 
-const execFileAsync = promisify(execFile);
-
 const log = (message: string) => console.log(`[overload] ${message}`);
 
 /** The service's resident set, sampled every 100 ms while `work` runs; the highest, in MB. */
@@ -174,45 +173,16 @@ interface Measured {
   max: number;
 }
 
-async function runWrk(
+/** One wrk run (bench/wrk.ts), counted as this bench counts. */
+async function wrkRun(
   baseUrl: string,
   workload: WorkloadName,
-  customers: number,
+  state: WorkloadState,
   connections: number,
   duration: number,
-  runId: number,
 ): Promise<Measured> {
-  const output = await execFileAsync(
-    'wrk',
-    [
-      '-t2',
-      `-c${connections}`,
-      `-d${duration}s`,
-      `--timeout`,
-      `${CLIENT_TIMEOUT_SECONDS}s`,
-      '-s',
-      'bench/overload.lua',
-      baseUrl,
-      '--',
-      String(customers),
-      workload,
-      String(runId).padStart(4, '0'),
-    ],
-    { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-  ).then((r) => r.stdout);
-  const line = output.split('\n').find((l) => l.startsWith('OVERLOAD_RESULT '));
-  if (line === undefined) throw new Error(`wrk printed no result:\n${output}`);
-  const r = JSON.parse(line.slice('OVERLOAD_RESULT '.length)) as Record<string, number>;
-  const n = (key: string) => r[key] ?? 0;
-  return {
-    seconds: n('durationUs') / 1e6,
-    ok: n('requests') - n('non2xx'),
-    non2xx: n('non2xx'),
-    errors: n('connectErrors') + n('readErrors') + n('writeErrors') + n('timeouts'),
-    p50: Math.round(n('p50Us') / 1000),
-    p99: Math.round(n('p99Us') / 1000),
-    max: Math.round(n('maxUs') / 1000),
-  };
+  const r = await runWrk(baseUrl, workload, state, { connections, duration, timeoutSeconds: CLIENT_TIMEOUT_SECONDS });
+  return { seconds: r.seconds, ok: r.requests - r.non2xx, non2xx: r.non2xx, errors: r.errors, p50: r.p50, p99: r.p99, max: r.max };
 }
 
 async function runAutocannon(
@@ -240,8 +210,6 @@ async function runAutocannon(
   };
 }
 
-let wrkRuns = 0;
-
 async function run(
   loader: Loader,
   service: ServiceProcess,
@@ -262,7 +230,7 @@ async function run(
   });
   const { result, peakRssMb } = await peakRss(service.child.pid as number, async () =>
     loader === 'wrk'
-      ? runWrk(service.baseUrl, workload, state.customers, connections, duration, ++wrkRuns)
+      ? wrkRun(service.baseUrl, workload, state, connections, duration)
       : runAutocannon(service.baseUrl, workload, state, connections, duration),
   );
   const after = await statusCounts(service.baseUrl);
@@ -344,7 +312,7 @@ async function outageSection(
         if (second === healthySeconds + downSeconds + 1) proxy.restore();
       }),
       loader === 'wrk'
-        ? runWrk(service.baseUrl, 'lookup', state.customers, connections, seconds, ++wrkRuns)
+        ? wrkRun(service.baseUrl, 'lookup', state, connections, seconds)
         : runAutocannon(service.baseUrl, 'lookup', state, connections, seconds),
     ]);
     if (service.child.exitCode !== null || service.child.signalCode !== null)
@@ -364,10 +332,6 @@ async function outageSection(
     await service.stop('SIGTERM');
     await proxy.close();
   }
-}
-
-function wrkInstalled(): boolean {
-  return spawnSync('wrk', ['--version']).error === undefined;
 }
 
 /** The median run by 2xx/s (the lower middle one of an even count). */

@@ -16,6 +16,8 @@ export interface BenchReport {
   connections: number;
   duration: number;
   logLevel: string;
+  /** The load generator: wrk (bench/wrk.ts) or autocannon. */
+  loader: string;
   postgres?: TargetReport & {
     pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number };
     twoWorkers?: WorkloadResult[];
@@ -111,7 +113,7 @@ function targetHeading(title: string, target: TargetReport): string {
 
 export function markdownReport(report: BenchReport): string {
   const lines = [
-    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator, service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload, after a 3 s warm-up; service at LOG_LEVEL=${report.logLevel}.`,
+    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator (${report.loader === 'wrk' ? 'wrk, 2 threads' : 'autocannon'}), service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload, after a 3 s warm-up; service at LOG_LEVEL=${report.logLevel}.`,
     '',
   ];
   const { postgres, embedded, growth, bigCustomer } = report;
@@ -182,7 +184,7 @@ function bareSection(bare: BareReference, report: BenchReport): string[] {
   return [
     `### Lookups: the service vs a bare handler, ${bare.rounds} rounds`,
     '',
-    `The bare handler (\`bench/bareHandler.ts\`): Fastify and \`pg\` running the service's lookup statement, prepared, over a pool of the same size, shaping the same answer with the same response schema, and nothing else. The service as above (LOG_LEVEL=${report.logLevel}, metrics, overload checks, the block list; no API keys or rate limit configured). Both run at once; every round drives ${report.duration} s of lookups on each, the service first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goals (issue 17): at least ${100 * BARE_GOAL}% of the bare handler's lookups, p99 below ${BARE_P99_GOAL_MS} ms.`,
+    `The bare handler (\`bench/bareHandler.ts\`): Fastify and \`pg\` running the service's lookup statement, prepared, over a pool of the same size, shaping the same answer with the same response schema, and nothing else. The service as production runs it: LOG_LEVEL=${report.logLevel}, metrics, overload checks, API keys required (every request sends one), rate limiting on (a limit far above what the machine can send, so it counts every request and refuses none), the event log and the recommended block list. Both run at once; every round drives ${report.duration} s of lookups on each, the service first in odd rounds and second in even ones. req/s: the median run, all runs in brackets in round order; p99 in ms. Goals (issue 17): at least ${100 * BARE_GOAL}% of the bare handler's lookups, p99 below ${BARE_P99_GOAL_MS} ms.`,
     '',
     '| workload | service req/s | bare req/s | service / bare | goal | p99 ms service | p99 ms bare | non-2xx + errors | goal held? |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -220,7 +222,7 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
   const lines = [
     `### Governance on vs off: ${number(governance.customers)} customers (${number(governance.rows)} rows), ${governance.rounds} rounds, invariant violations afterwards: ${governance.violations}`,
     '',
-    `On: \`GOVERNANCE=on\`, \`BLOCKLIST_PRESET=recommended\` — every request screened against ${governance.rules} block rules, the block list's version read by every lookup, the governance lock and the version check in every write, every change logged (${number(governance.events.on)} events written). Off: \`GOVERNANCE=off\`, the seed's plain rules (${number(governance.events.off)} events). Two services side by side on one table; every round drives each workload on both (lookups ${duration} s, writes ${governance.writeSeconds} s), the governed one first in odd rounds and second in even ones, so that the drift of this shared machine falls on both alike. req/s: the median run per workload and setting, all runs in brackets in round order; on / off: the ratio of those medians; p99: the median of the runs' p99s. Goal (the issue's): on keeps at least 97% of off's lookups and 85% of its writes.`,
+    `On: \`GOVERNANCE=on\`, \`BLOCKLIST_PRESET=recommended\` — every request screened against ${governance.rules} block rules, the rows' block-list stamps compared by every lookup, the governance lock and the version check in every write, every change logged (${number(governance.events.on)} events written). Off: \`GOVERNANCE=off\`, the seed's plain rules (${number(governance.events.off)} events). Two services side by side on one table; every round drives each workload on both (lookups ${duration} s, writes ${governance.writeSeconds} s), the governed one first in odd rounds and second in even ones, so that the drift of this shared machine falls on both alike; the tables' autovacuum is off, and they are vacuumed and checkpointed before every run instead. req/s: the median run per workload and setting, all runs in brackets in round order; on / off: the ratio of those medians; p99: the median of the runs' p99s. Goal (the issue's): on keeps at least 97% of off's lookups and 85% of its writes.`,
     '',
     '| workload | on req/s | off req/s | on / off | goal | p99 ms on | p99 ms off | non-2xx + errors | goal held? |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',

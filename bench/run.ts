@@ -12,7 +12,8 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Database } from '../src/db/database.js';
 import { checkInvariants, totalViolations } from '../src/db/invariants.js';
-import { drive, sequentialLatency, type LoadSettings, type WorkloadResult } from './load.js';
+import { drive, sequentialLatency, type LoadSettings, type Loader, type WorkloadResult } from './load.js';
+import { wrkInstalled } from './wrk.js';
 import { pgbenchCeiling, type CeilingName } from './pgbench.js';
 import {
   GOVERNANCE_GOALS,
@@ -30,7 +31,6 @@ import { startBenchReceiver } from './delivery.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import {
   BIG_CUSTOMER_EMAIL,
-  indianPhoneAsTyped,
   makePhonesIndian,
   MAX_CUSTOMERS_WITH_INDIAN_PHONES,
   ROWS_PER_CUSTOMER,
@@ -50,6 +50,7 @@ const USAGE = `Usage: npm run bench -- [options]
                       goes to bench/results/<sections>.{json,md} instead of latest.{json,md}
   --skip <list>       leave out sections: postgres,workers,bare,growth,embedded,governance,phone-region,delivery
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
+  --loader <name>     wrk or autocannon (default wrk when installed: less of the machine's CPU)
   -h, --help          this text
 
 PostgreSQL comes from DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
@@ -64,14 +65,19 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: '' },
     skip: { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'info' },
+    loader: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
 const customers = SIZES[args.size] ?? Number(args.size);
-const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration) };
+const loader = (args.loader ?? (wrkInstalled() ? 'wrk' : 'autocannon')) as Loader;
+if (!['wrk', 'autocannon'].includes(loader)) throw new Error(`--loader must be wrk or autocannon, got ${loader}`);
+const load: LoadSettings = { connections: Number(args.connections), duration: Number(args.duration), loader };
 const SECTIONS = ['postgres', 'growth', 'embedded', 'governance', 'phone-region', 'delivery'];
+/** Parts of the postgres section: they can be skipped, not run alone. */
+const SKIP_ONLY = ['workers', 'bare'];
 const listed = (value: string) => value.split(',').filter(Boolean);
 const only = args.embedded ? ['embedded'] : listed(args.only);
 const skip = new Set(listed(args.skip));
@@ -109,10 +115,11 @@ async function withService<T>(
   work: (baseUrl: string) => Promise<T>,
   env: Record<string, string> = {},
   warmUp: WorkloadState = { customers, cursor: customers, fresh: 0 },
+  apiKey?: string,
 ): Promise<T> {
   const service = await serve(target, workers, args['log-level'], env);
   try {
-    await drive(service.baseUrl, 'lookup', warmUp, { ...load, duration: 3 });
+    await drive(service.baseUrl, 'lookup', warmUp, { ...load, duration: 3, ...(apiKey ? { apiKey } : {}) });
     return await work(service.baseUrl);
   } finally {
     await service.stop('SIGTERM');
@@ -159,6 +166,14 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
 const BARE_ROUNDS = 4;
 
 /**
+ * The service as production runs it, for the comparison with the bare handler: API keys required
+ * (every request carries one), rate limiting on (far above what the machine can send, so it counts
+ * without refusing), and the recommended block list screening every request.
+ */
+const BENCH_API_KEY = 'bench-key-0123456789abcdef';
+const PRODUCTION_ENV = { API_KEYS: BENCH_API_KEY, RATE_LIMIT_MAX: '100000000', BLOCKLIST_PRESET: 'recommended' };
+
+/**
  * The service's lookups against the bare handler's (bench/bareHandler.ts), both running at once
  * on the seeded table, interleaved in rounds (the service first in odd ones): what the service's
  * own layers cost, measured in the same run.
@@ -168,12 +183,24 @@ async function bareReference(target: BenchTarget, state: WorkloadState): Promise
   try {
     await drive(bare.baseUrl, 'lookup', { ...state }, { ...load, duration: 3 });
     const runs: BareReference['runs'] = [];
-    await withService(target, 1, (serviceUrl) =>
-      interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
-        const result = await drive(setting === 'service' ? serviceUrl : bare.baseUrl, 'lookup', state, load);
-        log(`bare reference ${setting}, round ${round}: ${JSON.stringify(result)}`);
-        runs.push({ round, setting, results: [result] });
-      }),
+    const keyed = { ...load, apiKey: BENCH_API_KEY };
+    await withService(
+      target,
+      1,
+      (serviceUrl) =>
+        interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
+          const result = await drive(
+            setting === 'service' ? serviceUrl : bare.baseUrl,
+            'lookup',
+            state,
+            setting === 'service' ? keyed : load,
+          );
+          log(`bare reference ${setting}, round ${round}: ${JSON.stringify(result)}`);
+          runs.push({ round, setting, results: [result] });
+        }),
+      PRODUCTION_ENV,
+      { customers, cursor: customers, fresh: 0 },
+      BENCH_API_KEY,
     );
     return { rounds: BARE_ROUNDS, runs };
   } finally {
@@ -242,6 +269,7 @@ async function governanceSection(): Promise<GovernanceReport> {
       const started = Date.now();
       const { rows } = await seed(db, size);
       log(`governance: seeded ${size} customers (${rows} rows) in ${Date.now() - started} ms`);
+      for (const table of GOVERNANCE_TABLES) await db.query(`ALTER TABLE ${table} SET (autovacuum_enabled = off)`);
       const state: WorkloadState = { customers: size, cursor: size, fresh: 1 };
       const { runs, events } = await withService(
         target,
@@ -290,6 +318,7 @@ async function interleave(
     for (const workload of Object.keys(GOVERNANCE_GOALS) as WorkloadName[]) {
       for (const setting of round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
         if (state.cursor < untouchedPerRun(2)) throw new Error('governance: too few untouched customers left; raise WRITE_RATE_BOUND');
+        await quietTables(db);
         const before = await eventCount();
         const result = await drive(
           baseUrl[setting],
@@ -306,6 +335,19 @@ async function interleave(
     runs.push({ round, governance: 'on', results: results.on }, { round, governance: 'off', results: results.off });
   }
   return { runs, events };
+}
+
+/** The tables the section writes: their autovacuum is off (`quietTables` does it between runs). */
+const GOVERNANCE_TABLES = ['"Contact"', '"ContactEvent"'];
+
+/**
+ * Vacuums the tables and writes a checkpoint between runs, so that neither falls in the middle of
+ * one: an autovacuum of the 600,000-row table or a checkpoint took a fifth of a 2-core machine for
+ * seconds, on whichever setting happened to be running (the noise the rounds could not average out).
+ */
+async function quietTables(db: Database): Promise<void> {
+  await db.query(`VACUUM (ANALYZE) ${GOVERNANCE_TABLES.join(', ')}`);
+  await db.query('CHECKPOINT');
 }
 
 /**
@@ -397,7 +439,7 @@ async function phoneRegionSection(): Promise<PhoneRegionReport> {
         if (setting === 'region') await db.query(`UPDATE "IdentityGovernance" SET "phoneRegion" = 'IN'`);
       });
     }
-    const state: WorkloadState = { customers, cursor: customers, fresh: 1, writePhone: indianPhoneAsTyped };
+    const state: WorkloadState = { customers, cursor: customers, fresh: 1, phones: 'indian' };
     const warmUp = { ...state };
     const runs: PhoneRegionReport['runs'] = [];
     await withTwoServices(['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }], ['plain', targets.plain, {}], warmUp, (baseUrl) =>
@@ -477,9 +519,13 @@ async function waitForReceiver(receiver: { received(): Promise<number> }, count:
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
-  const unknown = [...only, ...[...skip].filter((section) => section !== 'workers')].filter((section) => !SECTIONS.includes(section));
+  const unknown = [...only, ...[...skip].filter((section) => !SKIP_ONLY.includes(section))].filter(
+    (section) => !SECTIONS.includes(section),
+  );
   if (unknown.length > 0)
-    throw new Error(`unknown section ${unknown.join(', ')}: the sections are ${SECTIONS.join(', ')} (and workers, for --skip)`);
+    throw new Error(
+      `unknown section ${unknown.join(', ')}: the sections are ${SECTIONS.join(', ')} (and ${SKIP_ONLY.join(' and ')}, for --skip)`,
+    );
   const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
@@ -490,6 +536,7 @@ async function main(): Promise<void> {
     connections: load.connections,
     duration: load.duration,
     logLevel: args['log-level'],
+    loader,
   };
   if (selected('postgres')) result.postgres = await postgresSection();
   if (selected('growth')) Object.assign(result, await growthSection());

@@ -2,7 +2,7 @@
  * The request streams of each workload, over a table seeded by `seed.ts`. Every generator hands
  * out fresh identifiers or fresh customers, so `extend` always extends and `merge` always merges.
  */
-import { emailOf, phoneOf } from './seed.js';
+import { emailOf, indianPhoneAsTyped, phoneOf } from './seed.js';
 
 export type WorkloadName = 'lookup' | 'new' | 'extend' | 'merge' | 'mixed' | 'details';
 export type Body = { email?: string; phoneNumber?: string };
@@ -16,8 +16,8 @@ export interface WorkloadState {
   cursor: number;
   /** Counter for unseen identifiers. */
   fresh: number;
-  /** How lookups write a customer's phone (the phone-region section's); as seeded when absent. */
-  writePhone?: (seeded: string) => string;
+  /** How lookups write a customer's phone: as seeded (default), or as a shopper in India types it (`indianPhoneAsTyped`). */
+  phones?: 'seeded' | 'indian';
 }
 
 const random = (max: number) => 1 + Math.floor(Math.random() * max);
@@ -37,7 +37,7 @@ const generators: Record<Exclude<WorkloadName, 'mixed' | 'details'>, (state: Wor
     const phone = phoneOf(customer);
     const body: Body = {};
     if (email) body.email = email;
-    if (phone) body.phoneNumber = state.writePhone ? state.writePhone(phone) : phone;
+    if (phone) body.phoneNumber = state.phones === 'indian' ? indianPhoneAsTyped(phone) : phone;
     return body;
   },
   new(state) {
