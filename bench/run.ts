@@ -17,7 +17,6 @@ import { wrkInstalled } from './wrk.js';
 import { addConfiguredPreset, DEFAULT_GOVERNANCE } from '../src/services.js';
 import { pgbenchCeiling, type CeilingName } from './pgbench.js';
 import {
-  GOVERNANCE_GOALS,
   markdownReport,
   type BareReference,
   type BareSetting,
