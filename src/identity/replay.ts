@@ -55,8 +55,6 @@ export interface LoggedMerge {
 export interface ImportedCheckout extends Identifiers {
   line: number;
   createdAt: number;
-  /** The id its row gets, if it makes one (ids are reserved for a whole import in time order). */
-  id?: number;
 }
 
 export interface ReplayInput {
@@ -66,12 +64,6 @@ export interface ReplayInput {
   checkouts: readonly ImportedCheckout[];
   blocklist: Blocklist;
   limits: DecisionLimits;
-  /**
-   * The first id the import reserved: rows from it on were written by earlier chunks of the same
-   * import. At one time they are ordered among the lines by id, as the table orders rows (a line
-   * earlier in time order has the lower id even when a later chunk writes it), not before them.
-   */
-  importedFrom?: number;
 }
 
 export type RowSource = { kind: 'existing'; id: number } | { kind: 'line'; line: number };
@@ -129,7 +121,7 @@ const emailKey = (value: string) => `e${value}`;
 const phoneKey = (value: string) => `p${value}`;
 const keyOf = (field: IdentifierField, value: string) => (field === 'email' ? emailKey(value) : phoneKey(value));
 
-export function replay({ rows, merges, checkouts, blocklist: initialList, limits, importedFrom = Infinity }: ReplayInput): ReplayResult {
+export function replay({ rows, merges, checkouts, blocklist: initialList, limits }: ReplayInput): ReplayResult {
   const grouping = groupByCustomer([...rows].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id));
   if (!grouping.ok) throw new BrokenLinksError(grouping.brokenContactIds);
   const ownerOf = new Map<number, number>();
@@ -146,11 +138,9 @@ export function replay({ rows, merges, checkouts, blocklist: initialList, limits
   const events: Event[] = [
     ...rows.map((row): Event => ({ kind: 0, at: row.createdAt, key: row.id, row })),
     ...merges.map((merge, index): Event => ({ kind: 1, at: merge.at, key: index, merge })),
-    ...checkouts.map((checkout): Event => ({ kind: 2, at: checkout.createdAt, key: checkout.id ?? checkout.line, checkout })),
+    ...checkouts.map((checkout): Event => ({ kind: 2, at: checkout.createdAt, key: checkout.line, checkout })),
   ];
-  // At one time: rows from before the import, logged merges, then this import's rows and lines by id.
-  const rank = (event: Event) => (event.kind === 0 && event.row.id >= importedFrom ? 2 : event.kind);
-  events.sort((a, b) => a.at - b.at || rank(a) - rank(b) || a.key - b.key);
+  events.sort((a, b) => a.at - b.at || a.kind - b.kind || a.key - b.key);
 
   let blocklist = initialList;
   const index = new Map<string, Cust>();

@@ -123,7 +123,7 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
       .transaction(async (tx) => {
         await lockForImport(tx);
         if (analyze) await analyzeForImport(tx);
-        const done = await applyChunk(tx, checkouts, chunk, idOf, options.maxCustomerContacts, idBase);
+        const done = await applyChunk(tx, checkouts, chunk, idOf, options.maxCustomerContacts);
         if (options.dryRun) throw new RollBack(done);
         const total = addCounts(counts, done, zeroCounts());
         await advanceImportRun(tx, key, total, index === chunks.length - 1);
@@ -206,8 +206,6 @@ async function applyChunk(
   chunk: readonly number[],
   idOf: (index: number) => number,
   maxCustomerContacts: number,
-  /** The import's first reserved id. */
-  importedFrom: number,
 ): Promise<ImportCounts> {
   const idOfLine = new Map(chunk.map((index) => [checkouts.lines[index] as number, idOf(index)]));
   const emails = new Set<string>();
@@ -217,7 +215,7 @@ async function applyChunk(
     const phoneNumber = checkouts.phones[index] ?? null;
     if (email !== null) emails.add(email);
     if (phoneNumber !== null) phones.add(phoneNumber);
-    return { line: checkouts.lines[index] as number, email, phoneNumber, createdAt: checkouts.createdAt[index] as number, id: idOf(index) };
+    return { line: checkouts.lines[index] as number, email, phoneNumber, createdAt: checkouts.createdAt[index] as number };
   });
   const blocklist = await loadBlocklist(tx);
   const rows = await readCustomersHolding(tx, [...emails], [...phones]);
@@ -225,7 +223,7 @@ async function applyChunk(
     tx,
     rows.map((row) => row.id),
   );
-  const result = replay({ rows, merges, checkouts: lines, blocklist, limits: { maxCustomerContacts }, importedFrom });
+  const result = replay({ rows, merges, checkouts: lines, blocklist, limits: { maxCustomerContacts } });
   const counts = await writeReplay(tx, rows, result, (line) => idOfLine.get(line) as number);
   counts.unchanged = lines.length - result.blockedLines.length - counts.inserted - counts.merges + existingMerges(result);
   counts.blocked = result.blockedLines.length;
