@@ -3,6 +3,7 @@
  * regroup works on, its writes (`identity_apply_regroup`, migrations/0004), and the suspects
  * report.
  */
+import { CURRENT_BLOCKLIST_VERSION } from './identifyStore.js';
 import { Blocklist, type BlockRule, type BlockRuleSpec } from '../identity/blocklist.js';
 import { InvalidRuleError } from '../identity/governance.js';
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
@@ -123,7 +124,7 @@ export async function markGoverned(tx: Queryable, contactIds: readonly number[])
   if (contactIds.length === 0) return;
   await tx.query(
     `WITH owners AS (SELECT DISTINCT COALESCE("linkedId", "id") AS owner FROM "Contact" WHERE "id" = ANY($1::int[]))
-     UPDATE "Contact" SET "governedAt" = (SELECT "blocklistVersion" FROM "IdentityGovernance")::int
+     UPDATE "Contact" SET "governedAt" = ${CURRENT_BLOCKLIST_VERSION}
       WHERE ${live()} AND ("id" IN (SELECT owner FROM owners) OR "linkedId" IN (SELECT owner FROM owners))`,
     [contactIds],
   );

@@ -31,8 +31,11 @@ export const FIND_CUSTOMERS_SQL = `SELECT ${LINK_COLUMNS}, "governedAt" FROM ide
  * is why the other lookups go without it. No rows, no version: that request creates a customer,
  * and the write that follows checks the version itself.
  */
+/** The block list's version now: one expression for every statement that reads or stamps it. */
+export const CURRENT_BLOCKLIST_VERSION = '(SELECT "blocklistVersion" FROM "IdentityGovernance")::int';
+
 export const FIND_CUSTOMERS_VERSIONED_SQL = `
-  SELECT (SELECT "blocklistVersion" FROM "IdentityGovernance")::int AS "blocklistVersion",
+  SELECT ${CURRENT_BLOCKLIST_VERSION} AS "blocklistVersion",
          r."id", r."email", r."phoneNumber", r."linkedId", r."linkPrecedence", r."governedAt"
     FROM identity_governed_rows($1::text, $2::text) AS r`;
 
@@ -111,8 +114,7 @@ export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOp
 function storeOn(attempts: Queryable, db: Database, lookup: Lookup, eventLog: boolean): IdentifyStore {
   return {
     findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),
-    blocklistVersion: async () =>
-      (await db.query<{ version: number }>('SELECT "blocklistVersion"::int AS version FROM "IdentityGovernance"'))[0]?.version ?? 0,
+    blocklistVersion: async () => (await db.query<{ version: number }>(`SELECT ${CURRENT_BLOCKLIST_VERSION} AS version`))[0]?.version ?? 0,
     applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
     transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog))),
     isRetryable,
