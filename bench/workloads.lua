@@ -1,6 +1,7 @@
 -- wrk's side of bench/workloads.ts: the same request streams, over a table seeded by bench/seed.ts.
 -- Arguments (after --): customers workload run-id cursor phone-style threads [api-key]
---   cursor: the highest customer extend and merge may use (they walk down from it, untouched);
+--   cursor: the highest customer merge may use (merges walk down from it, untouched; an extension
+--           adds a fresh phone to any customer with an email, so it uses none up);
 --   phone-style: "seeded" (as seeded) or "indian" (as bench/seed.ts's indianPhoneAsTyped writes it).
 -- Each thread takes its own share of fresh identifiers and untouched customers (thread i of n the
 -- customers i-1 below the cursor, then every n-th), so no two requests of a run share them.
@@ -78,7 +79,8 @@ local generators = {
     return identify(body("nw" .. n .. "@new.bench.io", "71" .. n))
   end,
   extend = function()
-    local c = untouched()
+    local c = math.random(1, customers)
+    while c % 10 == 1 do c = math.random(1, customers) end -- phone-only customers have no email
     return identify(body(email_of(c), "61" .. fresh_id()))
   end,
   merge = function()
