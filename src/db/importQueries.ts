@@ -43,17 +43,18 @@ export async function readCustomersHolding(tx: Queryable, emails: readonly strin
  * The logged merges (not undone) of these contacts' customers that carried two values: each a
  * checkout at its time — the historical one an import recorded (`detail.checkoutAt`), else when it was logged.
  */
-export async function readLoggedMerges(tx: Queryable, contactIds: readonly number[]): Promise<LoggedMerge[]> {
+export async function readLoggedMerges(tx: Queryable, contactIds: readonly number[], identifyOrder: number): Promise<LoggedMerge[]> {
   if (contactIds.length === 0) return [];
-  const merges = await tx.query<{ email: string; phoneNumber: string; at: string }>(
+  const merges = await tx.query<{ email: string; phoneNumber: string; at: string; order: string | null }>(
     `SELECT e."email", e."phoneNumber",
-            COALESCE((e."detail"->>'checkoutAt')::bigint, (extract(epoch FROM e."at") * 1000000)::bigint) AS "at"
+            COALESCE((e."detail"->>'checkoutAt')::bigint, (extract(epoch FROM e."at") * 1000000)::bigint) AS "at",
+            COALESCE(e."detail"->>'reservedId', e."detail"->>'contactId') AS "order"
        FROM "ContactEvent" AS e
       WHERE e."type" = 'customer.merged' AND e."customerIds" && $1::int[]
         AND e."email" IS NOT NULL AND e."phoneNumber" IS NOT NULL AND ${NOT_UNMERGED('e')}`,
     [contactIds],
   );
-  return merges.map((merge) => ({ ...merge, at: Number(merge.at) }));
+  return merges.map((merge) => ({ ...merge, at: Number(merge.at), order: merge.order === null ? identifyOrder : Number(merge.order) }));
 }
 
 /**

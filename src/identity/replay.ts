@@ -2,8 +2,9 @@
  * The import's decision: a pure function from (the live rows of the customers an import touches,
  * their logged merges, the imported checkouts) to the table afterwards. It is /identify replayed:
  * every existing row, every logged merge and every imported checkout is taken as a checkout at its
- * own time and sent through the rules of `decide` one at a time, in (time; existing rows, then
- * logged merges, then file lines; id or line number) order. Customers are kept as member lists with
+ * own time and sent through the rules of `decide` one at a time, in (time, id) order: the order of
+ * the table itself, where a line's id is the one reserved for its row and a merge's the one its
+ * checkout's row had or would have had (`LoggedMerge.order`). Customers are kept as member lists with
  * values indexed by value (a map, not a read per checkout), and joined smaller into larger, so a
  * million checkouts take seconds and memory grows with the rows and distinct values.
  *
@@ -49,12 +50,23 @@ export interface LoggedMerge {
   email: string | null;
   phoneNumber: string | null;
   at: number;
+  /**
+   * Its place among rows of its time, on the ids' scale: an import's checkout, the id reserved
+   * for its line (or the row it made redundant); /identify's, just after the rows the table held
+   * before the import (a fraction below the import's first id).
+   */
+  order: number;
 }
 
 /** One line of the file: values already normalised, createdAt in microseconds. */
 export interface ImportedCheckout extends Identifiers {
   line: number;
   createdAt: number;
+  /**
+   * The id its row gets, if it makes one: among rows of one time, the table's order is the ids'
+   * (rows of earlier chunks of the same run included), and the replay's is too.
+   */
+  id: number;
 }
 
 export interface ReplayInput {
@@ -81,7 +93,7 @@ export interface ReplayRow {
 }
 
 export interface ReplayResult {
-  /** Every row of the customers afterwards, redundant rows included, in row order (createdAt, then existing before new, id, line). */
+  /** Every row of the customers afterwards, redundant rows included, in row order (createdAt, then id). */
   rows: ReplayRow[];
   /** Checkouts that joined customers without creating a row: the merges to log (lines, and redundant existing rows). */
   merges: { email: string | null; phoneNumber: string | null; createdAt: number; source: RowSource }[];
@@ -112,10 +124,11 @@ interface Cust {
   into: Cust | null;
 }
 
+/** `order`: the place among events of one time (ids, see LoggedMerge.order); `key` breaks its ties (merges at one place). */
 type Event =
-  | { kind: 0; at: number; key: number; row: ExistingRow }
-  | { kind: 1; at: number; key: number; merge: LoggedMerge }
-  | { kind: 2; at: number; key: number; checkout: ImportedCheckout };
+  | { kind: 0; at: number; order: number; key: number; row: ExistingRow }
+  | { kind: 1; at: number; order: number; key: number; merge: LoggedMerge }
+  | { kind: 2; at: number; order: number; key: number; checkout: ImportedCheckout };
 
 const emailKey = (value: string) => `e${value}`;
 const phoneKey = (value: string) => `p${value}`;
@@ -136,11 +149,11 @@ export function replay({ rows, merges, checkouts, blocklist: initialList, limits
   for (const piece of connectedContacts(rows, graph)) for (const id of piece) pieceOf.set(id, piece[0] as number);
 
   const events: Event[] = [
-    ...rows.map((row): Event => ({ kind: 0, at: row.createdAt, key: row.id, row })),
-    ...merges.map((merge, index): Event => ({ kind: 1, at: merge.at, key: index, merge })),
-    ...checkouts.map((checkout): Event => ({ kind: 2, at: checkout.createdAt, key: checkout.line, checkout })),
+    ...rows.map((row): Event => ({ kind: 0, at: row.createdAt, order: row.id, key: 0, row })),
+    ...merges.map((merge, index): Event => ({ kind: 1, at: merge.at, order: merge.order, key: index, merge })),
+    ...checkouts.map((checkout): Event => ({ kind: 2, at: checkout.createdAt, order: checkout.id, key: 0, checkout })),
   ];
-  events.sort((a, b) => a.at - b.at || a.kind - b.kind || a.key - b.key);
+  events.sort((a, b) => a.at - b.at || a.order - b.order || a.kind - b.kind || a.key - b.key);
 
   let blocklist = initialList;
   const index = new Map<string, Cust>();

@@ -123,7 +123,7 @@ export async function importCheckouts(db: Database, checkouts: Checkouts, digest
       .transaction(async (tx) => {
         await lockForImport(tx);
         if (analyze) await analyzeForImport(tx);
-        const done = await applyChunk(tx, checkouts, chunk, idOf, options.maxCustomerContacts);
+        const done = await applyChunk(tx, checkouts, chunk, idBase, idOf, options.maxCustomerContacts);
         if (options.dryRun) throw new RollBack(done);
         const total = addCounts(counts, done, zeroCounts());
         await advanceImportRun(tx, key, total, index === chunks.length - 1);
@@ -204,6 +204,7 @@ async function applyChunk(
   tx: Queryable,
   checkouts: Checkouts,
   chunk: readonly number[],
+  idBase: number,
   idOf: (index: number) => number,
   maxCustomerContacts: number,
 ): Promise<ImportCounts> {
@@ -215,13 +216,15 @@ async function applyChunk(
     const phoneNumber = checkouts.phones[index] ?? null;
     if (email !== null) emails.add(email);
     if (phoneNumber !== null) phones.add(phoneNumber);
-    return { line: checkouts.lines[index] as number, email, phoneNumber, createdAt: checkouts.createdAt[index] as number };
+    return { line: checkouts.lines[index] as number, email, phoneNumber, createdAt: checkouts.createdAt[index] as number, id: idOf(index) };
   });
   const blocklist = await loadBlocklist(tx);
   const rows = await readCustomersHolding(tx, [...emails], [...phones]);
+  // /identify's merges come after the rows the table held before the run, before the run's own.
   const merges = await readLoggedMerges(
     tx,
     rows.map((row) => row.id),
+    idBase - 0.5,
   );
   const result = replay({ rows, merges, checkouts: lines, blocklist, limits: { maxCustomerContacts } });
   const counts = await writeReplay(tx, rows, result, (line) => idOfLine.get(line) as number);
@@ -372,7 +375,10 @@ async function writeReplay(
         absorbed: [],
         cause: 'import',
         checkoutAt: merge.createdAt,
-        ...(merge.source.kind === 'line' ? { line: merge.source.line } : { contactId: merge.source.id }),
+        // Where a later chunk or import replays it among rows of its time (LoggedMerge.order).
+        ...(merge.source.kind === 'line'
+          ? { line: merge.source.line, reservedId: idOfLine(merge.source.line) }
+          : { contactId: merge.source.id }),
       },
     });
   }

@@ -103,12 +103,10 @@ const entries = (inTable: boolean[] | null) =>
 
 describeOnEachDatabase('import against the reference model', (scratch) => {
   // Found by this property in CI (seed 1748630540): lines at one time written by different chunks;
-  // a later chunk takes an earlier chunk's row (reserved a higher id) as older than its own line and
-  // makes the wrong row primary. Ordering the run's rows among its lines by id fixed this case but
-  // broke another (seed -229322456), so the fix was taken back: a known bug, not yet fixed.
+  // a later chunk took an earlier chunk's row (reserved a higher id) as older than its own line and
+  // made the wrong row primary. The replay now orders rows, lines and merges of one time by id.
   it(
     'lines at one time written by different chunks: the one with the lower id is the older, as the table orders them',
-    { todo: 'known import bug: ties across chunks' },
     async () => {
       await importAgainstModel(
         scratch(),

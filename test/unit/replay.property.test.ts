@@ -88,6 +88,8 @@ const asCheckouts = (
     phoneNumber: request.phoneNumber,
     createdAt: at,
     line: index + 2,
+    // Ids are reserved in line order, after every row a table of these tests holds.
+    id: 1000 + index,
   }));
 
 describe('the pure replay', () => {
@@ -127,7 +129,7 @@ describe('the pure replay', () => {
           const quarantined = table.quarantined.map(({ value }) => value);
           const result = replay({
             rows: asExistingRows(table),
-            merges: table.merges.map((merge) => ({ email: merge.email, phoneNumber: merge.phoneNumber, at: merge.createdAt })),
+            merges: table.merges.map((merge) => ({ email: merge.email, phoneNumber: merge.phoneNumber, at: merge.createdAt, order: 999.5 })),
             checkouts: importedPart,
             blocklist: blocklistOf([...blockedValues, ...quarantined]),
             limits: { maxCustomerContacts: cap },
@@ -157,7 +159,7 @@ describe('the pure replay', () => {
         const once = replay({ rows: [], merges: [], checkouts, blocklist: list, limits: { maxCustomerContacts: 0 } });
         const again = replay({
           rows: asExistingRows(once),
-          merges: once.merges.map((merge) => ({ email: merge.email, phoneNumber: merge.phoneNumber, at: merge.createdAt })),
+          merges: once.merges.map((merge) => ({ email: merge.email, phoneNumber: merge.phoneNumber, at: merge.createdAt, order: 999.5 })),
           checkouts,
           blocklist: list,
           limits: { maxCustomerContacts: 0 },
@@ -179,7 +181,7 @@ describe('the pure replay', () => {
     const result = replay({
       rows,
       merges: [],
-      checkouts: [{ line: 2, email: 'a@x.io', phoneNumber: '222', createdAt: 30 }],
+      checkouts: [{ line: 2, email: 'a@x.io', phoneNumber: '222', createdAt: 30, id: 3 }],
       blocklist: new Blocklist(1, [], separations),
       limits: { maxCustomerContacts: 0 },
     });
