@@ -48,6 +48,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0008_event_index_fastupdate.sql',
         '0009_governed_rows.sql',
         '0010_import.sql',
+        '0011_apply_plan_fast_paths.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
