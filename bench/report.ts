@@ -19,7 +19,7 @@ export interface BenchReport {
   /** The load generator: wrk (bench/wrk.ts) or autocannon. */
   loader: string;
   postgres?: TargetReport & {
-    pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number };
+    pgbench: { lookup: number; lookupRuns: number[]; new: number; extend: number; insert?: number };
     twoWorkers?: WorkloadResult[];
     bare?: BareReference;
   };
@@ -61,6 +61,11 @@ export type BareSetting = 'service' | 'bare';
 /** Issue 17's goals for lookups: this share of the bare handler's rate, and a p99 below this. */
 export const BARE_GOAL = 0.9;
 export const BARE_P99_GOAL_MS = 10;
+
+/** Issue 17's other goals: shares of the database's ceilings and of the service's own lookups, and write ceilings. */
+export const LOOKUP_CEILING_GOAL = 0.4;
+export const WRITE_CEILING_GOALS = { new: 10_000, extend: 6_000 } as const;
+export const WRITE_SHARE_GOALS = { new: 0.5, extend: 0.4, merge: 0.4 } as const;
 
 export interface PhoneRegionReport {
   region: string;
@@ -107,6 +112,47 @@ function workloadTable(results: readonly WorkloadResult[]): string[] {
   ];
 }
 
+const verdict = (held: boolean) => (held ? '**held**' : '**missed**');
+
+/** Issue 17's goals besides the bare handler's (its own section), each held or missed in this run. */
+function performanceGoals(postgres: NonNullable<BenchReport['postgres']>): string[] {
+  const rate = (results: readonly WorkloadResult[], workload: string) =>
+    results.find((r) => r.workload === workload)?.requestsPerSecond ?? 0;
+  const lookup = rate(postgres.results, 'lookup');
+  const share = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+  const rows = [
+    `| lookups ≥ ${100 * LOOKUP_CEILING_GOAL}% of pgbench's lookup ceiling | ${share(lookup, postgres.pgbench.lookup)} (${number(lookup)} / ${number(postgres.pgbench.lookup)}) | ${verdict(lookup >= LOOKUP_CEILING_GOAL * postgres.pgbench.lookup)} |`,
+  ];
+  if (postgres.twoWorkers) {
+    const two = postgres.twoWorkers;
+    const notSlower = two.every((r) => r.requestsPerSecond >= rate(postgres.results, r.workload));
+    const pairs = two
+      .map((r) => `${r.workload} ${number(r.requestsPerSecond)} vs ${number(rate(postgres.results, r.workload))}`)
+      .join('; ');
+    rows.push(`| \`WEB_CONCURRENCY=2\` not slower than 1 worker | ${pairs} | ${verdict(notSlower)} |`);
+  }
+  for (const [name, goal] of Object.entries(WRITE_CEILING_GOALS)) {
+    const tps = postgres.pgbench[name as keyof typeof WRITE_CEILING_GOALS];
+    rows.push(`| pgbench ${name} ≥ ${number(goal)} tps | ${number(tps)} | ${verdict(tps >= goal)} |`);
+  }
+  for (const [name, goal] of Object.entries(WRITE_SHARE_GOALS)) {
+    const writes = rate(postgres.results, name);
+    rows.push(
+      `| service ${name} ≥ ${100 * goal}% of its lookups | ${share(writes, lookup)} (${number(writes)} / ${number(lookup)}) | ${verdict(writes >= goal * lookup)} |`,
+    );
+  }
+  return [
+    "### Issue 17's goals in this run",
+    '',
+    "The bare handler's two are in their own section above.",
+    '',
+    '| goal | measured | held? |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
 function targetHeading(title: string, target: TargetReport): string {
   return `### ${title}: ${number(target.customers)} customers (${number(target.rows)} rows), invariant violations afterwards: ${target.violations}`;
 }
@@ -129,10 +175,16 @@ export function markdownReport(report: BenchReport): string {
       `| lookup: one read | ${number(postgres.pgbench.lookup)} (higher of ${postgres.pgbench.lookupRuns.map(number).join(', ')}) | ${number(rate('lookup'))} | **${percent(rate('lookup'), postgres.pgbench.lookup)}** | – |`,
       `| new: read + identity_apply_plan | ${number(postgres.pgbench.new)} | ${number(rate('new'))} | ${percent(rate('new'), postgres.pgbench.new)} | **${percent(rate('new'), rate('lookup'))}** |`,
       `| extend: read + identity_apply_plan | ${number(postgres.pgbench.extend)} | ${number(rate('extend'))} | ${percent(rate('extend'), postgres.pgbench.extend)} | **${percent(rate('extend'), rate('lookup'))}** |`,
+      ...(postgres.pgbench.insert === undefined
+        ? []
+        : [
+            `| the floor under new: its row and event, one plain INSERT (no read, lock or check) | ${number(postgres.pgbench.insert)} | – | – | – |`,
+          ]),
       '',
     );
     if (postgres.bare) lines.push(...bareSection(postgres.bare, report));
     if (postgres.twoWorkers) lines.push('### PostgreSQL, 2 workers (WEB_CONCURRENCY=2)', '', ...workloadTable(postgres.twoWorkers), '');
+    lines.push(...performanceGoals(postgres));
   }
   if (growth && growth.length === 2) {
     const [small, large] = growth as [NonNullable<BenchReport['growth']>[number], NonNullable<BenchReport['growth']>[number]];

@@ -164,6 +164,7 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       lookupRuns: [before, after],
       new: await ceiling('new'),
       extend: await ceiling('extend'),
+      insert: await ceiling('insert'),
     };
     return { ...workloads, pgbench, twoWorkers, bare };
   } finally {

@@ -61,7 +61,8 @@ export type DatabaseTarget =
  *   would otherwise plan the lookup anew on every call (a third of the lookup rate, measured).
  */
 const SESSION_SETTINGS = { default_transaction_isolation: 'read committed', plan_cache_mode: 'force_generic_plan' };
-const STARTUP_OPTIONS = Object.entries(SESSION_SETTINGS)
+/** The settings as a connection's startup options (`options`, or PGOPTIONS for libpq tools such as the bench's pgbench). */
+export const STARTUP_OPTIONS = Object.entries(SESSION_SETTINGS)
   .map(([name, value]) => `-c ${name}=${value.replace(/ /g, '\\ ')}`)
   .join(' ');
 
