@@ -105,30 +105,27 @@ describeOnEachDatabase('import against the reference model', (scratch) => {
   // Found by this property in CI (seed 1748630540): lines at one time written by different chunks;
   // a later chunk took an earlier chunk's row (reserved a higher id) as older than its own line and
   // made the wrong row primary. The replay now orders rows, lines and merges of one time by id.
-  it(
-    'lines at one time written by different chunks: the one with the lower id is the older, as the table orders them',
-    async () => {
-      await importAgainstModel(
-        scratch(),
-        [
-          { request: { email: 'c@x.io', phoneNumber: '555' }, at: 5, line: 2, inTable: true },
-          { request: { email: 'b@x.io', phoneNumber: '555' }, at: 5, line: 3, inTable: false },
-          { request: { email: 'c@x.io', phoneNumber: '444' }, at: 4, line: 4, inTable: true },
-          { request: { email: 'a@x.io', phoneNumber: null }, at: 9, line: 5, inTable: false },
-          { request: { email: 'd@x.io', phoneNumber: '222' }, at: 6, line: 6, inTable: false },
-          { request: { email: 'a@x.io', phoneNumber: '111' }, at: 9, line: 7, inTable: true },
-          { request: { email: 'd@x.io', phoneNumber: '333' }, at: 10, line: 8, inTable: true },
-          { request: { email: 'a@x.io', phoneNumber: '333' }, at: 6, line: 9, inTable: false },
-          { request: { email: 'c@x.io', phoneNumber: null }, at: 10, line: 10, inTable: false },
-          { request: { email: 'c@x.io', phoneNumber: '666' }, at: 1, line: 11, inTable: false },
-          { request: { email: 'd@x.io', phoneNumber: '111' }, at: 6, line: 12, inTable: false },
-          { request: { email: null, phoneNumber: '555' }, at: 7, line: 13, inTable: false },
-        ],
-        [],
-        0,
-      );
-    },
-  );
+  it('lines at one time written by different chunks: the one with the lower id is the older, as the table orders them', async () => {
+    await importAgainstModel(
+      scratch(),
+      [
+        { request: { email: 'c@x.io', phoneNumber: '555' }, at: 5, line: 2, inTable: true },
+        { request: { email: 'b@x.io', phoneNumber: '555' }, at: 5, line: 3, inTable: false },
+        { request: { email: 'c@x.io', phoneNumber: '444' }, at: 4, line: 4, inTable: true },
+        { request: { email: 'a@x.io', phoneNumber: null }, at: 9, line: 5, inTable: false },
+        { request: { email: 'd@x.io', phoneNumber: '222' }, at: 6, line: 6, inTable: false },
+        { request: { email: 'a@x.io', phoneNumber: '111' }, at: 9, line: 7, inTable: true },
+        { request: { email: 'd@x.io', phoneNumber: '333' }, at: 10, line: 8, inTable: true },
+        { request: { email: 'a@x.io', phoneNumber: '333' }, at: 6, line: 9, inTable: false },
+        { request: { email: 'c@x.io', phoneNumber: null }, at: 10, line: 10, inTable: false },
+        { request: { email: 'c@x.io', phoneNumber: '666' }, at: 1, line: 11, inTable: false },
+        { request: { email: 'd@x.io', phoneNumber: '111' }, at: 6, line: 12, inTable: false },
+        { request: { email: null, phoneNumber: '555' }, at: 7, line: 13, inTable: false },
+      ],
+      [],
+      0,
+    );
+  });
   it('into an empty table: the model fed in createdAt order, with blocked values and a customer-size cap of 3', async () => {
     await fc.assert(
       fc.asyncProperty(entries(null), blocked, fc.constantFrom(0, 3), (list, blockedValues, cap) =>

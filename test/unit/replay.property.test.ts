@@ -129,7 +129,12 @@ describe('the pure replay', () => {
           const quarantined = table.quarantined.map(({ value }) => value);
           const result = replay({
             rows: asExistingRows(table),
-            merges: table.merges.map((merge) => ({ email: merge.email, phoneNumber: merge.phoneNumber, at: merge.createdAt, order: 999.5 })),
+            merges: table.merges.map((merge) => ({
+              email: merge.email,
+              phoneNumber: merge.phoneNumber,
+              at: merge.createdAt,
+              order: 999.5,
+            })),
             checkouts: importedPart,
             blocklist: blocklistOf([...blockedValues, ...quarantined]),
             limits: { maxCustomerContacts: cap },
