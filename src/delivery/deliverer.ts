@@ -20,6 +20,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { toPayload } from './events.js';
+import { postWebhook, PostTimeoutError } from './post.js';
 import { signingKey, webhookHeaders } from './signature.js';
 import type { DeliveryStore, LeasedEndpoint, Outgoing } from './store.js';
 
@@ -193,16 +194,11 @@ export function startDeliverer(store: DeliveryStore, { settings, onOutcome, log,
   async function attempt(endpoint: LeasedEndpoint, key: Buffer, event: Outgoing): Promise<'ok' | 'stopped' | { error: string }> {
     const body = JSON.stringify(toPayload(event));
     try {
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: webhookHeaders(key, event.id, body),
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(settings.timeoutMs)]),
+      const status = await postWebhook(endpoint.url, webhookHeaders(key, event.id, body), body, {
+        signal: stopping.signal,
+        timeoutMs: settings.timeoutMs,
       });
-      // The answer's body is never read, stored or logged.
-      await response.body?.cancel().catch(() => {});
-      return response.status >= 200 && response.status < 300 ? 'ok' : { error: `HTTP ${response.status}` };
+      return status >= 200 && status < 300 ? 'ok' : { error: `HTTP ${status}` };
     } catch (error) {
       if (stopping.signal.aborted) return 'stopped';
       return { error: failureReason(error) };
@@ -250,9 +246,8 @@ function advanced(endpoint: LeasedEndpoint, event: Outgoing): LeasedEndpoint {
 
 /** A short reason, never a body: `timeout`, a network error's code, or `network error`. */
 function failureReason(error: unknown): string {
-  const { name, cause } = error as { name?: string; cause?: { code?: unknown } };
-  if (name === 'TimeoutError') return 'timeout';
-  const code = cause?.code;
+  if (error instanceof PostTimeoutError) return 'timeout';
+  const { code } = error as { code?: unknown };
   return typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? code : 'network error';
 }
 

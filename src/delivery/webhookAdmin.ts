@@ -12,7 +12,7 @@ export class InvalidWebhookUrlError extends Error {
 }
 
 /**
- * An endpoint URL: absolute http(s), without credentials (fetch refuses them; a secret belongs
+ * An endpoint URL: absolute http(s), without credentials (they would travel in every request; a secret belongs
  * in the signature), at most MAX_URL_LENGTH characters. The message never repeats the URL.
  */
 export function checkWebhookUrl(url: string): string {
