@@ -1,15 +1,17 @@
 /**
- * The identify use case's store: two statements, each one round trip. Their bodies live in
- * `migrations/0003_deleted_rows_and_isolation.sql` so that the locking protocol is
- * written once, next to the schema it protects. Every statement inside is an index lookup on
- * live rows (email, phoneNumber, linkedId or the primary key), so its cost grows with the
- * customers involved, never with the table.
+ * The identify use case's store: a read and, for a write, one more statement, each one round trip.
+ * Their bodies live in the migrations (identity_apply_plan: 0011; identity_create_customers, new
+ * customers several at a time: 0012) so that the locking protocol is written once, next to the
+ * schema it protects. Every statement inside is an index lookup on live rows (email, phoneNumber,
+ * linkedId or the primary key), so its cost grows with the customers involved, never with the table.
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
 import type { CustomersRead, IdentifyStore, NewEvent, PlanAttempt, WriteContext } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
+import { linkedContact, type NullableContact } from './contactRows.js';
+import { batchedCreates, type NewCustomer } from './createBatch.js';
 import { batchedLookups } from './lookupBatch.js';
 
 const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
@@ -55,7 +57,7 @@ async function findCustomers(db: Queryable, lookup: Lookup, request: Identifiers
 export const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean, $10::bigint, $11::text, $12::boolean)';
 
-type AttemptRow = { applied: boolean; blocklistVersion: string | null } & { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
+type AttemptRow = { applied: boolean; blocklistVersion: string | null } & NullableContact;
 
 /**
  * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
@@ -91,13 +93,6 @@ async function applyPlanIfCurrent(
   return { kind: 'stale', rows: result.map(linkedContact) };
 }
 
-type NullableContact = { [Key in keyof LinkedContact]: LinkedContact[Key] | null };
-
-function linkedContact({ id, email, phoneNumber, linkedId, linkPrecedence }: NullableContact): LinkedContact {
-  if (id === null || linkPrecedence === null) throw new Error('identity_apply_plan returned a row without an id');
-  return { id, email, phoneNumber, linkedId, linkPrecedence };
-}
-
 export interface IdentifyStoreOptions {
   /** Log every change in "ContactEvent" (default); off only for the bench's baseline. */
   eventLog?: boolean;
@@ -108,15 +103,35 @@ export interface IdentifyStoreOptions {
  * inside `transaction` they share one transaction, whose locks last until commit.
  */
 export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOptions = {}): IdentifyStore {
-  return storeOn(db.readCommitted, db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog);
+  const createAlone = ({ request, blocklistVersion, requestId }: NewCustomer) =>
+    applyPlanIfCurrent(
+      db.readCommitted,
+      request,
+      [],
+      { kind: 'createPrimary', insert: request },
+      { blocklistVersion, requestId },
+      eventLog,
+    );
+  const creates = batchedCreates(db.readCommitted, createAlone, eventLog);
+  return storeOn(db.readCommitted, db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog, creates);
 }
 
-function storeOn(attempts: Queryable, db: Database, lookup: Lookup, eventLog: boolean): IdentifyStore {
+/** `creates`: new customers batched per turn (createBatch.ts); null inside a transaction, whose attempts go one by one. */
+function storeOn(
+  attempts: Queryable,
+  db: Database,
+  lookup: Lookup,
+  eventLog: boolean,
+  creates: ((customer: NewCustomer) => Promise<PlanAttempt>) | null,
+): IdentifyStore {
   return {
     findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),
     blocklistVersion: async () => (await db.query<{ version: number }>(`SELECT ${CURRENT_BLOCKLIST_VERSION} AS version`))[0]?.version ?? 0,
-    applyPlanIfCurrent: (request, decidedOn, plan, context) => applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
-    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog))),
+    applyPlanIfCurrent: (request, decidedOn, plan, context) =>
+      creates !== null && plan.kind === 'createPrimary' && decidedOn.length === 0
+        ? creates({ request, blocklistVersion: context.blocklistVersion, requestId: context.requestId })
+        : applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
+    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog, null))),
     isRetryable,
     ...(eventLog ? { recordEvent: (event, requestId) => recordEvent(db, event, requestId) } : {}),
   };

@@ -9,6 +9,7 @@
  */
 import type { Identifiers } from '../identity/contact.js';
 import type { Queryable } from './database.js';
+import { perTurn, type Waiting } from './perTurn.js';
 
 /**
  * Rows of several lookups at once: `request` is the lookup's place in the arrays (from 1), rows in
@@ -23,28 +24,20 @@ export const FIND_MANY_CUSTOMERS_SQL = `
 /** More lookups than this in one turn go as several statements: one huge statement would hold one connection long. */
 export const MAX_LOOKUPS_PER_STATEMENT = 64;
 
-interface Waiting<Row> {
-  request: Identifiers;
-  resolve(rows: Row[]): void;
-  reject(error: unknown): void;
-}
-
 /**
  * A reader that batches: `single` is the one-lookup statement (parameters email, phone), used
  * when a turn brings one lookup; otherwise FIND_MANY_CUSTOMERS_SQL.
  */
 export function batchedLookups<Row>(db: Queryable, single: string): (request: Identifiers) => Promise<Row[]> {
-  let waiting: Waiting<Row>[] = [];
-
-  const send = (batch: Waiting<Row>[]) => {
+  const send = (batch: Waiting<Identifiers, Row[]>[]) => {
     if (batch.length === 1) {
-      const [only] = batch as [Waiting<Row>];
-      db.query<Row>(single, [only.request.email, only.request.phoneNumber]).then(only.resolve, only.reject);
+      const [only] = batch as [Waiting<Identifiers, Row[]>];
+      db.query<Row>(single, [only.item.email, only.item.phoneNumber]).then(only.resolve, only.reject);
       return;
     }
     db.query<Row & { request: number }>(FIND_MANY_CUSTOMERS_SQL, [
-      batch.map((each) => each.request.email),
-      batch.map((each) => each.request.phoneNumber),
+      batch.map((each) => each.item.email),
+      batch.map((each) => each.item.phoneNumber),
     ]).then(
       (rows) => {
         const byRequest: Row[][] = batch.map(() => []);
@@ -54,18 +47,5 @@ export function batchedLookups<Row>(db: Queryable, single: string): (request: Id
       (error: unknown) => batch.forEach((each) => each.reject(error)),
     );
   };
-
-  const flush = () => {
-    const batch = waiting;
-    waiting = [];
-    if (batch.length > 0) send(batch);
-  };
-
-  return (request) =>
-    new Promise<Row[]>((resolve, reject) => {
-      waiting.push({ request, resolve, reject });
-      // setImmediate: after every request whose data this turn of the loop read has been parsed.
-      if (waiting.length === 1) setImmediate(flush);
-      else if (waiting.length >= MAX_LOOKUPS_PER_STATEMENT) flush();
-    });
+  return perTurn(send, MAX_LOOKUPS_PER_STATEMENT);
 }

@@ -49,6 +49,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0009_governed_rows.sql',
         '0010_import.sql',
         '0011_apply_plan_fast_paths.sql',
+        '0012_create_customers.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
