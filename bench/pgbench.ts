@@ -10,10 +10,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STARTUP_OPTIONS } from '../src/db/database.js';
+import { CREATE_CUSTOMERS_SQL } from '../src/db/createBatch.js';
 import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/identifyStore.js';
+import { FIND_MANY_CUSTOMERS_SQL } from '../src/db/lookupBatch.js';
 import type { LoadSettings } from './load.js';
 
-export type CeilingName = 'lookup' | 'new' | 'extend' | 'insert';
+export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'extend' | 'insert';
+
+/** New customers per statement in the `newBatch` ceiling, which counts customers, not scripts. */
+export const NEW_BATCH = 4;
 
 /** Replaces $1, $2, … by pgbench expressions (which pgbench then sends as parameters). */
 function bind(sql: string, ...values: string[]): string {
@@ -44,6 +49,19 @@ function script(name: CeilingName, customers: number, governed: boolean): string
         `${bind(APPLY_PLAN_SQL, email, phone, `'{}'`, `'{}'`, `'{}'`, 'NULL', 'false', `'{}'`, 'true', ...writeContext)};`,
       ].join('\n');
     }
+    case 'newBatch': {
+      // As the service sends new customers that arrive together: one read of them all, then one
+      // identity_create_customers for them all (src/db/lookupBatch.ts, src/db/createBatch.ts).
+      const each = Array.from({ length: NEW_BATCH }, (_, k) => k);
+      const emails = `ARRAY[${each.map((k) => `'b${k}' || :n || '@pgbench.io'`).join(', ')}]`;
+      const phones = `ARRAY[${each.map((k) => `'6${k}' || :n`).join(', ')}]`;
+      const context = governed ? [CURRENT_VERSION, `ARRAY[${each.map(() => `'pgbench'`).join(', ')}]`, 'true'] : ['NULL', 'NULL', 'false'];
+      return [
+        `\\set n random(1, 2000000000)`,
+        `${bind(FIND_MANY_CUSTOMERS_SQL, emails, phones)};`,
+        `${bind(CREATE_CUSTOMERS_SQL, emails, phones, ...context)};`,
+      ].join('\n');
+    }
     case 'insert':
       return [
         `\\set n random(1, 2000000000)`,
@@ -67,7 +85,7 @@ function script(name: CeilingName, customers: number, governed: boolean): string
   }
 }
 
-/** Transactions (scripts) per second of pgbench running `name` against the seeded database. */
+/** Transactions (scripts) per second of pgbench running `name` against the seeded database; for `newBatch`, new customers per second. */
 export function pgbenchCeiling(
   name: CeilingName,
   databaseUrl: string,
@@ -85,5 +103,5 @@ export function pgbenchCeiling(
   );
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   if (tps === undefined || out.status !== 0) throw new Error(`pgbench ${name} failed: ${out.stderr || out.error?.message}`);
-  return Math.round(Number(tps));
+  return Math.round(Number(tps) * (name === 'newBatch' ? NEW_BATCH : 1));
 }

@@ -163,6 +163,7 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       lookup: Math.max(before, after),
       lookupRuns: [before, after],
       new: await ceiling('new'),
+      newBatch: await ceiling('newBatch'),
       extend: await ceiling('extend'),
       insert: await ceiling('insert'),
     };
