@@ -69,20 +69,20 @@ for (const defaultIsolation of DEFAULTS) {
   );
 }
 
-describe('identity_apply_plan under another isolation [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
+describe('the write functions under another isolation [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
   let scratch: ScratchDatabase;
   before(async () => {
     scratch = await openScratchPostgres(postgresUrl as string);
   });
   after(() => scratch?.dispose());
 
-  it('refuses with SQLSTATE IS001 and writes nothing, instead of deciding on a stale snapshot', async () => {
+  const refusedUnderRepeatableRead = async (statement: string) => {
     const client = new pg.Client({ connectionString: scratch.url as string });
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       await assert.rejects(
-        client.query(`SELECT * FROM identity_apply_plan('a@x.io', NULL, '{}', '{}', '{}', NULL, false, '{}', true, NULL, NULL, false)`),
+        client.query(statement),
         (error: { code?: string; message: string }) => error.code === 'IS001' && /READ COMMITTED/.test(error.message),
       );
       await client.query('ROLLBACK');
@@ -90,5 +90,15 @@ describe('identity_apply_plan under another isolation [PostgreSQL]', { skip: pos
       await client.end();
     }
     assert.deepEqual(await scratch.db.query('SELECT 1 FROM "Contact"'), []);
-  });
+  };
+
+  it('identity_apply_plan refuses with SQLSTATE IS001 and writes nothing, instead of deciding on a stale snapshot', () =>
+    refusedUnderRepeatableRead(
+      `SELECT * FROM identity_apply_plan('a@x.io', NULL, '{}', '{}', '{}', NULL, false, '{}', true, NULL, NULL, false)`,
+    ));
+
+  it('identity_create_customers (new customers together) refuses the same way', () =>
+    refusedUnderRepeatableRead(
+      `SELECT * FROM identity_create_customers(ARRAY['a@x.io', 'b@x.io'], ARRAY[NULL, NULL]::text[], NULL, ARRAY[NULL, NULL]::text[], false)`,
+    ));
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
+import { identifyStore } from '../../src/db/identifyStore.js';
 import { checksumOf, migrate, MigrationChangedError, verifyMigrations } from '../../src/db/migrate.js';
 import { buildTestApp, postIdentify } from '../support/app.js';
 import { describeOnEachDatabase } from '../support/databases.js';
@@ -67,6 +68,25 @@ describeOnEachDatabase('migrations', (scratch) => {
     } finally {
       await app.close();
     }
+    // Two new customers in one statement (identity_create_customers) store into these types too.
+    const store = identifyStore(db);
+    const created = await Promise.all(
+      ['p@x.io', 'q@x.io'].map((email) =>
+        store.applyPlanIfCurrent(
+          { email, phoneNumber: null },
+          [],
+          { kind: 'createPrimary', insert: { email, phoneNumber: null } },
+          {
+            blocklistVersion: null,
+            requestId: null,
+          },
+        ),
+      ),
+    );
+    assert.deepEqual(
+      created.map((attempt) => (attempt.kind === 'applied' ? attempt.inserted?.email : attempt.kind)),
+      ['p@x.io', 'q@x.io'],
+    );
   });
 
   it("keep the event log's GIN indexes without a pending list (0008 changes what 0004 made)", async () => {
