@@ -208,7 +208,6 @@ async function applyChunk(
   idOf: (index: number) => number,
   maxCustomerContacts: number,
 ): Promise<ImportCounts> {
-  const idOfLine = new Map(chunk.map((index) => [checkouts.lines[index] as number, idOf(index)]));
   const emails = new Set<string>();
   const phones = new Set<string>();
   const lines: ImportedCheckout[] = chunk.map((index) => {
@@ -218,6 +217,7 @@ async function applyChunk(
     if (phoneNumber !== null) phones.add(phoneNumber);
     return { line: checkouts.lines[index] as number, email, phoneNumber, createdAt: checkouts.createdAt[index] as number, id: idOf(index) };
   });
+  const idOfLine = new Map(lines.map((line) => [line.line, line.id]));
   const blocklist = await loadBlocklist(tx);
   const rows = await readCustomersHolding(tx, [...emails], [...phones]);
   // /identify's merges come after the rows the table held before the run, before the run's own.
