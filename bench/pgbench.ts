@@ -55,7 +55,8 @@ function script(name: CeilingName, customers: number, governed: boolean): string
       const each = Array.from({ length: NEW_BATCH }, (_, k) => k);
       const emails = `ARRAY[${each.map((k) => `'b${k}' || :n || '@pgbench.io'`).join(', ')}]`;
       const phones = `ARRAY[${each.map((k) => `'6${k}' || :n`).join(', ')}]`;
-      const context = governed ? [CURRENT_VERSION, `ARRAY[${each.map(() => `'pgbench'`).join(', ')}]`, 'true'] : ['NULL', 'NULL', 'false'];
+      const perRequest = (value: string) => `ARRAY[${each.map(() => value).join(', ')}]`;
+      const context = governed ? [perRequest(CURRENT_VERSION), perRequest(`'pgbench'`), 'true'] : ['NULL', 'NULL', 'false'];
       return [
         `\\set n random(1, 2000000000)`,
         `${bind(FIND_MANY_CUSTOMERS_SQL, emails, phones)};`,

@@ -10,7 +10,7 @@ import type { Plan } from '../identity/reconcile.js';
 import type { CustomersRead, IdentifyStore, NewEvent, PlanAttempt, WriteContext } from '../identity/store.js';
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
-import { linkedContact, type NullableContact } from './contactRows.js';
+import { attemptOf, linkedContact, type AttemptRow } from './attemptRows.js';
 import { batchedCreates, type NewCustomer } from './createBatch.js';
 import { batchedLookups } from './lookupBatch.js';
 
@@ -57,8 +57,6 @@ async function findCustomers(db: Queryable, lookup: Lookup, request: Identifiers
 export const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean, $10::bigint, $11::text, $12::boolean)';
 
-type AttemptRow = { applied: boolean; blocklistVersion: string | null } & NullableContact;
-
 /**
  * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
  * they were read; otherwise reports how they are now. See the function's comment for the locks.
@@ -86,11 +84,7 @@ async function applyPlanIfCurrent(
     context.requestId,
     eventLog,
   ]);
-  const [first] = result;
-  if (first?.applied) return { kind: 'applied', inserted: first.id === null ? null : linkedContact(first) };
-  if (first !== undefined && first.id === null)
-    return first.blocklistVersion === null ? { kind: 'outOfOrder' } : { kind: 'blocklistChanged' };
-  return { kind: 'stale', rows: result.map(linkedContact) };
+  return attemptOf(result);
 }
 
 export interface IdentifyStoreOptions {
