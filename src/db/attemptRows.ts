@@ -1,6 +1,6 @@
 /**
  * identity_apply_plan's answer, read: its rows, and what they say about the attempt. The batch of
- * new customers (identity_create_customers) answers each request with the same rows.
+ * plans (identity_apply_plans) answers each request with the same rows.
  */
 import type { LinkedContact } from '../identity/contact.js';
 import type { PlanAttempt } from '../identity/store.js';

@@ -1,7 +1,7 @@
 /**
  * The identify use case's store: a read and, for a write, one more statement, each one round trip.
- * Their bodies live in the migrations (identity_apply_plan: 0011; identity_create_customers, new
- * customers several at a time: 0012) so that the locking protocol is written once, next to the
+ * Their bodies live in the migrations (identity_apply_plan: 0011; identity_apply_plans, the writes
+ * of several requests at a time: 0013) so that the locking protocol is written once, next to the
  * schema it protects. Every statement inside is an index lookup on live rows (email, phoneNumber,
  * linkedId or the primary key), so its cost grows with the customers involved, never with the table.
  */
@@ -11,7 +11,7 @@ import type { CustomersRead, IdentifyStore, NewEvent, PlanAttempt, WriteContext 
 import type { Database, Queryable } from './database.js';
 import { isRetryable } from './errors.js';
 import { attemptOf, linkedContact, type AttemptRow } from './attemptRows.js';
-import { batchedCreates, type NewCustomer } from './createBatch.js';
+import { batchedPlans, type PlanArguments } from './planBatch.js';
 import { batchedLookups } from './lookupBatch.js';
 
 const LINK_COLUMNS = '"id", "email", "phoneNumber", "linkedId", "linkPrecedence"';
@@ -57,20 +57,10 @@ async function findCustomers(db: Queryable, lookup: Lookup, request: Identifiers
 export const APPLY_PLAN_SQL =
   'SELECT * FROM identity_apply_plan($1::text, $2::text, $3::int[], $4::int[], $5::int[], $6::int, $7::boolean, $8::int[], $9::boolean, $10::bigint, $11::text, $12::boolean)';
 
-/**
- * Carries out `plan`, decided on `decidedOn`, in one statement, if the customers are still as
- * they were read; otherwise reports how they are now. See the function's comment for the locks.
- */
-async function applyPlanIfCurrent(
-  db: Queryable,
-  request: Identifiers,
-  decidedOn: readonly LinkedContact[],
-  plan: Plan,
-  context: WriteContext,
-  eventLog: boolean,
-): Promise<PlanAttempt> {
+/** identity_apply_plan's arguments for `plan`, decided on `decidedOn`. */
+function planArguments(request: Identifiers, decidedOn: readonly LinkedContact[], plan: Plan, context: WriteContext): PlanArguments {
   const update = plan.kind === 'update' ? plan : null;
-  const result = await db.query<AttemptRow>(APPLY_PLAN_SQL, [
+  return [
     request.email,
     request.phoneNumber,
     decidedOn.map((row) => row.id),
@@ -82,9 +72,15 @@ async function applyPlanIfCurrent(
     plan.insert !== null,
     context.blocklistVersion,
     context.requestId,
-    eventLog,
-  ]);
-  return attemptOf(result);
+  ];
+}
+
+/**
+ * Carries out a plan in one statement, if the customers are still as they were read; otherwise
+ * reports how they are now. See the function's comment for the locks.
+ */
+async function applyPlanIfCurrent(db: Queryable, plan: PlanArguments, eventLog: boolean): Promise<PlanAttempt> {
+  return attemptOf(await db.query<AttemptRow>(APPLY_PLAN_SQL, [...plan, eventLog]));
 }
 
 export interface IdentifyStoreOptions {
@@ -97,35 +93,17 @@ export interface IdentifyStoreOptions {
  * inside `transaction` they share one transaction, whose locks last until commit.
  */
 export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOptions = {}): IdentifyStore {
-  const createAlone = ({ request, blocklistVersion, requestId }: NewCustomer) =>
-    applyPlanIfCurrent(
-      db.readCommitted,
-      request,
-      [],
-      { kind: 'createPrimary', insert: request },
-      { blocklistVersion, requestId },
-      eventLog,
-    );
-  const creates = batchedCreates(db.readCommitted, createAlone, eventLog);
-  return storeOn(db.readCommitted, db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog, creates);
+  const plans = batchedPlans(db.readCommitted, (plan) => applyPlanIfCurrent(db.readCommitted, plan, eventLog), eventLog);
+  return storeOn(db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog, plans);
 }
 
-/** `creates`: new customers batched per turn (createBatch.ts); null inside a transaction, whose attempts go one by one. */
-function storeOn(
-  attempts: Queryable,
-  db: Database,
-  lookup: Lookup,
-  eventLog: boolean,
-  creates: ((customer: NewCustomer) => Promise<PlanAttempt>) | null,
-): IdentifyStore {
+/** `attempt`: carries out one plan's arguments; batched per turn outside a transaction (planBatch.ts), one by one inside. */
+function storeOn(db: Database, lookup: Lookup, eventLog: boolean, attempt: (plan: PlanArguments) => Promise<PlanAttempt>): IdentifyStore {
   return {
     findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),
     blocklistVersion: async () => (await db.query<{ version: number }>(`SELECT ${CURRENT_BLOCKLIST_VERSION} AS version`))[0]?.version ?? 0,
-    applyPlanIfCurrent: (request, decidedOn, plan, context) =>
-      creates !== null && plan.kind === 'createPrimary' && decidedOn.length === 0
-        ? creates({ request, blocklistVersion: context.blocklistVersion, requestId: context.requestId })
-        : applyPlanIfCurrent(attempts, request, decidedOn, plan, context, eventLog),
-    transaction: (work) => db.transaction((tx) => work(storeOn(tx, db, lookup, eventLog, null))),
+    applyPlanIfCurrent: (request, decidedOn, plan, context) => attempt(planArguments(request, decidedOn, plan, context)),
+    transaction: (work) => db.transaction((tx) => work(storeOn(db, lookup, eventLog, (plan) => applyPlanIfCurrent(tx, plan, eventLog)))),
     isRetryable,
     ...(eventLog ? { recordEvent: (event, requestId) => recordEvent(db, event, requestId) } : {}),
   };

@@ -1,7 +1,6 @@
 /**
  * Calls made in one turn of the event loop, handed over together: what lets the lookups and the
- * new customers of requests that arrive together share one statement each (lookupBatch.ts,
- * createBatch.ts).
+ * writes of requests that arrive together share one statement each (lookupBatch.ts, planBatch.ts).
  */
 
 export interface Waiting<Item, Result> {

@@ -97,8 +97,10 @@ describe('the write functions under another isolation [PostgreSQL]', { skip: pos
       `SELECT * FROM identity_apply_plan('a@x.io', NULL, '{}', '{}', '{}', NULL, false, '{}', true, NULL, NULL, false)`,
     ));
 
-  it('identity_create_customers (new customers together) refuses the same way', () =>
+  it('identity_apply_plans (writes arriving together) refuses the same way', () =>
     refusedUnderRepeatableRead(
-      `SELECT * FROM identity_create_customers(ARRAY['a@x.io', 'b@x.io'], ARRAY[NULL, NULL]::text[], NULL, ARRAY[NULL, NULL]::text[], false)`,
+      `SELECT * FROM identity_apply_plans(ARRAY['a@x.io', 'b@x.io'], ARRAY[NULL, NULL]::text[], ARRAY['{}', '{}'], ARRAY['{}', '{}'],
+                                          ARRAY['{}', '{}'], ARRAY[NULL, NULL]::int[], '{f,f}', ARRAY['{}', '{}'], '{t,t}', NULL,
+                                          ARRAY[NULL, NULL]::text[], false)`,
     ));
 });

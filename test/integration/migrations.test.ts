@@ -50,6 +50,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0010_import.sql',
         '0011_apply_plan_fast_paths.sql',
         '0012_create_customers.sql',
+        '0013_apply_plans.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);
@@ -67,7 +68,7 @@ describeOnEachDatabase('migrations', (scratch) => {
     } finally {
       await app.close();
     }
-    // Two new customers in one statement (identity_create_customers) store into these types too.
+    // Two new customers in one statement (identity_apply_plans) store into these types too.
     const store = identifyStore(db);
     const created = await Promise.all(
       ['p@x.io', 'q@x.io'].map((email) =>

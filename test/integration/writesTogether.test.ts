@@ -1,16 +1,17 @@
 /**
- * New customers written together (src/db/createBatch.ts, migrations/0012): requests of one turn
- * that each make a new customer share one statement, and each is answered as if the requests had
- * been made one at a time, in the order they arrived.
+ * Writes arriving together (src/db/planBatch.ts, migrations/0013): the plans of requests of one
+ * turn share one statement, new customers, extensions and merges alike, and each is answered as
+ * if the requests had been made one at a time, in the order they arrived.
  */
 import assert from 'node:assert/strict';
-import { beforeEach, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import pg from 'pg';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { identifyStore } from '../../src/db/identifyStore.js';
-import { CREATE_CUSTOMERS_SQL } from '../../src/db/createBatch.js';
+import { APPLY_PLANS_SQL } from '../../src/db/planBatch.js';
 import type { Identifiers } from '../../src/identity/contact.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
-import { describeOnEachDatabase } from '../support/databases.js';
+import { describeOnEachDatabase, openScratchPostgres, postgresUrl, type ScratchDatabase } from '../support/databases.js';
 
 /** The database, recording every statement sent through it, in a transaction too. */
 function recording(real: Database) {
@@ -38,7 +39,7 @@ function recording(real: Database) {
 
 const createPrimary = (request: Identifiers) => ({ kind: 'createPrimary' as const, insert: request });
 
-describeOnEachDatabase('new customers written together', (scratch) => {
+describeOnEachDatabase('writes arriving together', (scratch) => {
   beforeEach(() => scratch().reset());
 
   it('three new customers arriving together: one read statement, one write statement, three customers and their events', async () => {
@@ -55,7 +56,7 @@ describeOnEachDatabase('new customers written together', (scratch) => {
       requests.map((request) => [[request.email], [request.phoneNumber], []]),
     );
     assert.equal(new Set(answers.map(({ customer }) => customer.primaryContactId)).size, 3);
-    assert.equal(sent.filter((sql) => sql === CREATE_CUSTOMERS_SQL).length, 1);
+    assert.equal(sent.filter((sql) => sql === APPLY_PLANS_SQL).length, 1);
     assert.equal(sent.length, 2);
     const events = await scratch().db.query<{ type: string; count: number }>(
       `SELECT "type", count(*)::int AS count FROM "ContactEvent" GROUP BY "type"`,
@@ -144,9 +145,80 @@ describeOnEachDatabase('new customers written together', (scratch) => {
       attempts.map((attempt) => attempt.kind),
       ['applied', 'applied', 'blocklistChanged'],
     );
-    assert.deepEqual(sent, [CREATE_CUSTOMERS_SQL]);
+    assert.deepEqual(sent, [APPLY_PLANS_SQL]);
     const [{ count } = { count: 0 }] = await scratch().db.query<{ count: number }>(`SELECT count(*)::int AS count FROM "Contact"`);
     assert.equal(count, 2);
+  });
+
+  it('three extensions of three customers arriving together: one read statement, one write statement, one new row and event each', async () => {
+    const { db, sent } = recording(scratch().db);
+    const service = createIdentifyService(identifyStore(db));
+    for (const [email, phoneNumber] of [
+      ['a@x.io', '111'],
+      ['b@x.io', '222'],
+      ['c@x.io', '333'],
+    ] as const)
+      await service.identify({ email, phoneNumber });
+    sent.length = 0;
+    const answers = await Promise.all(
+      ['a@x.io', 'b@x.io', 'c@x.io'].map((email, index) => service.identify({ email, phoneNumber: `90${index}` })),
+    );
+    assert.deepEqual(
+      answers.map(({ customer }) => [customer.primaryContactId, customer.phoneNumbers, customer.secondaryContactIds]),
+      [
+        [1, ['111', '900'], [4]],
+        [2, ['222', '901'], [5]],
+        [3, ['333', '902'], [6]],
+      ],
+    );
+    assert.equal(sent.length, 2);
+    assert.equal(sent[1], APPLY_PLANS_SQL);
+    const updated = await scratch().db.query<{ customerIds: number[] }>(
+      `SELECT "customerIds" FROM "ContactEvent" WHERE "type" = 'customer.updated' ORDER BY "id"`,
+    );
+    assert.deepEqual(
+      updated.map((event) => event.customerIds),
+      [[1], [2], [3]],
+    );
+  });
+
+  it('two extensions of one customer arriving together: the first is written, the second decided again on it, answered one at a time', async () => {
+    const service = createIdentifyService(identifyStore(scratch().db));
+    await service.identify({ email: 'a@x.io', phoneNumber: '111' });
+    const [first, second] = await Promise.all([
+      service.identify({ email: 'a@x.io', phoneNumber: '222' }),
+      service.identify({ email: 'a@x.io', phoneNumber: '333' }),
+    ]);
+    assert.deepEqual(first?.customer.phoneNumbers, ['111', '222']);
+    assert.deepEqual(second?.customer.phoneNumbers, ['111', '222', '333']);
+    assert.deepEqual(second?.customer.secondaryContactIds, [2, 3]);
+  });
+
+  it('a merge and an extension of one of its customers arriving together: the merge is written, the extension joins the merged customer', async () => {
+    const service = createIdentifyService(identifyStore(scratch().db));
+    await service.identify({ email: 'a@x.io', phoneNumber: '111' });
+    await service.identify({ email: 'b@x.io', phoneNumber: '222' });
+    const [merge, extension] = await Promise.all([
+      service.identify({ email: 'a@x.io', phoneNumber: '222' }),
+      service.identify({ email: 'b@x.io', phoneNumber: '333' }),
+    ]);
+    assert.deepEqual(merge?.customer, {
+      primaryContactId: 1,
+      emails: ['a@x.io', 'b@x.io'],
+      phoneNumbers: ['111', '222'],
+      secondaryContactIds: [2],
+    });
+    assert.deepEqual(extension?.customer, {
+      primaryContactId: 1,
+      emails: ['a@x.io', 'b@x.io'],
+      phoneNumbers: ['111', '222', '333'],
+      secondaryContactIds: [2, 3],
+    });
+    const types = await scratch().db.query<{ type: string }>(`SELECT "type" FROM "ContactEvent" ORDER BY "id"`);
+    assert.deepEqual(
+      types.map((event) => event.type),
+      ['customer.created', 'customer.created', 'customer.merged', 'customer.updated'],
+    );
   });
 
   it('inside a transaction, attempts go one by one', async () => {
@@ -162,7 +234,58 @@ describeOnEachDatabase('new customers written together', (scratch) => {
         ),
       );
     });
-    assert.equal(sent.filter((sql) => sql === CREATE_CUSTOMERS_SQL).length, 0);
+    assert.equal(sent.filter((sql) => sql === APPLY_PLANS_SQL).length, 0);
     assert.equal(sent.length, 2, 'one identity_apply_plan each');
+  });
+});
+
+describe('a batch never waits for a lock it did not take first [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
+  let scratch: ScratchDatabase;
+  before(async () => {
+    scratch = await openScratchPostgres(postgresUrl as string);
+  });
+  after(() => scratch?.dispose());
+
+  it("a plan decided before another customer joined is answered stale at once, while another transaction holds that customer's primary", async () => {
+    const service = createIdentifyService(identifyStore(scratch.db));
+    await service.identify({ email: 'a@x.io', phoneNumber: '111' });
+    await service.identify({ email: 'b@x.io', phoneNumber: '222' });
+    const holder = new pg.Client({ connectionString: scratch.url as string });
+    const batch = new pg.Client({ connectionString: scratch.url as string });
+    await holder.connect();
+    await batch.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "Contact" WHERE "id" = 2 FOR UPDATE`);
+      // Waiting for row 2 would fail this test after 3 s, instead of waiting until the holder commits.
+      await batch.query(`SET lock_timeout = '3s'`);
+      // Request 2 brings b@x.io's phone to a@x.io's customer, decided on customer 1 alone: it joins customer 2 now.
+      const { rows } = await batch.query<{ request: number; applied: boolean; id: number | null }>(APPLY_PLANS_SQL, [
+        ['c@x.io', 'a@x.io'],
+        ['333', '222'],
+        ['{}', '{1}'],
+        ['{}', '{0}'],
+        ['{}', '{1}'],
+        [null, 1],
+        [false, false],
+        ['{}', '{}'],
+        [true, true],
+        [null, null],
+        [null, null],
+        false,
+      ]);
+      assert.deepEqual(
+        rows.map(({ request, applied, id }) => [request, applied, id]),
+        [
+          [1, true, 3],
+          [2, false, 1],
+          [2, false, 2],
+        ],
+      );
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+      await batch.end();
+    }
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * Writes that arrive together share one statement. Every plan attempted outside a transaction goes
+ * through here: those of one turn of the event loop are sent as one call of `identity_apply_plans`
+ * (migrations/0013), which takes all their locks in the global order and then checks and carries
+ * out each plan in turn: one round trip and one commit for many writes (pgbench, 4 a statement:
+ * docs/benchmarks.md, "The write path"). A turn with one plan sends identity_apply_plan, as before.
+ */
+import type { PlanAttempt } from '../identity/store.js';
+import type { Queryable } from './database.js';
+import { attemptOf, type AttemptRow } from './attemptRows.js';
+import { perTurn, type Waiting } from './perTurn.js';
+
+export const APPLY_PLANS_SQL =
+  'SELECT * FROM identity_apply_plans($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::boolean[], $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::boolean)';
+
+/** A long batch holds every one of its locks until it commits: kept small. */
+export const MAX_PLANS_PER_STATEMENT = 16;
+
+/** identity_apply_plan's arguments but the last (whether to log events), in its order. */
+export type PlanArguments = readonly [
+  email: string | null,
+  phoneNumber: string | null,
+  expectedIds: readonly number[],
+  expectedLinks: readonly number[],
+  lockIds: readonly number[],
+  survivorId: number | null,
+  promote: boolean,
+  relinkIds: readonly number[],
+  insert: boolean,
+  blocklistVersion: number | null,
+  requestId: string | null,
+];
+
+/** Which of the arguments are int[]: they travel to identity_apply_plans as array literals. */
+const INT_ARRAYS = new Set([2, 3, 4, 7]);
+
+/** An int[] as PostgreSQL writes it. */
+const arrayLiteral = (ids: readonly number[]) => `{${ids.join(',')}}`;
+
+/** identity_apply_plan's rows, each with the request (from 1) it answers. */
+type PlanRow = AttemptRow & { request: number };
+
+type Single = (plan: PlanArguments) => Promise<PlanAttempt>;
+
+/** Attempts plans, batching those of one turn; `single` attempts one alone (identity_apply_plan). */
+export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): (plan: PlanArguments) => Promise<PlanAttempt> {
+  const send = (batch: Waiting<PlanArguments, PlanAttempt>[]) => {
+    if (batch.length === 1) {
+      const [only] = batch as [Waiting<PlanArguments, PlanAttempt>];
+      single(only.item).then(only.resolve, only.reject);
+      return;
+    }
+    // One array per argument, each request's value at its place.
+    const columns = batch[0]?.item.map((_, argument) =>
+      batch.map(({ item }) => (INT_ARRAYS.has(argument) ? arrayLiteral(item[argument] as readonly number[]) : item[argument])),
+    );
+    db.query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog]).then(
+      (rows) => {
+        const byRequest: PlanRow[][] = batch.map(() => []);
+        for (const row of rows) byRequest[row.request - 1]?.push(row);
+        batch.forEach((each, index) => each.resolve(attemptOf(byRequest[index] as PlanRow[])));
+      },
+      (error: unknown) => batch.forEach((each) => each.reject(error)),
+    );
+  };
+  return perTurn(send, MAX_PLANS_PER_STATEMENT);
+}
