@@ -10,15 +10,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STARTUP_OPTIONS } from '../src/db/database.js';
-import { CREATE_CUSTOMERS_SQL } from '../src/db/createBatch.js';
 import { APPLY_PLAN_SQL, FIND_CUSTOMERS_SQL } from '../src/db/identifyStore.js';
 import { FIND_MANY_CUSTOMERS_SQL } from '../src/db/lookupBatch.js';
+import { APPLY_PLANS_SQL } from '../src/db/planBatch.js';
 import type { LoadSettings } from './load.js';
 
-export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'extend' | 'insert';
+export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'extend' | 'extendBatch' | 'insert';
 
-/** New customers per statement in the `newBatch` ceiling, which counts customers, not scripts. */
-export const NEW_BATCH = 4;
+/** Writes per statement in the `newBatch` and `extendBatch` ceilings, which count writes, not scripts. */
+export const WRITE_BATCH = 4;
+
+const BATCHED: readonly CeilingName[] = ['newBatch', 'extendBatch'];
 
 /** Replaces $1, $2, … by pgbench expressions (which pgbench then sends as parameters). */
 function bind(sql: string, ...values: string[]): string {
@@ -27,6 +29,9 @@ function bind(sql: string, ...values: string[]): string {
 
 const EMAIL = `('u' || :c || '@bench.io')`;
 
+/** An SQL array of WRITE_BATCH values, the k-th (from 0) written by `each`. */
+const arrayOf = (each: (k: number) => string) => `ARRAY[${Array.from({ length: WRITE_BATCH }, (_, k) => each(k)).join(', ')}]`;
+
 /**
  * The statements as the service sends them with governance on (the default): the lookup reads the
  * rows with their stamps (a request the list made drop a value also reads the version; the bench
@@ -34,6 +39,17 @@ const EMAIL = `('u' || :c || '@bench.io')`;
  * Off: the same lookup, and writes without the version or the event log (GOVERNANCE=off).
  */
 const CURRENT_VERSION = `(SELECT "blocklistVersion" FROM "IdentityGovernance")`;
+
+/**
+ * identity_apply_plans' arguments after the emails and phones, for WRITE_BATCH plans that each
+ * insert one row into the customer `survivors` names (an int[]; null: a new customer), decided
+ * on the rows `ids` and `links` (text[]s of int[] literals).
+ */
+function batchedPlan(governed: boolean, { ids, links, survivors }: { ids: string; links: string; survivors: string }): string[] {
+  const locks = `ARRAY(SELECT coalesce('{' || s || '}', '{}') FROM unnest(${survivors}) WITH ORDINALITY AS u(s, k) ORDER BY k)`;
+  const context = governed ? [arrayOf(() => CURRENT_VERSION), arrayOf(() => `'pgbench'`), 'true'] : ['NULL', 'NULL', 'false'];
+  return [ids, links, locks, survivors, arrayOf(() => 'false'), arrayOf(() => `'{}'`), arrayOf(() => 'true'), ...context];
+}
 
 function script(name: CeilingName, customers: number, governed: boolean): string {
   const writeContext = governed ? [CURRENT_VERSION, `'pgbench'`, 'true'] : ['NULL', 'NULL', 'false'];
@@ -51,16 +67,35 @@ function script(name: CeilingName, customers: number, governed: boolean): string
     }
     case 'newBatch': {
       // As the service sends new customers that arrive together: one read of them all, then one
-      // identity_create_customers for them all (src/db/lookupBatch.ts, src/db/createBatch.ts).
-      const each = Array.from({ length: NEW_BATCH }, (_, k) => k);
-      const emails = `ARRAY[${each.map((k) => `'b${k}' || :n || '@pgbench.io'`).join(', ')}]`;
-      const phones = `ARRAY[${each.map((k) => `'6${k}' || :n`).join(', ')}]`;
-      const perRequest = (value: string) => `ARRAY[${each.map(() => value).join(', ')}]`;
-      const context = governed ? [perRequest(CURRENT_VERSION), perRequest(`'pgbench'`), 'true'] : ['NULL', 'NULL', 'false'];
+      // identity_apply_plans for them all (src/db/lookupBatch.ts, src/db/planBatch.ts).
+      const emails = arrayOf((k) => `'b${k}' || :n || '@pgbench.io'`);
+      const phones = arrayOf((k) => `'6${k}' || :n`);
       return [
         `\\set n random(1, 2000000000)`,
         `${bind(FIND_MANY_CUSTOMERS_SQL, emails, phones)};`,
-        `${bind(CREATE_CUSTOMERS_SQL, emails, phones, ...context)};`,
+        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, { ids: arrayOf(() => `'{}'`), links: arrayOf(() => `'{}'`), survivors: arrayOf(() => 'NULL::int') }))};`,
+      ].join('\n');
+    }
+    case 'extendBatch': {
+      // As the service sends extensions that arrive together: one read of the customers of all
+      // four, then one identity_apply_plans that gives each a new phone. Four customers apart in a
+      // stride of four, as `extend` picks one, so a batch never holds one customer twice.
+      const customer = (k: number) => `4 * :s + ${k}`;
+      const emails = arrayOf((k) => `'u' || (${customer(k)}) || '@bench.io'`);
+      const phones = arrayOf((k) => `'7${k}' || :n`);
+      const lookups = arrayOf(() => 'NULL::text');
+      return [
+        `\\set s random(0, ${Math.floor(customers / 4) - 1})`,
+        `\\set n random(1, 2000000000)`,
+        // Customer 1 and every tenth from 10k+1 have no email: the read then finds none, and the plan is a new customer.
+        `SELECT array_agg(ids) AS ids, array_agg(links) AS links, array_agg(survivor) AS survivors FROM (`,
+        `  SELECT o."request", coalesce(array_agg(r."id") FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS ids,`,
+        `         coalesce(array_agg(coalesce(r."linkedId", 0)) FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS links,`,
+        `         min(coalesce(r."linkedId", r."id")) AS survivor`,
+        `    FROM unnest(${emails}, ${lookups}) WITH ORDINALITY AS o("email", "phoneNumber", "request")`,
+        `    LEFT JOIN LATERAL identity_governed_rows(o."email", o."phoneNumber") AS r ON true`,
+        `   GROUP BY o."request" ORDER BY o."request") AS found \\gset`,
+        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, { ids: ':ids', links: ':links', survivors: ':survivors::int[]' }))};`,
       ].join('\n');
     }
     case 'insert':
@@ -86,7 +121,7 @@ function script(name: CeilingName, customers: number, governed: boolean): string
   }
 }
 
-/** Transactions (scripts) per second of pgbench running `name` against the seeded database; for `newBatch`, new customers per second. */
+/** Transactions (scripts) per second of pgbench running `name` against the seeded database; for a batched ceiling, writes per second. */
 export function pgbenchCeiling(
   name: CeilingName,
   databaseUrl: string,
@@ -104,5 +139,5 @@ export function pgbenchCeiling(
   );
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   if (tps === undefined || out.status !== 0) throw new Error(`pgbench ${name} failed: ${out.stderr || out.error?.message}`);
-  return Math.round(Number(tps) * (name === 'newBatch' ? NEW_BATCH : 1));
+  return Math.round(Number(tps) * (BATCHED.includes(name) ? WRITE_BATCH : 1));
 }

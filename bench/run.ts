@@ -165,6 +165,7 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       new: await ceiling('new'),
       newBatch: await ceiling('newBatch'),
       extend: await ceiling('extend'),
+      extendBatch: await ceiling('extendBatch'),
       insert: await ceiling('insert'),
     };
     return { ...workloads, pgbench, twoWorkers, bare };
