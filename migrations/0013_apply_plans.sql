@@ -1,6 +1,8 @@
 -- Writes arriving together (issue 17; docs/concurrency.md, "Writes arriving together"), and the
 -- write that identity_apply_plan and they share.
 --
+-- identity_require_read_committed: the isolation check both write functions start with (IS001).
+--
 -- identity_write_plan: the writes of a plan whose customers are locked and found as it was decided
 -- on (identity_apply_plan version 4's last part, moved here unchanged so that both callers below
 -- write the same way). `p_emails` and `p_phones`: the values its customers held, for the event of
@@ -29,6 +31,19 @@
 --     batch's rows could close a cycle;
 --   * otherwise its customers are all locked in step 3 and are as decided: identity_write_plan.
 -- Answer rows: `request`, then identity_apply_plan's columns.
+
+-- The check both write functions below start with: their locks and re-reads are correct only when
+-- each statement sees what committed before it.
+CREATE OR REPLACE FUNCTION identity_require_read_committed(p_function text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION '% must run under READ COMMITTED, not %', p_function, current_setting('transaction_isolation')
+      USING ERRCODE = 'IS001',
+            HINT = 'Run it in a transaction started with BEGIN ISOLATION LEVEL READ COMMITTED.';
+  END IF;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION identity_write_plan(
   p_email text, p_phone text, p_lock_ids int[], p_survivor int, p_promote boolean, p_relink int[], p_insert boolean,
@@ -121,11 +136,7 @@ DECLARE
   v_emails text[];
   v_phones text[];
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'identity_apply_plan must run under READ COMMITTED, not %', current_setting('transaction_isolation')
-      USING ERRCODE = 'IS001',
-            HINT = 'Run it in a transaction started with BEGIN ISOLATION LEVEL READ COMMITTED.';
-  END IF;
+  PERFORM identity_require_read_committed('identity_apply_plan');
 
   IF p_blocklist_version IS NOT NULL THEN
     PERFORM pg_advisory_xact_lock_shared(727143002);
@@ -222,11 +233,7 @@ DECLARE
   v_emails text[];
   v_phones text[];
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'identity_apply_plans must run under READ COMMITTED, not %', current_setting('transaction_isolation')
-      USING ERRCODE = 'IS001',
-            HINT = 'Run it in a transaction started with BEGIN ISOLATION LEVEL READ COMMITTED.';
-  END IF;
+  PERFORM identity_require_read_committed('identity_apply_plans');
 
   IF EXISTS (SELECT 1 FROM unnest(p_blocklist_versions) AS v WHERE v IS NOT NULL) THEN
     PERFORM pg_advisory_xact_lock_shared(727143002);
