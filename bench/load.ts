@@ -25,6 +25,10 @@ export interface WorkloadResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Requests answered in the run (wrk only). */
+  requests?: number;
+  /** The database's transactions (statements outside one) per request answered, when counted (bench/run.ts). */
+  transactionsPerRequest?: number;
 }
 
 export async function drive(
@@ -36,7 +40,16 @@ export async function drive(
   if (loader === 'wrk') {
     const result = await runWrk(baseUrl, workload, state, { connections, duration, ...(apiKey ? { apiKey } : {}) });
     const { p50, p90, p99, non2xx, errors } = result;
-    return { workload, requestsPerSecond: Math.round(result.requests / result.seconds), p50, p90, p99, non2xx, errors };
+    return {
+      workload,
+      requestsPerSecond: Math.round(result.requests / result.seconds),
+      p50,
+      p90,
+      p99,
+      non2xx,
+      errors,
+      requests: result.requests,
+    };
   }
   const result = await autocannon({
     url: baseUrl,

@@ -111,12 +111,17 @@ export const GOVERNANCE_GOALS: Record<string, number> = { lookup: 0.97, new: 0.8
 
 const number = (value: number) => value.toLocaleString('en');
 
+/** The database's transactions per request, as the report prints it (– when not counted). */
+const perRequest = (r: WorkloadResult) => (r.transactionsPerRequest === undefined ? '–' : r.transactionsPerRequest.toFixed(2));
+
 function workloadTable(results: readonly WorkloadResult[]): string[] {
+  const counted = results.some((r) => r.transactionsPerRequest !== undefined);
   return [
-    '| workload | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| workload | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | errors |${counted ? ' db transactions / request |' : ''}`,
+    `|---|---:|---:|---:|---:|---:|---:|${counted ? '---:|' : ''}`,
     ...results.map(
-      (r) => `| ${r.workload} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |`,
+      (r) =>
+        `| ${r.workload} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |${counted ? ` ${perRequest(r)} |` : ''}`,
     ),
   ];
 }
@@ -135,8 +140,16 @@ function performanceGoals(postgres: NonNullable<BenchReport['postgres']>): strin
   if (postgres.twoWorkers) {
     const two = postgres.twoWorkers;
     const notSlower = two.every((r) => r.requestsPerSecond >= rate(postgres.results, r.workload));
+    const one = (workload: string) => postgres.results.find((r) => r.workload === workload);
     const pairs = two
-      .map((r) => `${r.workload} ${number(r.requestsPerSecond)} vs ${number(rate(postgres.results, r.workload))}`)
+      .map((r) => {
+        const single = one(r.workload);
+        const statements =
+          r.transactionsPerRequest === undefined || single === undefined
+            ? ''
+            : ` (db transactions / request ${perRequest(r)} vs ${perRequest(single)})`;
+        return `${r.workload} ${number(r.requestsPerSecond)} vs ${number(single?.requestsPerSecond ?? 0)}${statements}`;
+      })
       .join('; ');
     rows.push(`| \`WEB_CONCURRENCY=2\` not slower than 1 worker | ${pairs} | ${verdict(notSlower)} |`);
   }

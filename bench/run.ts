@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import type { Database } from '../src/db/database.js';
 import { checkInvariants, totalViolations } from '../src/db/invariants.js';
 import { drive, sequentialLatency, type LoadSettings, type Loader, type WorkloadResult } from './load.js';
@@ -101,7 +102,7 @@ async function seedTarget(target: BenchTarget): Promise<number> {
 async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadState): Promise<TargetReport> {
   const results = await withService(target, 1, async (baseUrl) => {
     const measured: WorkloadResult[] = [];
-    for (const workload of WORKLOADS) measured.push(report(await drive(baseUrl, workload, state, load)));
+    for (const workload of WORKLOADS) measured.push(report(await driveCounted(target, baseUrl, workload, state, load)));
     return measured;
   });
   const violations = await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
@@ -125,6 +126,37 @@ async function withService<T>(
     await service.stop('SIGTERM');
   }
 }
+
+/**
+ * `drive`, with the database's committed transactions counted around it (pg_stat_database): how
+ * many statements a request cost, which is how well its lookups and writes were batched. A backend
+ * flushes its counts at most once a second and within a second of going idle, so each count is
+ * read after a quiet while.
+ */
+async function driveCounted(target: BenchTarget, ...run: Parameters<typeof drive>): Promise<WorkloadResult> {
+  const url = target.url;
+  if (url === null) return drive(...run);
+  const transactions = async () => {
+    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ count: string }>(
+        'SELECT (xact_commit + xact_rollback)::text AS count FROM pg_stat_database WHERE datname = current_database()',
+      );
+      return Number(rows[0]?.count);
+    } finally {
+      await client.end();
+    }
+  };
+  const before = await transactions();
+  const result = await drive(...run);
+  const after = await transactions();
+  return result.requests ? { ...result, transactionsPerRequest: (after - before) / result.requests } : result;
+}
+
+/** Longer than PostgreSQL's own interval between two flushes of a backend's statistics (1 s). */
+const STATS_FLUSH_MS = 1_500;
 
 function report(result: WorkloadResult): WorkloadResult {
   log(JSON.stringify(result));
@@ -155,8 +187,8 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
     const twoWorkers = skip.has('workers')
       ? undefined
       : await withService(target, 2, async (baseUrl) => [
-          report(await drive(baseUrl, 'lookup', state, load)),
-          report(await drive(baseUrl, 'new', state, load)),
+          report(await driveCounted(target, baseUrl, 'lookup', state, load)),
+          report(await driveCounted(target, baseUrl, 'new', state, load)),
         ]);
     const after = await ceiling('lookup');
     const pgbench = {
