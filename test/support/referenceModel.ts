@@ -36,6 +36,11 @@ export class ReferenceModel {
     }
     return describeModelCustomer(this.rows.filter((row) => row.customer === label));
   }
+
+  /** Every row, each with its customer's label (rows of one customer share it). */
+  snapshot(): readonly Readonly<ModelRow>[] {
+    return this.rows.map((row) => ({ ...row }));
+  }
 }
 
 /** A model customer as the service answers it: its lowest id primary, values in id order. */
