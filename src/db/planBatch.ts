@@ -60,7 +60,8 @@ export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): 
         for (const row of rows) byRequest[row.request - 1]?.push(row);
         batch.forEach((each, index) => each.resolve(attemptOf(byRequest[index] as PlanRow[])));
       },
-      (error: unknown) => batch.forEach((each) => each.reject(error)),
+      // One plan's failure stays its own: the batch wrote nothing, so each plan goes again alone.
+      () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
     );
   };
   return perTurn(send, MAX_PLANS_PER_STATEMENT);

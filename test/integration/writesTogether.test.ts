@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Database, Queryable } from '../../src/db/database.js';
-import { identifyStore } from '../../src/db/identifyStore.js';
+import { APPLY_PLAN_SQL, identifyStore } from '../../src/db/identifyStore.js';
 import { APPLY_PLANS_SQL } from '../../src/db/planBatch.js';
 import type { Identifiers } from '../../src/identity/contact.js';
 import { createIdentifyService } from '../../src/identity/identifyService.js';
@@ -219,6 +219,29 @@ describeOnEachDatabase('writes arriving together', (scratch) => {
       types.map((event) => event.type),
       ['customer.created', 'customer.created', 'customer.merged', 'customer.updated'],
     );
+  });
+
+  it('a batch that fails writes nothing, and each of its plans is then sent alone: one failure stays its own', async () => {
+    const real = scratch().db;
+    const sent: string[] = [];
+    const failingBatches: Database = {
+      ...real,
+      query: (sql, params) => {
+        sent.push(sql);
+        return sql === APPLY_PLANS_SQL ? Promise.reject(new Error('the batch failed')) : real.query(sql, params);
+      },
+      get readCommitted() {
+        return failingBatches;
+      },
+    };
+    const service = createIdentifyService(identifyStore(failingBatches));
+    const answers = await Promise.all(['a@x.io', 'b@x.io'].map((email) => service.identify({ email, phoneNumber: null })));
+    assert.deepEqual(
+      answers.map(({ customer }) => customer.emails),
+      [['a@x.io'], ['b@x.io']],
+    );
+    assert.equal(sent.filter((sql) => sql === APPLY_PLANS_SQL).length, 1);
+    assert.equal(sent.filter((sql) => sql === APPLY_PLAN_SQL).length, 2);
   });
 
   it('inside a transaction, attempts go one by one', async () => {
