@@ -13,7 +13,8 @@
 --
 -- identity_apply_plans: the plans of several requests in one statement, every kind (new customer,
 -- extension, merge); it replaces identity_create_customers (0012), which batched new customers
--- only. Request i (from 1) is identity_apply_plan's arguments, each at [i]; the int[] arguments
+-- only. That one stays, unused by this version, for the processes of the version before during a
+-- rolling upgrade (a later migration can drop it). Request i (from 1) is identity_apply_plan's arguments, each at [i]; the int[] arguments
 -- travel as array literals (a text[] of them: an int[][] must be rectangular).
 -- Locks, all of them before anything is written and in the order every writer takes them, so a
 -- batch and any other writer never wait on each other in a cycle:
@@ -291,6 +292,3 @@ BEGIN
   END LOOP;
 END
 $$;
-
--- Its one caller is gone: identity_apply_plans does what it did.
-DROP FUNCTION IF EXISTS identity_create_customers(text[], text[], bigint[], text[], boolean);

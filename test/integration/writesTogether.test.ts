@@ -244,6 +244,25 @@ describeOnEachDatabase('writes arriving together', (scratch) => {
     assert.equal(sent.filter((sql) => sql === APPLY_PLAN_SQL).length, 2);
   });
 
+  it("the previous version's batch of new customers (identity_create_customers) still writes, for its processes during a rolling upgrade", async () => {
+    // What the version before migrations/0013 sends (its src/db/createBatch.ts), word for word.
+    const previousVersionSql = 'SELECT * FROM identity_create_customers($1::text[], $2::text[], $3::bigint[], $4::text[], $5::boolean)';
+    const rows = await scratch().db.query<{ request: number; applied: boolean; email: string }>(previousVersionSql, [
+      ['a@x.io', 'b@x.io'],
+      [null, null],
+      [null, null],
+      [null, null],
+      true,
+    ]);
+    assert.deepEqual(
+      rows.map(({ request, applied, email }) => [request, applied, email]),
+      [
+        [1, true, 'a@x.io'],
+        [2, true, 'b@x.io'],
+      ],
+    );
+  });
+
   it('inside a transaction, attempts go one by one', async () => {
     const { db, sent } = recording(scratch().db);
     const store = identifyStore(db);
