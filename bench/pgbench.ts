@@ -78,23 +78,25 @@ function script(name: CeilingName, customers: number, governed: boolean): string
     }
     case 'extendBatch': {
       // As the service sends extensions that arrive together: one read of the customers of all
-      // four, then one identity_apply_plans that gives each a new phone. Four customers apart in a
-      // stride of four, as `extend` picks one, so a batch never holds one customer twice.
-      const customer = (k: number) => `4 * :s + ${k}`;
+      // four, then one identity_apply_plans that gives each a new phone. Four customers with an
+      // email (10s+2, +4, +6, +8: never a tenth from 10k+1, the phone-only ones), so a batch never
+      // holds one customer twice and every plan extends.
+      const customer = (k: number) => `10 * :s + ${2 + 2 * k}`;
       const emails = arrayOf((k) => `'u' || (${customer(k)}) || '@bench.io'`);
       const phones = arrayOf((k) => `'7${k}' || :n`);
       const lookups = arrayOf(() => 'NULL::text');
       return [
-        `\\set s random(0, ${Math.floor(customers / 4) - 1})`,
+        `\\set s random(0, ${Math.floor(customers / 10) - 1})`,
         `\\set n random(1, 2000000000)`,
-        // Customer 1 and every tenth from 10k+1 have no email: the read then finds none, and the plan is a new customer.
-        `SELECT array_agg(ids) AS ids, array_agg(links) AS links, array_agg(survivor) AS survivors FROM (`,
-        `  SELECT o."request", coalesce(array_agg(r."id") FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS ids,`,
-        `         coalesce(array_agg(coalesce(r."linkedId", 0)) FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS links,`,
+        `SELECT array_agg(ids ORDER BY "request") AS ids, array_agg(links ORDER BY "request") AS links,`,
+        `       array_agg(survivor ORDER BY "request") AS survivors FROM (`,
+        // In row order, as the service reads them and identity_apply_plans compares them.
+        `  SELECT o."request", coalesce(array_agg(r."id" ORDER BY r."createdAt", r."id") FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS ids,`,
+        `         coalesce(array_agg(coalesce(r."linkedId", 0) ORDER BY r."createdAt", r."id") FILTER (WHERE r."id" IS NOT NULL), '{}')::text AS links,`,
         `         min(coalesce(r."linkedId", r."id")) AS survivor`,
         `    FROM unnest(${emails}, ${lookups}) WITH ORDINALITY AS o("email", "phoneNumber", "request")`,
         `    LEFT JOIN LATERAL identity_governed_rows(o."email", o."phoneNumber") AS r ON true`,
-        `   GROUP BY o."request" ORDER BY o."request") AS found \\gset`,
+        `   GROUP BY o."request") AS found \\gset`,
         `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, { ids: ':ids', links: ':links', survivors: ':survivors::int[]' }))};`,
       ].join('\n');
     }
