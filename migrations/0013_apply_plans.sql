@@ -229,6 +229,7 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   v_version bigint;
   v_primaries int[];
+  v_expected_ids int[];
   v_lock_ids int[];
   v_current boolean;
   v_emails text[];
@@ -263,8 +264,9 @@ BEGIN
       RETURN QUERY SELECT i, false, NULL::int, NULL::text, NULL::text, NULL::int, NULL::text, v_version;
       CONTINUE;
     END IF;
+    v_expected_ids := p_expected_ids[i]::int[];
     v_lock_ids := p_lock_ids[i]::int[];
-    IF cardinality(p_expected_ids[i]::int[]) = 0 AND cardinality(v_lock_ids) = 0 THEN
+    IF cardinality(v_expected_ids) = 0 AND cardinality(v_lock_ids) = 0 THEN
       -- Decided on no rows: still none if no live row holds either value (identity_apply_plan's probe).
       v_current := NOT EXISTS (
         SELECT 1 FROM "Contact" AS c WHERE c."deletedAt" IS NULL AND c."email" = p_emails[i]
@@ -273,7 +275,7 @@ BEGIN
       v_emails := '{}';
       v_phones := '{}';
     ELSE
-      SELECT COALESCE(array_agg(r."id" ORDER BY r."createdAt", r."id"), '{}') = p_expected_ids[i]::int[]
+      SELECT COALESCE(array_agg(r."id" ORDER BY r."createdAt", r."id"), '{}') = v_expected_ids
              AND COALESCE(array_agg(COALESCE(r."linkedId", 0) ORDER BY r."createdAt", r."id"), '{}') = p_expected_links[i]::int[],
              COALESCE(array_agg(r."email") FILTER (WHERE r."email" IS NOT NULL), '{}'),
              COALESCE(array_agg(r."phoneNumber") FILTER (WHERE r."phoneNumber" IS NOT NULL), '{}')
