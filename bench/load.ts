@@ -27,6 +27,8 @@ export interface WorkloadResult {
   errors: number;
   /** Requests answered in the run (wrk only). */
   requests?: number;
+  /** The run's seconds, when shorter than the other runs' (bench/run.ts, mergeSeconds). */
+  runSeconds?: number;
   /** The database's transactions (statements outside one) per request answered, when counted (bench/run.ts). */
   transactionsPerRequest?: number;
 }

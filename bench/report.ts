@@ -121,7 +121,7 @@ function workloadTable(results: readonly WorkloadResult[]): string[] {
     `|---|---:|---:|---:|---:|---:|---:|${counted ? '---:|' : ''}`,
     ...results.map(
       (r) =>
-        `| ${r.workload} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |${counted ? ` ${perRequest(r)} |` : ''}`,
+        `| ${r.workload}${r.runSeconds === undefined ? '' : ` (${r.runSeconds} s)`} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |${counted ? ` ${perRequest(r)} |` : ''}`,
     ),
   ];
 }
