@@ -1,20 +1,28 @@
 /**
  * Writes that arrive together share one statement. Every plan attempted outside a transaction goes
- * through here: those of one turn of the event loop are sent as one call of `identity_apply_plans`
- * (migrations/0013), which takes all their locks in the global order and then checks and carries
- * out each plan in turn: one round trip and one commit for many writes (pgbench, 4 a statement:
- * docs/benchmarks.md, "The write path"). A turn with one plan sends identity_apply_plan, as before.
+ * through here: those made while the process's last plan statement runs (or, when none runs, in one
+ * turn of the event loop) are sent as one call of `identity_apply_plans` (migrations/0013), which
+ * takes all their locks in the global order and then checks and carries out each plan in turn: one
+ * round trip and one commit for many writes (pgbench, 4 a statement: docs/benchmarks.md, "The write
+ * path"). A batch of one plan sends identity_apply_plan, as before.
  */
 import type { PlanAttempt } from '../identity/store.js';
 import type { Queryable } from './database.js';
 import { attemptOf, type AttemptRow } from './attemptRows.js';
-import { perTurn, type Waiting } from './perTurn.js';
+import { oneBatchInFlight, type Waiting } from './perTurn.js';
 
 export const APPLY_PLANS_SQL =
   'SELECT * FROM identity_apply_plans($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::boolean[], $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::boolean)';
 
 /** A long batch holds every one of its locks until it commits: kept small. */
 export const MAX_PLANS_PER_STATEMENT = 16;
+
+/**
+ * How long the plan statement in flight holds the next back (oneBatchInFlight). A batch answers in
+ * 1–2 ms here under load; one past this is waiting (on a lock, or an overloaded server), and the
+ * process's other writes go on without it.
+ */
+export const PLAN_PATIENCE_MS = 10;
 
 /** identity_apply_plan's arguments but the last (whether to log events), in its order. */
 export type PlanArguments = readonly [
@@ -47,14 +55,13 @@ export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): 
   const send = (batch: Waiting<PlanArguments, PlanAttempt>[]) => {
     if (batch.length === 1) {
       const [only] = batch as [Waiting<PlanArguments, PlanAttempt>];
-      single(only.item).then(only.resolve, only.reject);
-      return;
+      return single(only.item).then(only.resolve, only.reject);
     }
     // One array per argument, each request's value at its place.
     const columns = batch[0]?.item.map((_, argument) =>
       batch.map(({ item }) => (INT_ARRAYS.has(argument) ? arrayLiteral(item[argument] as readonly number[]) : item[argument])),
     );
-    db.query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog]).then(
+    return db.query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog]).then(
       (rows) => {
         const byRequest: PlanRow[][] = batch.map(() => []);
         for (const row of rows) byRequest[row.request - 1]?.push(row);
@@ -64,5 +71,5 @@ export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): 
       () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
     );
   };
-  return perTurn(send, MAX_PLANS_PER_STATEMENT);
+  return oneBatchInFlight(send, { max: MAX_PLANS_PER_STATEMENT, patienceMs: PLAN_PATIENCE_MS });
 }
