@@ -97,7 +97,7 @@ export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOp
   return storeOn(db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog, plans);
 }
 
-/** `attempt`: carries out one plan's arguments; batched per turn outside a transaction (planBatch.ts), one by one inside. */
+/** `attempt`: carries out one plan's arguments; batched outside a transaction (planBatch.ts), one by one inside. */
 function storeOn(db: Database, lookup: Lookup, eventLog: boolean, attempt: (plan: PlanArguments) => Promise<PlanAttempt>): IdentifyStore {
   return {
     findCustomers: (request, withBlocklistVersion) => findCustomers(db, lookup, request, withBlocklistVersion),

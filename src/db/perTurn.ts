@@ -1,6 +1,7 @@
 /**
- * Calls made in one turn of the event loop, handed over together: what lets the lookups and the
- * writes of requests that arrive together share one statement each (lookupBatch.ts, planBatch.ts).
+ * Calls handed over together, so that the lookups and the writes of requests that arrive together
+ * share one statement each: perTurn hands over those of one turn of the event loop (lookupBatch.ts);
+ * oneBatchInFlight those made while its last batch ran (planBatch.ts).
  */
 
 export interface Waiting<Item, Result> {
@@ -40,7 +41,7 @@ export interface InFlightLimit {
  * perTurn with one batch in flight, as group commit does: calls made while `send`'s last batch runs
  * wait for its answer, then go together as the next batch (at the end of the turn that answer
  * arrives in). Under load that makes fewer, larger statements than one per turn, each taking one
- * backend's turn at the table's hot pages; on this 2-core machine it wrote 10–20% more
+ * backend's turn at the table's hot pages; on this 2-core machine it wrote about a tenth more
  * (docs/concurrency.md, "Writes arriving together"). `send` settles once its statements have
  * answered. A batch slower than `patienceMs` stops holding the others back, so a request stuck on a
  * lock delays its process's other writes by that much at most.

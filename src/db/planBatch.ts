@@ -50,7 +50,7 @@ type PlanRow = AttemptRow & { request: number };
 
 type Single = (plan: PlanArguments) => Promise<PlanAttempt>;
 
-/** Attempts plans, batching those of one turn; `single` attempts one alone (identity_apply_plan). */
+/** Attempts plans, batching those that wait while the last batch runs; `single` attempts one alone (identity_apply_plan). */
 export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): (plan: PlanArguments) => Promise<PlanAttempt> {
   const send = (batch: Waiting<PlanArguments, PlanAttempt>[]) => {
     if (batch.length === 1) {

@@ -1,6 +1,6 @@
 /**
- * Writes arriving together (src/db/planBatch.ts, migrations/0013): the plans of requests of one
- * turn share one statement, new customers, extensions and merges alike, and each is answered as
+ * Writes arriving together (src/db/planBatch.ts, migrations/0013): the plans of requests that
+ * arrive together share one statement, new customers, extensions and merges alike, and each is answered as
  * if the requests had been made one at a time, in the order they arrived.
  */
 import assert from 'node:assert/strict';
