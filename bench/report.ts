@@ -5,8 +5,16 @@ import { WRITE_BATCH } from './pgbench.js';
 
 export interface TargetReport {
   target: 'postgres' | 'embedded';
+  /** The customers lookups and extensions pick from. */
   customers: number;
+  /** Untouched customers seeded beyond them, for merges (absent in older reports). */
+  mergeReserve?: number;
+  /** Every row, the reserve's included. */
   rows: number;
+  /** Rounds of the goal workloads (bench/run.ts, GOAL_WORKLOADS); `results` holds their median runs, then those run once. */
+  rounds?: number;
+  /** Each round's runs, in order. */
+  roundRuns?: WorkloadResult[][];
   results: WorkloadResult[];
   violations: number;
 }
@@ -114,14 +122,49 @@ const number = (value: number) => value.toLocaleString('en');
 /** The database's transactions per request, as the report prints it (– when not counted). */
 const perRequest = (r: WorkloadResult) => (r.transactionsPerRequest === undefined ? '–' : r.transactionsPerRequest.toFixed(2));
 
-function workloadTable(results: readonly WorkloadResult[]): string[] {
+/**
+ * Runs of one workload as one: the median of each figure (req/s, each latency percentile,
+ * transactions per request), failures and requests summed.
+ */
+export function medianRun(runs: readonly WorkloadResult[]): WorkloadResult {
+  const [first] = runs;
+  if (first === undefined) throw new Error('medianRun: no runs');
+  const of = (figure: (r: WorkloadResult) => number | undefined) => {
+    const values = runs.map(figure).filter((value): value is number => value !== undefined);
+    return values.length === runs.length ? median(values) : undefined;
+  };
+  const sum = (figure: (r: WorkloadResult) => number) => runs.reduce((total, r) => total + figure(r), 0);
+  const requests = of((r) => r.requests) === undefined ? undefined : sum((r) => r.requests ?? 0);
+  const transactionsPerRequest = of((r) => r.transactionsPerRequest);
+  return {
+    workload: first.workload,
+    requestsPerSecond: Math.round(median(runs.map((r) => r.requestsPerSecond))),
+    p50: median(runs.map((r) => r.p50)),
+    p90: median(runs.map((r) => r.p90)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    ...(requests === undefined ? {} : { requests }),
+    ...(first.runSeconds === undefined ? {} : { runSeconds: first.runSeconds }),
+    ...(transactionsPerRequest === undefined ? {} : { transactionsPerRequest }),
+  };
+}
+
+/** A workload's req/s: the median with every round's run in brackets when it ran in rounds. */
+function rateCell(result: WorkloadResult, roundRuns: readonly WorkloadResult[][] | undefined): string {
+  const runs = (roundRuns ?? []).flatMap((results) => results.filter((r) => r.workload === result.workload));
+  const own = number(result.requestsPerSecond);
+  return runs.length > 1 ? `${own} (${runs.map((r) => number(r.requestsPerSecond)).join(', ')})` : own;
+}
+
+function workloadTable(results: readonly WorkloadResult[], roundRuns?: readonly WorkloadResult[][]): string[] {
   const counted = results.some((r) => r.transactionsPerRequest !== undefined);
   return [
     `| workload | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | errors |${counted ? ' db transactions / request |' : ''}`,
     `|---|---:|---:|---:|---:|---:|---:|${counted ? '---:|' : ''}`,
     ...results.map(
       (r) =>
-        `| ${r.workload}${r.runSeconds === undefined ? '' : ` (${r.runSeconds} s)`} | ${number(r.requestsPerSecond)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |${counted ? ` ${perRequest(r)} |` : ''}`,
+        `| ${r.workload}${r.runSeconds === undefined ? '' : ` (${r.runSeconds} s)`} | ${rateCell(r, roundRuns)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.non2xx} | ${r.errors} |${counted ? ` ${perRequest(r)} |` : ''}`,
     ),
   ];
 }
@@ -188,7 +231,28 @@ function writeCeilingRow(name: keyof typeof WRITE_CEILING_GOALS, alone: number, 
 }
 
 function targetHeading(title: string, target: TargetReport): string {
-  return `### ${title}: ${number(target.customers)} customers (${number(target.rows)} rows), invariant violations afterwards: ${target.violations}`;
+  const reserve = target.mergeReserve ? ` and ${number(target.mergeReserve)} more for merges` : '';
+  const rounds = (target.rounds ?? 1) > 1 ? `, ${target.rounds} rounds` : '';
+  return `### ${title}: ${number(target.customers)} customers${reserve} (${number(target.rows)} rows)${rounds}, invariant violations afterwards: ${target.violations}`;
+}
+
+/** How a target's workloads ran: rounds and medians, and where merges take their customers from. */
+function targetMethod(target: TargetReport, duration: number): string[] {
+  const rounds = target.rounds ?? 1;
+  const goals = target.roundRuns?.[0]?.map((r) => `\`${r.workload}\``).join(', ');
+  const lines: string[] = [];
+  if (rounds > 1 && goals) {
+    lines.push(
+      `${goals}: ${rounds} rounds, each driving all of them in that order, so that the drift of this shared machine falls on each alike (the issue's method); every figure is the median of the rounds' runs, req/s with all runs in brackets in round order. The rest ran once, after the rounds.`,
+    );
+  }
+  if (target.mergeReserve) {
+    const merge = target.results.find((r) => r.workload === 'merge');
+    lines.push(
+      `Merges use up two untouched customers each, so they run ${merge?.runSeconds ?? duration} s and take them from the ${number(target.mergeReserve)} seeded beyond the ${number(target.customers)} that lookups and extensions pick from.`,
+    );
+  }
+  return lines.length === 0 ? [] : [lines.join(' '), ''];
 }
 
 export function markdownReport(report: BenchReport): string {
@@ -207,7 +271,13 @@ export function markdownReport(report: BenchReport): string {
         : [
             `| ${workload}, ${WRITE_BATCH} arriving together: one read of them all + identity_apply_plans (${what}/s) | ${number(ceiling)} | ${number(rate(workload))} | ${percent(rate(workload), ceiling)} | **${percent(rate(workload), rate('lookup'))}** |`,
           ];
-    lines.push(targetHeading('PostgreSQL, 1 worker', postgres), '', ...workloadTable(postgres.results), '');
+    lines.push(
+      targetHeading('PostgreSQL, 1 worker', postgres),
+      '',
+      ...targetMethod(postgres, report.duration),
+      ...workloadTable(postgres.results, postgres.roundRuns),
+      '',
+    );
     lines.push(
       `The database's own ceilings (pgbench, the service's statements prepared, ${report.connections} clients, no HTTP and no Node.js):`,
       '',
@@ -253,7 +323,15 @@ export function markdownReport(report: BenchReport): string {
       '',
     );
   }
-  if (embedded) lines.push(targetHeading('Embedded PGlite (no DATABASE_URL)', embedded), '', ...workloadTable(embedded.results), '');
+  if (embedded) {
+    lines.push(
+      targetHeading('Embedded PGlite (no DATABASE_URL)', embedded),
+      '',
+      ...targetMethod(embedded, report.duration),
+      ...workloadTable(embedded.results, embedded.roundRuns),
+      '',
+    );
+  }
   if (report.governance) lines.push(...governanceSection(report.governance, report.duration));
   if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration));
   if (report.delivery) lines.push(...deliverySection(report.delivery));
