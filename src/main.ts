@@ -10,7 +10,7 @@ import { createDeliveryMetrics } from './http/deliveryMetrics.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
 import { adoptOrCompareRules } from './db/normalFormStore.js';
 import { buildApp } from './http/app.js';
-import { createMetrics, recordRetry } from './http/metrics.js';
+import { createMetrics, recordBatch, recordRetry } from './http/metrics.js';
 import { addConfiguredPreset, createServices, syncConfiguredWebhooks } from './services.js';
 import { clusterMetricsCollector, superviseWorkers } from './workers.js';
 
@@ -38,6 +38,7 @@ export async function serve(): Promise<void> {
       app.log.warn({ attempt, code: (error as { code?: string }).code }, 'transaction retried');
     },
     onStalePlan: () => metrics.retries.inc({ reason: 'stale_plan' }),
+    onBatch: (statement, requests, seconds) => recordBatch(metrics, statement, requests, seconds),
   });
   // Like migrations, the preset is the cluster primary's to add; its workers only read the list.
   if (cluster.isPrimary) await addConfiguredPreset(db, config.governance, config.normalForm);

@@ -8,7 +8,7 @@ import type { Database } from './db/database.js';
 import { governanceStore, unmergeStore } from './db/governanceStore.js';
 import { deliveryStore } from './db/deliveryStore.js';
 import type { DeliverySettings } from './delivery/deliverer.js';
-import { identifyStore } from './db/identifyStore.js';
+import { identifyStore, type IdentifyStoreOptions } from './db/identifyStore.js';
 import { createErasureService, type ErasureService } from './identity/erasure.js';
 import { BlocklistCache, createGovernanceService, type GovernanceService } from './identity/governance.js';
 import { createIdentifyService, type IdentifyService, type IdentifyServiceOptions } from './identity/identifyService.js';
@@ -41,13 +41,16 @@ export const DEFAULT_GOVERNANCE: GovernanceSettings = { enabled: true, maxCustom
 export interface ServiceOptions extends Omit<IdentifyServiceOptions, 'governance'> {
   /** The normal-form rules the process is set to (default: the seed's); start-up checked they are the table's. */
   rules?: NormalFormRules;
+  /** Told of every batched statement /identify sends (its metrics). */
+  onBatch?: IdentifyStoreOptions['onBatch'];
 }
 
 export function createServices(db: Database, settings: GovernanceSettings = DEFAULT_GOVERNANCE, options: ServiceOptions = {}): Services {
-  const { rules = PLAIN_RULES, ...identifyOptions } = options;
+  const { rules = PLAIN_RULES, onBatch, ...identifyOptions } = options;
+  const batches = onBatch ? { onBatch } : {};
   const normaliser = createNormaliser(rules);
   if (!settings.enabled) {
-    return { normaliser, identifyService: createIdentifyService(identifyStore(db, { eventLog: false }), identifyOptions) };
+    return { normaliser, identifyService: createIdentifyService(identifyStore(db, { eventLog: false, ...batches }), identifyOptions) };
   }
   const store = governanceStore(db);
   // Every reload of the list (on a version change) also learns whether the table's rules are
@@ -58,7 +61,7 @@ export function createServices(db: Database, settings: GovernanceSettings = DEFA
     return state.blocklist;
   });
   const governance = createGovernanceService(store, { onChange: () => blocklist.refresh(), normaliser });
-  const identifyService = createIdentifyService(identifyStore(db), {
+  const identifyService = createIdentifyService(identifyStore(db, batches), {
     ...identifyOptions,
     governance: { blocklist, limits: { maxCustomerContacts: settings.maxCustomerContacts }, quarantine: governance.quarantine },
   });

@@ -83,18 +83,25 @@ async function applyPlanIfCurrent(db: Queryable, plan: PlanArguments, eventLog: 
   return attemptOf(await db.query<AttemptRow>(APPLY_PLAN_SQL, [...plan, eventLog]));
 }
 
+/** /identify's two batched statements: the read every request makes, and the plans' write. */
+export type BatchedStatement = 'read' | 'write';
+
 export interface IdentifyStoreOptions {
   /** Log every change in "ContactEvent" (default); off only for the bench's baseline. */
   eventLog?: boolean;
+  /** Told of every batched statement sent outside a transaction: which, how many requests it served, its seconds. */
+  onBatch?: (statement: BatchedStatement, requests: number, seconds: number) => void;
 }
 
 /**
  * The identify store over `db`. Its attempts run under READ COMMITTED (the protocol needs it);
  * inside `transaction` they share one transaction, whose locks last until commit.
  */
-export function identifyStore(db: Database, { eventLog = true }: IdentifyStoreOptions = {}): IdentifyStore {
-  const plans = batchedPlans(db.readCommitted, (plan) => applyPlanIfCurrent(db.readCommitted, plan, eventLog), eventLog);
-  return storeOn(db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL), eventLog, plans);
+export function identifyStore(db: Database, { eventLog = true, onBatch }: IdentifyStoreOptions = {}): IdentifyStore {
+  const observe = (statement: BatchedStatement) =>
+    onBatch && ((requests: number, seconds: number) => onBatch(statement, requests, seconds));
+  const plans = batchedPlans(db.readCommitted, (plan) => applyPlanIfCurrent(db.readCommitted, plan, eventLog), eventLog, observe('write'));
+  return storeOn(db, batchedLookups<StampedRow>(db, FIND_CUSTOMERS_SQL, observe('read')), eventLog, plans);
 }
 
 /** `attempt`: carries out one plan's arguments; batched outside a transaction (planBatch.ts), one by one inside. */

@@ -9,7 +9,7 @@
  */
 import type { Identifiers } from '../identity/contact.js';
 import type { Queryable } from './database.js';
-import { perTurn, type Waiting } from './perTurn.js';
+import { perTurn, timeBatch, type BatchObserver, type Waiting } from './perTurn.js';
 
 /**
  * Rows of several lookups at once: `request` is the lookup's place in the arrays (from 1), rows in
@@ -26,26 +26,29 @@ export const MAX_LOOKUPS_PER_STATEMENT = 64;
 
 /**
  * A reader that batches: `single` is the one-lookup statement (parameters email, phone), used
- * when a turn brings one lookup; otherwise FIND_MANY_CUSTOMERS_SQL.
+ * when a turn brings one lookup; otherwise FIND_MANY_CUSTOMERS_SQL. `observe` is told of each statement.
  */
-export function batchedLookups<Row>(db: Queryable, single: string): (request: Identifiers) => Promise<Row[]> {
+export function batchedLookups<Row>(db: Queryable, single: string, observe?: BatchObserver): (request: Identifiers) => Promise<Row[]> {
   const send = (batch: Waiting<Identifiers, Row[]>[]) => {
+    const answered = timeBatch(observe, batch.length);
     if (batch.length === 1) {
       const [only] = batch as [Waiting<Identifiers, Row[]>];
-      db.query<Row>(single, [only.item.email, only.item.phoneNumber]).then(only.resolve, only.reject);
+      db.query<Row>(single, [only.item.email, only.item.phoneNumber]).finally(answered).then(only.resolve, only.reject);
       return;
     }
     db.query<Row & { request: number }>(FIND_MANY_CUSTOMERS_SQL, [
       batch.map((each) => each.item.email),
       batch.map((each) => each.item.phoneNumber),
-    ]).then(
-      (rows) => {
-        const byRequest: Row[][] = batch.map(() => []);
-        for (const { request, ...row } of rows) byRequest[request - 1]?.push(row as Row);
-        batch.forEach((each, index) => each.resolve(byRequest[index] as Row[]));
-      },
-      (error: unknown) => batch.forEach((each) => each.reject(error)),
-    );
+    ])
+      .finally(answered)
+      .then(
+        (rows) => {
+          const byRequest: Row[][] = batch.map(() => []);
+          for (const { request, ...row } of rows) byRequest[request - 1]?.push(row as Row);
+          batch.forEach((each, index) => each.resolve(byRequest[index] as Row[]));
+        },
+        (error: unknown) => batch.forEach((each) => each.reject(error)),
+      );
   };
   return perTurn(send, MAX_LOOKUPS_PER_STATEMENT);
 }

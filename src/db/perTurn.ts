@@ -4,6 +4,16 @@
  * oneBatchInFlight those made while its last batch ran (planBatch.ts).
  */
 
+/** Told of each statement a batcher sent: the requests it served and the seconds until it answered. */
+export type BatchObserver = (requests: number, seconds: number) => void;
+
+/** Starts timing a statement of `requests` requests; the function returned tells `observe` when it has answered. */
+export function timeBatch(observe: BatchObserver | undefined, requests: number): () => void {
+  if (observe === undefined) return () => {};
+  const started = performance.now();
+  return () => observe(requests, (performance.now() - started) / 1000);
+}
+
 export interface Waiting<Item, Result> {
   item: Item;
   resolve(result: Result): void;

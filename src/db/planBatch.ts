@@ -9,7 +9,7 @@
 import type { PlanAttempt } from '../identity/store.js';
 import type { Queryable } from './database.js';
 import { attemptOf, type AttemptRow } from './attemptRows.js';
-import { oneBatchInFlight, type Waiting } from './perTurn.js';
+import { oneBatchInFlight, timeBatch, type BatchObserver, type Waiting } from './perTurn.js';
 
 export const APPLY_PLANS_SQL =
   'SELECT * FROM identity_apply_plans($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::boolean[], $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::boolean)';
@@ -50,26 +50,39 @@ type PlanRow = AttemptRow & { request: number };
 
 type Single = (plan: PlanArguments) => Promise<PlanAttempt>;
 
-/** Attempts plans, batching those that wait while the last batch runs; `single` attempts one alone (identity_apply_plan). */
-export function batchedPlans(db: Queryable, single: Single, eventLog: boolean): (plan: PlanArguments) => Promise<PlanAttempt> {
+/**
+ * Attempts plans, batching those that wait while the last batch runs; `single` attempts one alone
+ * (identity_apply_plan). `observe` is told of each statement (a failed batch's plans, sent again
+ * one by one, are not told again).
+ */
+export function batchedPlans(
+  db: Queryable,
+  single: Single,
+  eventLog: boolean,
+  observe?: BatchObserver,
+): (plan: PlanArguments) => Promise<PlanAttempt> {
   const send = (batch: Waiting<PlanArguments, PlanAttempt>[]) => {
+    const answered = timeBatch(observe, batch.length);
     if (batch.length === 1) {
       const [only] = batch as [Waiting<PlanArguments, PlanAttempt>];
-      return single(only.item).then(only.resolve, only.reject);
+      return single(only.item).finally(answered).then(only.resolve, only.reject);
     }
     // One array per argument, each request's value at its place.
     const columns = batch[0]?.item.map((_, argument) =>
       batch.map(({ item }) => (INT_ARRAYS.has(argument) ? arrayLiteral(item[argument] as readonly number[]) : item[argument])),
     );
-    return db.query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog]).then(
-      (rows) => {
-        const byRequest: PlanRow[][] = batch.map(() => []);
-        for (const row of rows) byRequest[row.request - 1]?.push(row);
-        batch.forEach((each, index) => each.resolve(attemptOf(byRequest[index] as PlanRow[])));
-      },
-      // One plan's failure stays its own: the batch wrote nothing, so each plan goes again alone.
-      () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
-    );
+    return db
+      .query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog])
+      .finally(answered)
+      .then(
+        (rows) => {
+          const byRequest: PlanRow[][] = batch.map(() => []);
+          for (const row of rows) byRequest[row.request - 1]?.push(row);
+          batch.forEach((each, index) => each.resolve(attemptOf(byRequest[index] as PlanRow[])));
+        },
+        // One plan's failure stays its own: the batch wrote nothing, so each plan goes again alone.
+        () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
+      );
   };
   return oneBatchInFlight(send, { max: MAX_PLANS_PER_STATEMENT, patienceMs: PLAN_PATIENCE_MS });
 }

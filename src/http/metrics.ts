@@ -5,6 +5,7 @@
 import { classifyDatabaseError, type DatabaseFailure } from '../db/errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '../db/database.js';
+import type { BatchedStatement } from '../db/identifyStore.js';
 import type { IdentifyOutcome } from '../identity/identifyService.js';
 
 export interface Metrics {
@@ -14,6 +15,8 @@ export interface Metrics {
   customerContacts: Histogram;
   retries: Counter<'reason'>;
   blockedIdentifiers: Counter<'field'>;
+  batchRequests: Histogram<'statement'>;
+  batchSeconds: Histogram<'statement'>;
 }
 
 /** SQLSTATEs the service retries, by the name an operator searches for. */
@@ -60,6 +63,20 @@ export function createMetrics(poolStats: () => PoolStats): Metrics {
       labelNames: ['field'],
       registers: [registry],
     }),
+    batchRequests: new Histogram({
+      name: 'identity_db_batch_requests',
+      help: "/identify requests served by each of its batched statements: statement=read (every request's read) or write (the plans of writes)",
+      labelNames: ['statement'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'identity_db_batch_seconds',
+      help: "Time from sending each of /identify's batched statements to its answer, by statement (read, write)",
+      labelNames: ['statement'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'identity_db_pool_connections',
@@ -74,6 +91,12 @@ export function createMetrics(poolStats: () => PoolStats): Metrics {
     },
   });
   return metrics;
+}
+
+/** One batched statement of /identify (identifyStore's onBatch). */
+export function recordBatch(metrics: Metrics, statement: BatchedStatement, requests: number, seconds: number): void {
+  metrics.batchRequests.observe({ statement }, requests);
+  metrics.batchSeconds.observe({ statement }, seconds);
 }
 
 export function recordRetry(metrics: Metrics, error: unknown): void {

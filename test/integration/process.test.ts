@@ -49,6 +49,41 @@ it('serves /identify on in-memory PGlite and exits 0 on SIGTERM after finishing 
   }
 });
 
+it("counts /identify's batched statements in /metrics: requests served and seconds, for the read and the write", async () => {
+  const service = await startService({ DATABASE_URL: 'memory://', LOG_LEVEL: 'warn' });
+  try {
+    // Twelve new customers at once: each request one read and one plan, in as few statements as arrived together.
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${service.baseUrl}/identify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `batch${i}@x.io` }),
+        }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      Array(12).fill(200),
+    );
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const value = (series: string) => {
+      const match = new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics);
+      assert.ok(match, `${series} is in /metrics`);
+      return Number(match[1]);
+    };
+    for (const statement of ['read', 'write']) {
+      assert.equal(value(`identity_db_batch_requests_sum{statement="${statement}"}`), 12, `${statement}: every request counted once`);
+      const statements = value(`identity_db_batch_requests_count{statement="${statement}"}`);
+      assert.ok(statements >= 1 && statements <= 12, `${statement}: ${statements} statements`);
+      assert.equal(value(`identity_db_batch_seconds_count{statement="${statement}"}`), statements);
+      assert.ok(value(`identity_db_batch_seconds_sum{statement="${statement}"}`) > 0);
+    }
+  } finally {
+    await service.stop('SIGKILL');
+  }
+});
+
 it('stops at start-up with one clear line when the configuration is invalid', () => {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
     env: { ...process.env, PORT: 'not-a-port', DATABASE_URL: 'memory://' },
