@@ -3,6 +3,8 @@
  * wrk when it is installed), a sequential client for latency.
  */
 import autocannon from 'autocannon';
+import type { BatchedStatement } from '../src/db/identifyStore.js';
+import type { BatchFigures } from './batches.js';
 import { runWrk } from './wrk.js';
 import { nextRequest, type Body, type WorkloadName, type WorkloadState } from './workloads.js';
 
@@ -31,6 +33,8 @@ export interface WorkloadResult {
   runSeconds?: number;
   /** The database's transactions (statements outside one) per request answered, when counted (bench/run.ts). */
   transactionsPerRequest?: number;
+  /** The service's batched statements during the run, when counted (bench/batches.ts). */
+  batches?: Partial<Record<BatchedStatement, BatchFigures>>;
 }
 
 export async function drive(

@@ -1,4 +1,5 @@
 /** The Markdown table of a benchmark run, as the README shows it. */
+import type { BatchFigures } from './batches.js';
 import type { LatencySample, WorkloadResult } from './load.js';
 import type { StatementCount } from './roundTrips.js';
 import { WRITE_BATCH } from './pgbench.js';
@@ -136,6 +137,17 @@ export function medianRun(runs: readonly WorkloadResult[]): WorkloadResult {
   const sum = (figure: (r: WorkloadResult) => number) => runs.reduce((total, r) => total + figure(r), 0);
   const requests = of((r) => r.requests) === undefined ? undefined : sum((r) => r.requests ?? 0);
   const transactionsPerRequest = of((r) => r.transactionsPerRequest);
+  const batches: NonNullable<WorkloadResult['batches']> = {};
+  for (const statement of ['read', 'write'] as const) {
+    const figure = (name: keyof BatchFigures) => of((r) => r.batches?.[statement]?.[name]);
+    const statements = figure('statements');
+    const requestsPerStatement = figure('requestsPerStatement');
+    const msPerStatement = figure('msPerStatement');
+    const inFlight = figure('inFlight');
+    if (statements !== undefined && requestsPerStatement !== undefined && msPerStatement !== undefined && inFlight !== undefined) {
+      batches[statement] = { statements, requestsPerStatement, msPerStatement, inFlight };
+    }
+  }
   return {
     workload: first.workload,
     requestsPerSecond: Math.round(median(runs.map((r) => r.requestsPerSecond))),
@@ -147,7 +159,26 @@ export function medianRun(runs: readonly WorkloadResult[]): WorkloadResult {
     ...(requests === undefined ? {} : { requests }),
     ...(first.runSeconds === undefined ? {} : { runSeconds: first.runSeconds }),
     ...(transactionsPerRequest === undefined ? {} : { transactionsPerRequest }),
+    ...(Object.keys(batches).length === 0 ? {} : { batches }),
   };
+}
+
+/** Each workload's batched statements (bench/batches.ts), for the runs that counted them. */
+function batchTable(results: readonly WorkloadResult[], rounds: number): string[] {
+  const counted = results.filter((r) => r.batches?.read !== undefined || r.batches?.write !== undefined);
+  if (counted.length === 0) return [];
+  const cells = (figures: BatchFigures | undefined) =>
+    figures === undefined
+      ? '– | – | –'
+      : `${figures.requestsPerStatement} | ${figures.msPerStatement} | ${(100 * figures.inFlight).toFixed(0)}%`;
+  return [
+    `/identify's batched statements in those runs, counted by the service itself (\`identity_db_batch_*\` in its /metrics): requests each statement served, ms from sending it to its answer, and the share of the run a statement was in flight (their times summed, over the run's length: above 100% when several were in flight at once)${rounds > 1 ? '; medians of the rounds' : ''}. The read is every request's first statement (a lookup's only one); the write carries the plans of writes, one statement in flight per process ([docs/concurrency.md](../../docs/concurrency.md)).`,
+    '',
+    '| workload | read: requests / statement | read: ms | read: in flight | write: requests / statement | write: ms | write: in flight |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...counted.map((r) => `| ${r.workload} | ${cells(r.batches?.read)} | ${cells(r.batches?.write)} |`),
+    '',
+  ];
 }
 
 /** A workload's req/s: the median with every round's run in brackets when it ran in rounds. */
@@ -207,8 +238,10 @@ function performanceGoals(postgres: NonNullable<BenchReport['postgres']>): strin
   );
   for (const [name, goal] of Object.entries(WRITE_SHARE_GOALS)) {
     const writes = rate(postgres.results, name);
+    const held = writes >= goal * lookup;
+    const write = postgres.results.find((r) => r.workload === name)?.batches?.write;
     rows.push(
-      `| service ${name} ≥ ${100 * goal}% of its lookups | ${share(writes, lookup)} (${number(writes)} / ${number(lookup)}) | ${verdict(writes >= goal * lookup)} |`,
+      `| service ${name} ≥ ${100 * goal}% of its lookups | ${share(writes, lookup)} (${number(writes)} / ${number(lookup)}) | ${verdict(held)}${held || write === undefined ? '' : `; ${writeBound(write)}`} |`,
     );
   }
   return [
@@ -222,6 +255,20 @@ function performanceGoals(postgres: NonNullable<BenchReport['postgres']>): strin
     '',
   ];
 }
+
+/**
+ * Why a write share was missed, as measured: a process keeps one write statement in flight, so a
+ * run in which one was in flight nearly all the time wrote as fast as those statements answered.
+ */
+function writeBound(write: BatchFigures): string {
+  const figures = `a write statement was in flight ${(100 * write.inFlight).toFixed(0)}% of the run, ${write.requestsPerStatement} plans in ${write.msPerStatement} ms each`;
+  return write.inFlight >= WRITE_BOUND
+    ? `${figures}: bound by it (one in flight per process), so at most ${number(Math.round((1000 * write.requestsPerStatement) / write.msPerStatement))} writes/s at that size and time`
+    : `${figures}: not bound by it alone`;
+}
+
+/** A write statement in flight this share of a run or more: the run's writes were bound by it. */
+const WRITE_BOUND = 0.85;
 
 /** A write ceiling's goal: held by the statements one write sends alone or those of WRITE_BATCH arriving together. */
 function writeCeilingRow(name: keyof typeof WRITE_CEILING_GOALS, alone: number, together: number | undefined, unit: string): string {
@@ -277,6 +324,7 @@ export function markdownReport(report: BenchReport): string {
       ...targetMethod(postgres, report.duration),
       ...workloadTable(postgres.results, postgres.roundRuns),
       '',
+      ...batchTable(postgres.results, postgres.rounds ?? 1),
     );
     lines.push(
       `The database's own ceilings (pgbench, the service's statements prepared, ${report.connections} clients, no HTTP and no Node.js):`,
@@ -330,6 +378,7 @@ export function markdownReport(report: BenchReport): string {
       ...targetMethod(embedded, report.duration),
       ...workloadTable(embedded.results, embedded.roundRuns),
       '',
+      ...batchTable(embedded.results, embedded.rounds ?? 1),
     );
   }
   if (report.governance) lines.push(...governanceSection(report.governance, report.duration));

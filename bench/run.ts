@@ -30,6 +30,7 @@ import {
   type TargetReport,
 } from './report.js';
 import { startBenchReceiver } from './delivery.js';
+import { batchFigures, batchTotals } from './batches.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import {
   BIG_CUSTOMER_EMAIL,
@@ -183,15 +184,16 @@ async function withService<T>(
 
 /**
  * `drive`, with the database's committed transactions counted around it (pg_stat_database): how
- * many statements a request cost, which is how well its lookups and writes were batched. A backend
- * flushes its counts at most once a second and within a second of going idle, so each count is
- * read after a quiet while.
+ * many statements a request cost, which is how well its lookups and writes were batched; and the
+ * service's own count of its batched statements (bench/batches.ts). A backend flushes its counts
+ * at most once a second and within a second of going idle, so each count is read after a quiet while.
  */
 async function driveCounted(target: BenchTarget, ...run: Parameters<typeof drive>): Promise<WorkloadResult> {
+  const [baseUrl, , , settings] = run;
   const url = target.url;
-  if (url === null) return drive(...run);
   const transactions = async () => {
     await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
+    if (url === null) return undefined;
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -204,9 +206,14 @@ async function driveCounted(target: BenchTarget, ...run: Parameters<typeof drive
     }
   };
   const before = await transactions();
+  const batchesBefore = await batchTotals(baseUrl);
   const result = await drive(...run);
+  // The requests wrk left in flight when it stopped are answered before the count is read.
   const after = await transactions();
-  return result.requests ? { ...result, transactionsPerRequest: (after - before) / result.requests } : result;
+  const batches = batchFigures(batchesBefore, await batchTotals(baseUrl), settings.duration);
+  const counted =
+    before !== undefined && after !== undefined && result.requests ? { transactionsPerRequest: (after - before) / result.requests } : {};
+  return { ...result, ...counted, batches };
 }
 
 /** Longer than PostgreSQL's own interval between two flushes of a backend's statistics (1 s). */
