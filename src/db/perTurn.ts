@@ -48,16 +48,24 @@ export interface InFlightLimit {
 }
 
 /**
+ * What a batch's statement answered, to be handed out: settles the batch's callers. oneBatchInFlight
+ * calls it after it has sent the next batch.
+ */
+export type Settle = () => void;
+
+/**
  * perTurn with one batch in flight, as group commit does: calls made while `send`'s last batch runs
- * wait for its answer, then go together as the next batch (at the end of the turn that answer
- * arrives in). Under load that makes fewer, larger statements than one per turn, each taking one
- * backend's turn at the table's hot pages; on this 2-core machine it wrote about a tenth more
- * (docs/concurrency.md, "Writes arriving together"). `send` settles once its statements have
- * answered. A batch slower than `patienceMs` stops holding the others back, so a request stuck on a
- * lock delays its process's other writes by that much at most.
+ * wait for its answer, then go together as the next batch. Under load that makes fewer, larger
+ * statements than one per turn, each taking one backend's turn at the table's hot pages; on this
+ * 2-core machine it wrote about a tenth more (docs/concurrency.md, "Writes arriving together").
+ * The next batch goes as soon as the answer arrives, before the answered callers are settled:
+ * settling them writes their HTTP answers, and the statement should not wait for that. `send`
+ * resolves, once its statement has answered, to the function that settles its callers. A batch
+ * slower than `patienceMs` stops holding the others back, so a request stuck on a lock delays its
+ * process's other writes by that much at most.
  */
 export function oneBatchInFlight<Item, Result>(
-  send: (batch: Waiting<Item, Result>[]) => Promise<unknown>,
+  send: (batch: Waiting<Item, Result>[]) => Promise<Settle>,
   { max, patienceMs }: InFlightLimit,
 ): (item: Item) => Promise<Result> {
   let waiting: Waiting<Item, Result>[] = [];
@@ -70,11 +78,12 @@ export function oneBatchInFlight<Item, Result>(
     scheduled = true;
     setImmediate(flush);
   };
+  /** Frees the way: the calls waiting meanwhile go now, not a turn later. */
   const release = (batch: object) => {
     if (holding !== batch) return;
     holding = null;
     clearTimeout(patience);
-    schedule();
+    if (!scheduled && waiting.length > 0) flush();
   };
   const flush = () => {
     scheduled = false;
@@ -83,9 +92,16 @@ export function oneBatchInFlight<Item, Result>(
     const token = {};
     holding = token;
     patience = setTimeout(() => release(token), patienceMs);
-    const sent: Promise<unknown>[] = [];
-    for (let at = 0; at < batch.length; at += max) sent.push(send(batch.slice(at, at + max)));
-    void Promise.allSettled(sent).then(() => release(token));
+    let running = 0;
+    for (let at = 0; at < batch.length; at += max) {
+      const chunk = batch.slice(at, at + max);
+      running++;
+      const answered = (settle: Settle) => {
+        if (--running === 0) release(token);
+        settle();
+      };
+      send(chunk).then(answered, (error: unknown) => answered(() => chunk.forEach((each) => each.reject(error))));
+    }
   };
   return (item) =>
     new Promise<Result>((resolve, reject) => {

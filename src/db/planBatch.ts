@@ -9,7 +9,7 @@
 import type { PlanAttempt } from '../identity/store.js';
 import type { Queryable } from './database.js';
 import { attemptOf, type AttemptRow } from './attemptRows.js';
-import { oneBatchInFlight, timeBatch, type BatchObserver, type Waiting } from './perTurn.js';
+import { oneBatchInFlight, timeBatch, type BatchObserver, type Settle, type Waiting } from './perTurn.js';
 
 export const APPLY_PLANS_SQL =
   'SELECT * FROM identity_apply_plans($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::boolean[], $8::text[], $9::boolean[], $10::bigint[], $11::text[], $12::boolean)';
@@ -61,11 +61,17 @@ export function batchedPlans(
   eventLog: boolean,
   observe?: BatchObserver,
 ): (plan: PlanArguments) => Promise<PlanAttempt> {
-  const send = (batch: Waiting<PlanArguments, PlanAttempt>[]) => {
+  /** Resolves, when the statement has answered, to the function that settles the batch's callers (oneBatchInFlight's Settle). */
+  const send = (batch: Waiting<PlanArguments, PlanAttempt>[]): Promise<Settle> => {
     const answered = timeBatch(observe, batch.length);
     if (batch.length === 1) {
       const [only] = batch as [Waiting<PlanArguments, PlanAttempt>];
-      return single(only.item).finally(answered).then(only.resolve, only.reject);
+      return single(only.item)
+        .finally(answered)
+        .then(
+          (attempt) => () => only.resolve(attempt),
+          (error: unknown) => () => only.reject(error),
+        );
     }
     // One array per argument, each request's value at its place.
     const columns = batch[0]?.item.map((_, argument) =>
@@ -75,13 +81,13 @@ export function batchedPlans(
       .query<PlanRow>(APPLY_PLANS_SQL, [...(columns ?? []), eventLog])
       .finally(answered)
       .then(
-        (rows) => {
+        (rows) => () => {
           const byRequest: PlanRow[][] = batch.map(() => []);
           for (const row of rows) byRequest[row.request - 1]?.push(row);
           batch.forEach((each, index) => each.resolve(attemptOf(byRequest[index] as PlanRow[])));
         },
         // One plan's failure stays its own: the batch wrote nothing, so each plan goes again alone.
-        () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
+        () => () => batch.forEach((each) => single(each.item).then(each.resolve, each.reject)),
       );
   };
   return oneBatchInFlight(send, { max: MAX_PLANS_PER_STATEMENT, patienceMs: PLAN_PATIENCE_MS });

@@ -5,28 +5,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { oneBatchInFlight, type Waiting } from '../../src/db/perTurn.js';
+import { oneBatchInFlight, type Settle, type Waiting } from '../../src/db/perTurn.js';
 
-/** A statement sender whose statements answer when the test says: each batch's items, in sending order. */
+/**
+ * A statement sender whose statements answer when the test says: each batch's items, in sending
+ * order, and in `log` every sending and every caller settled, in the order they happened.
+ */
 function controlledSender() {
   const batches: number[][] = [];
+  const log: string[] = [];
   const pending: { answer(): void; fail(): void }[] = [];
   const send = (batch: Waiting<number, string>[]) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<Settle>((resolve) => {
       batches.push(batch.map(({ item }) => item));
+      log.push(`sent ${batch.map(({ item }) => item).join(',')}`);
       pending.push({
-        answer: () => {
-          batch.forEach(({ item, resolve: settle }) => settle(`answer ${item}`));
-          resolve();
-        },
-        fail: () => {
-          const error = new Error('connection lost');
-          batch.forEach(({ reject: settle }) => settle(error));
-          reject(error);
-        },
+        answer: () =>
+          resolve(() =>
+            batch.forEach(({ item, resolve: settle }) => {
+              log.push(`settled ${item}`);
+              settle(`answer ${item}`);
+            }),
+          ),
+        fail: () => resolve(() => batch.forEach(({ reject: settle }) => settle(new Error('connection lost')))),
       });
     });
-  return { send, batches, pending };
+  return { send, batches, pending, log };
 }
 
 /** Lets the event loop run the turns scheduled so far (setImmediate callbacks and their promises). */
@@ -60,6 +64,20 @@ describe('one batch in flight', () => {
     assert.deepEqual(batches, [[1], [2, 3, 4]]);
     pending[1]?.answer();
     assert.deepEqual(await Promise.all([...later, last]), ['answer 2', 'answer 3', 'answer 4']);
+  });
+
+  it("the next batch goes as soon as the last one answers, before that one's callers are settled", async () => {
+    const { send, pending, log } = controlledSender();
+    const call = oneBatchInFlight(send, { max: 16, patienceMs: 1000 });
+    const first = call(1);
+    await nextTurns();
+    const second = call(2);
+    await nextTurns();
+    pending[0]?.answer();
+    assert.equal(await first, 'answer 1');
+    assert.deepEqual(log, ['sent 1', 'sent 2', 'settled 1'], 'batch 2 was sent before answer 1 was handed out');
+    pending[1]?.answer();
+    assert.equal(await second, 'answer 2');
   });
 
   it('more calls waiting than a statement takes go as several statements at once, and the next batch waits for all of them', async () => {
