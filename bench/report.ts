@@ -283,6 +283,18 @@ function targetHeading(title: string, target: TargetReport): string {
   return `### ${title}: ${number(target.customers)} customers${reserve} (${number(target.rows)} rows)${rounds}, invariant violations afterwards: ${target.violations}`;
 }
 
+/** A target's heading, how its workloads ran, their table and their batched statements. */
+function targetSection(title: string, target: TargetReport, duration: number): string[] {
+  return [
+    targetHeading(title, target),
+    '',
+    ...targetMethod(target, duration),
+    ...workloadTable(target.results, target.roundRuns),
+    '',
+    ...batchTable(target.results, target.rounds ?? 1),
+  ];
+}
+
 /** How a target's workloads ran: rounds and medians, and where merges take their customers from. */
 function targetMethod(target: TargetReport, duration: number): string[] {
   const rounds = target.rounds ?? 1;
@@ -318,14 +330,7 @@ export function markdownReport(report: BenchReport): string {
         : [
             `| ${workload}, ${WRITE_BATCH} arriving together: one read of them all + identity_apply_plans (${what}/s) | ${number(ceiling)} | ${number(rate(workload))} | ${percent(rate(workload), ceiling)} | **${percent(rate(workload), rate('lookup'))}** |`,
           ];
-    lines.push(
-      targetHeading('PostgreSQL, 1 worker', postgres),
-      '',
-      ...targetMethod(postgres, report.duration),
-      ...workloadTable(postgres.results, postgres.roundRuns),
-      '',
-      ...batchTable(postgres.results, postgres.rounds ?? 1),
-    );
+    lines.push(...targetSection('PostgreSQL, 1 worker', postgres, report.duration));
     lines.push(
       `The database's own ceilings (pgbench, the service's statements prepared, ${report.connections} clients, no HTTP and no Node.js):`,
       '',
@@ -371,16 +376,7 @@ export function markdownReport(report: BenchReport): string {
       '',
     );
   }
-  if (embedded) {
-    lines.push(
-      targetHeading('Embedded PGlite (no DATABASE_URL)', embedded),
-      '',
-      ...targetMethod(embedded, report.duration),
-      ...workloadTable(embedded.results, embedded.roundRuns),
-      '',
-      ...batchTable(embedded.results, embedded.rounds ?? 1),
-    );
-  }
+  if (embedded) lines.push(...targetSection('Embedded PGlite (no DATABASE_URL)', embedded, report.duration));
   if (report.governance) lines.push(...governanceSection(report.governance, report.duration));
   if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration));
   if (report.delivery) lines.push(...deliverySection(report.delivery));
