@@ -98,7 +98,12 @@ export function oneBatchInFlight<Item, Result>(
       running++;
       const answered = (settle: Settle) => {
         if (--running === 0) release(token);
-        settle();
+        // An answer that cannot be read fails its callers (those not settled yet), not the process.
+        try {
+          settle();
+        } catch (error) {
+          chunk.forEach((each) => each.reject(error));
+        }
       };
       send(chunk).then(answered, (error: unknown) => answered(() => chunk.forEach((each) => each.reject(error))));
     }

@@ -123,6 +123,26 @@ describe('one batch in flight', () => {
     assert.deepEqual(await Promise.all([stuck, waiting, third]), ['answer 1', 'answer 2', 'answer 3']);
   });
 
+  it("an answer that cannot be handed out fails that batch's callers and still lets the next batch go", async () => {
+    const sent: { batch: Waiting<number, string>[]; answer(settle: Settle): void }[] = [];
+    const send = (batch: Waiting<number, string>[]) => new Promise<Settle>((answer) => sent.push({ batch, answer }));
+    const call = oneBatchInFlight(send, { max: 16, patienceMs: 1000 });
+    const unreadable = [call(1), call(2)];
+    await nextTurns();
+    const next = call(3);
+    sent[0]?.answer(() => {
+      throw new Error('a row without an id where a contact was expected');
+    });
+    for (const answer of unreadable) await assert.rejects(answer, /a row without an id/);
+    await nextTurns();
+    assert.deepEqual(
+      sent.map(({ batch }) => batch.map(({ item }) => item)),
+      [[1, 2], [3]],
+    );
+    sent[1]?.answer(() => sent[1]?.batch.forEach(({ item, resolve }) => resolve(`answer ${item}`)));
+    assert.equal(await next, 'answer 3');
+  });
+
   it('a failed batch frees the way as an answered one does', async () => {
     const { send, batches, pending } = controlledSender();
     const call = oneBatchInFlight(send, { max: 16, patienceMs: 1000 });
