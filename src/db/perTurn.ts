@@ -92,10 +92,10 @@ export function oneBatchInFlight<Item, Result>(
     const token = {};
     holding = token;
     patience = setTimeout(() => release(token), patienceMs);
-    let running = 0;
-    for (let at = 0; at < batch.length; at += max) {
-      const chunk = batch.slice(at, at + max);
-      running++;
+    const chunks: Waiting<Item, Result>[][] = [];
+    for (let at = 0; at < batch.length; at += max) chunks.push(batch.slice(at, at + max));
+    let running = chunks.length;
+    for (const chunk of chunks) {
       const answered = (settle: Settle) => {
         if (--running === 0) release(token);
         // An answer that cannot be read fails its callers (those not settled yet), not the process.

@@ -282,46 +282,35 @@ describeOnEachDatabase('writes arriving together', (scratch) => {
   });
 });
 
-describe(
-  'a write stuck on a lock holds back the other writes of its process only briefly [PostgreSQL]',
-  { skip: postgresUrl ? false : 'needs PostgreSQL' },
-  () => {
-    let scratch: ScratchDatabase;
-    before(async () => {
-      scratch = await openScratchPostgres(postgresUrl as string);
-    });
-    after(() => scratch?.dispose());
-
-    it("another customer's new row is written while an extension waits for a primary another transaction holds", async () => {
-      const service = createIdentifyService(identifyStore(scratch.db));
-      const { customer } = await service.identify({ email: 'a@x.io', phoneNumber: '111' });
-      const holder = new pg.Client({ connectionString: scratch.url as string });
-      await holder.connect();
-      try {
-        await holder.query('BEGIN');
-        await holder.query(`SELECT 1 FROM "Contact" WHERE "id" = $1 FOR UPDATE`, [customer.primaryContactId]);
-        const stuck = service.identify({ email: 'a@x.io', phoneNumber: '222' });
-        await sleep(50);
-        // Behind the stuck statement for good, it would still wait when the holder gives up, 5 s on.
-        const other = service.identify({ email: 'b@x.io', phoneNumber: '333' });
-        const first = await Promise.race([other.then(() => 'written'), sleep(5_000).then(() => 'still waiting')]);
-        assert.equal(first, 'written');
-        assert.deepEqual((await other).customer.emails, ['b@x.io']);
-        await holder.query('ROLLBACK');
-        assert.deepEqual((await stuck).customer.phoneNumbers, ['111', '222']);
-      } finally {
-        await holder.end();
-      }
-    });
-  },
-);
-
-describe('a batch never waits for a lock it did not take first [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
+describe('writes while another transaction holds a lock [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
   let scratch: ScratchDatabase;
   before(async () => {
     scratch = await openScratchPostgres(postgresUrl as string);
   });
   after(() => scratch?.dispose());
+  beforeEach(() => scratch.reset());
+
+  it("another customer's new row is written while an extension waits for a primary another transaction holds", async () => {
+    const service = createIdentifyService(identifyStore(scratch.db));
+    const { customer } = await service.identify({ email: 'held@x.io', phoneNumber: '711' });
+    const holder = new pg.Client({ connectionString: scratch.url as string });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "Contact" WHERE "id" = $1 FOR UPDATE`, [customer.primaryContactId]);
+      const stuck = service.identify({ email: 'held@x.io', phoneNumber: '722' });
+      await sleep(50);
+      // Behind the stuck statement for good, it would still wait when the holder gives up, 5 s on.
+      const other = service.identify({ email: 'other@x.io', phoneNumber: '733' });
+      const first = await Promise.race([other.then(() => 'written'), sleep(5_000).then(() => 'still waiting')]);
+      assert.equal(first, 'written');
+      assert.deepEqual((await other).customer.emails, ['other@x.io']);
+      await holder.query('ROLLBACK');
+      assert.deepEqual((await stuck).customer.phoneNumbers, ['711', '722']);
+    } finally {
+      await holder.end();
+    }
+  });
 
   it("a plan decided before another customer joined is answered stale at once, while another transaction holds that customer's primary", async () => {
     const service = createIdentifyService(identifyStore(scratch.db));
