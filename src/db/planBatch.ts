@@ -1,10 +1,11 @@
 /**
  * Writes that arrive together share one statement. Every plan attempted outside a transaction goes
  * through here: those made while the process's last plan statement runs (or, when none runs, in one
- * turn of the event loop) are sent as one call of `identity_apply_plans` (migrations/0013), which
- * takes all their locks in the global order and then checks and carries out each plan in turn: one
- * round trip and one commit for many writes (pgbench, 4 a statement: docs/benchmarks.md, "The write
- * path"). A batch of one plan sends identity_apply_plan, as before.
+ * turn of the event loop) are sent as one call of `identity_apply_plans` (migrations/0014), which
+ * takes all their locks in the global order, then checks and carries out the plans, those that
+ * share no identifier and no customer together (docs/concurrency.md): one round trip and one commit
+ * for many writes (pgbench, 4 a statement: docs/benchmarks.md, "The write path"). A batch of one
+ * plan sends identity_apply_plan, as before.
  */
 import type { PlanAttempt } from '../identity/store.js';
 import type { Queryable } from './database.js';

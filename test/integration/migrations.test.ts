@@ -52,6 +52,7 @@ describeOnEachDatabase('migrations', (scratch) => {
         '0011_apply_plan_fast_paths.sql',
         '0012_create_customers.sql',
         '0013_apply_plans.sql',
+        '0014_apply_plans_together.sql',
       ],
     });
     assert.deepEqual(await indexes(), LIVE_INDEXES);

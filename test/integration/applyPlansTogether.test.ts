@@ -1,0 +1,166 @@
+/**
+ * identity_apply_plans written together (migrations/0014): the plans of one statement that share no
+ * identifier and no customer are checked in one statement and written in one; a plan that shares
+ * one with an earlier plan is checked after that plan's writes. Either way the table, the event
+ * log and the answers are those of the same requests made one at a time, in their order.
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, it } from 'node:test';
+import type { Database, Queryable } from '../../src/db/database.js';
+import { identifyStore } from '../../src/db/identifyStore.js';
+import { APPLY_PLANS_SQL } from '../../src/db/planBatch.js';
+import type { Identifiers } from '../../src/identity/contact.js';
+import { createIdentifyService } from '../../src/identity/identifyService.js';
+import { describeOnEachDatabase } from '../support/databases.js';
+
+/**
+ * Four customers, one of each kind a plan can write to:
+ * - 1 (a@x.io), alone;
+ * - 2 (b@x.io) with its secondary 3 and a soft-deleted row 4;
+ * - 5 (c@x.io), alone;
+ * - 6 (d@x.io), a legacy customer whose secondary 7 is older than its primary.
+ */
+async function seedCustomers(db: Queryable): Promise<void> {
+  await db.query(
+    `INSERT INTO "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt", "deletedAt")
+     VALUES (1, 'a@x.io', '111', NULL, 'primary', '2025-01-01', '2025-01-01', NULL),
+            (2, 'b@x.io', '222', NULL, 'primary', '2025-01-02', '2025-01-02', NULL),
+            (3, 'b2@x.io', '222', 2, 'secondary', '2025-01-03', '2025-01-03', NULL),
+            (4, 'gone@x.io', '222', 2, 'secondary', '2025-01-04', '2025-01-04', '2025-02-01'),
+            (5, 'c@x.io', '333', NULL, 'primary', '2025-01-05', '2025-01-05', NULL),
+            (6, 'd@x.io', '444', NULL, 'primary', '2025-01-07', '2025-01-07', NULL),
+            (7, 'd2@x.io', '444', 6, 'secondary', '2025-01-06', '2025-01-06', NULL)`,
+  );
+  await db.query(`SELECT setval(pg_get_serial_sequence('"Contact"', 'id'), 7)`);
+}
+
+/** A merge (1 and 2), an extension (5), a new customer, and a promotion with a new row (7 over 6). */
+const EVERY_KIND: Identifiers[] = [
+  { email: 'a@x.io', phoneNumber: '222' },
+  { email: 'c@x.io', phoneNumber: '999' },
+  { email: 'new@x.io', phoneNumber: '555' },
+  { email: 'd@x.io', phoneNumber: '888' },
+];
+
+/** The database, counting the write statements (identity_apply_plans) sent through it. */
+function countingWrites(real: Database) {
+  const counted = { writes: 0 };
+  const db: Database = {
+    ...real,
+    query: (sql, params) => {
+      if (sql === APPLY_PLANS_SQL) counted.writes += 1;
+      return real.query(sql, params);
+    },
+    get readCommitted() {
+      return db;
+    },
+  };
+  return { db, counted };
+}
+
+/** Everything the requests left, timestamps aside: the rows, and the events in their order. */
+async function tableAndLog(db: Queryable) {
+  const rows = await db.query(
+    `SELECT "id", "email", "phoneNumber", "linkedId", "linkPrecedence", "deletedAt" IS NOT NULL AS "deleted"
+       FROM "Contact" ORDER BY "id"`,
+  );
+  const events = await db.query(
+    `SELECT "id", "type", "customerIds", "contactIds", "email", "phoneNumber", "detail" FROM "ContactEvent" ORDER BY "id"`,
+  );
+  return { rows, events };
+}
+
+/** The distinct creation times of the rows after the seeded ones: one per statement that wrote them. */
+async function writeTimes(db: Queryable): Promise<number> {
+  const [{ times } = { times: 0 }] = await db.query<{ times: number }>(
+    `SELECT count(DISTINCT "createdAt")::int AS times FROM "Contact" WHERE "id" > 7`,
+  );
+  return times;
+}
+
+describeOnEachDatabase('identity_apply_plans writes plans that share nothing together', (scratch) => {
+  beforeEach(async () => {
+    await scratch().reset();
+    await seedCustomers(scratch().db);
+  });
+
+  it('a merge, an extension, a new customer and a promotion arriving together leave what one at a time leaves', async () => {
+    const { db, counted } = countingWrites(scratch().db);
+    const together = createIdentifyService(identifyStore(db));
+    const answersTogether = await Promise.all(EVERY_KIND.map((request) => together.identify(request)));
+    assert.equal(counted.writes, 1, 'the four plans share one statement');
+    assert.equal(await writeTimes(scratch().db), 1, 'and are written by one statement in it');
+    const leftTogether = await tableAndLog(scratch().db);
+
+    await scratch().reset();
+    await seedCustomers(scratch().db);
+    const oneByOne = createIdentifyService(identifyStore(scratch().db));
+    const answersOneByOne = [];
+    for (const request of EVERY_KIND) answersOneByOne.push(await oneByOne.identify(request));
+
+    assert.deepEqual(answersTogether, answersOneByOne);
+    assert.deepEqual(leftTogether, await tableAndLog(scratch().db));
+    assert.deepEqual(
+      leftTogether.events.map((event) => (event as { type: string }).type),
+      ['customer.merged', 'customer.updated', 'customer.created', 'customer.relinked', 'customer.updated'],
+    );
+  });
+
+  it('a plan that shares a customer with an earlier plan of its statement is checked after that plan wrote: stale, with its row', async () => {
+    // Two extensions of customer 5 decided on the same read: the second must see the first's row.
+    const plan = (phone: string) => ({ phone, ids: '{5}', links: '{0}', locks: '{5}' });
+    const plans = [plan('901'), plan('902')];
+    const rows = await scratch().db.query<{ request: number; applied: boolean; id: number | null; phoneNumber: string | null }>(
+      APPLY_PLANS_SQL,
+      [
+        plans.map(() => 'c@x.io'),
+        plans.map((each) => each.phone),
+        plans.map((each) => each.ids),
+        plans.map((each) => each.links),
+        plans.map((each) => each.locks),
+        plans.map(() => 5),
+        plans.map(() => false),
+        plans.map(() => '{}'),
+        plans.map(() => true),
+        plans.map(() => null),
+        plans.map(() => null),
+        true,
+      ],
+    );
+    assert.deepEqual(
+      rows.map(({ request, applied, id, phoneNumber }) => [request, applied, id, phoneNumber]),
+      [
+        [1, true, 8, '901'],
+        [2, false, 5, '333'],
+        [2, false, 8, '901'],
+      ],
+    );
+  });
+
+  it('a plan that shares an identifier with an earlier plan of its statement is checked after that plan wrote', async () => {
+    // Two new customers decided on no rows, both with phone 777: the first makes it, the second is stale.
+    const emails = ['p@x.io', 'q@x.io'];
+    const rows = await scratch().db.query<{ request: number; applied: boolean; id: number | null; email: string | null }>(APPLY_PLANS_SQL, [
+      emails,
+      emails.map(() => '777'),
+      emails.map(() => '{}'),
+      emails.map(() => '{}'),
+      emails.map(() => '{}'),
+      emails.map(() => null),
+      emails.map(() => false),
+      emails.map(() => '{}'),
+      emails.map(() => true),
+      emails.map(() => null),
+      emails.map(() => null),
+      true,
+    ]);
+    assert.deepEqual(
+      rows.map(({ request, applied, id, email }) => [request, applied, id, email]),
+      [
+        [1, true, 8, 'p@x.io'],
+        [2, false, 8, 'p@x.io'],
+      ],
+    );
+    assert.equal(await writeTimes(scratch().db), 1);
+  });
+});
