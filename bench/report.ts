@@ -316,7 +316,7 @@ function targetMethod(target: TargetReport, duration: number): string[] {
 
 export function markdownReport(report: BenchReport): string {
   const lines = [
-    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator (${report.loader === 'wrk' ? 'wrk, 2 threads' : 'autocannon'}), service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload, after a 3 s warm-up; service at LOG_LEVEL=${report.logLevel}.`,
+    `${report.date.slice(0, 10)}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; load generator (${report.loader === 'wrk' ? 'wrk, 2 threads' : 'autocannon'}), service and database on this one machine; ${report.connections} connections, ${report.duration} s per workload unless its row says otherwise, after a 3 s warm-up; service at LOG_LEVEL=${report.logLevel}.`,
     '',
   ];
   const { postgres, embedded, growth, bigCustomer } = report;
