@@ -1,8 +1,9 @@
 -- Writes arriving together, written together (issue 17; docs/concurrency.md, "Writes arriving
 -- together"). identity_apply_plans (0013) checked and wrote its plans one by one, two or three
 -- statements and a nested function call each. Plans that share no identifier and no customer
--- cannot see each other's writes, so they are now checked in one statement and written in one:
--- pgbench, one client, ten extensions a call (read included), 360 calls/s before against 570 after.
+-- cannot see each other's writes, so they are now checked in one statement and written in one
+-- (pgbench by hand, one client, ten extensions a call with their read: about 250-300 calls/s
+-- before, 310-380 after; docs/concurrency.md).
 --
 -- identity_apply_plans, version 2: same arguments, locks and answers as version 1 (0013). After
 -- the locks, its plans are cut, in their order, into runs ("segments") in which no plan shares an
@@ -12,8 +13,12 @@
 -- Requests sent together for different customers make one segment; a shopper's concurrent
 -- checkouts make one each.
 --
--- identity_apply_segment: one segment's plans, which commute (no plan's check or write reads or
--- changes what another's does), in three statements:
+-- identity_apply_segment: one segment's plans at once. Why that is one-at-a-time's outcome: a plan
+-- found current was decided on every customer owning its values, all among its own customers;
+-- another plan of the segment writes only rows of its own customers and one new row with its own
+-- values, so it changes nothing a current plan read, nor writes a row that plan writes. (Another's
+-- writes could turn a stale plan current; answered stale, it is decided again, which is always
+-- safe.) In three statements:
 --   1. the check: each plan decided with another block list version than the table's is outdated
 --      (its answer is the version); each other one is current when its customers read again are
 --      the rows it was decided on (for a plan decided on no rows: no live row holds either value),

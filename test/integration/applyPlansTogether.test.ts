@@ -78,6 +78,41 @@ async function writeTimes(db: Queryable): Promise<number> {
   return times;
 }
 
+/** A plan that inserts one row: decided on the rows `ids` and `links` (int[] literals), into `customer` (null: a new one). */
+interface InsertPlan {
+  email: string;
+  phoneNumber: string;
+  ids: string;
+  links: string;
+  customer: number | null;
+}
+
+interface AnswerRow {
+  request: number;
+  applied: boolean;
+  id: number | null;
+  email: string | null;
+  phoneNumber: string | null;
+}
+
+/** identity_apply_plans' answer to `plans`, sent in one statement as the service sends them. */
+function applyPlans(db: Queryable, plans: InsertPlan[]): Promise<AnswerRow[]> {
+  return db.query<AnswerRow>(APPLY_PLANS_SQL, [
+    plans.map((plan) => plan.email),
+    plans.map((plan) => plan.phoneNumber),
+    plans.map((plan) => plan.ids),
+    plans.map((plan) => plan.links),
+    plans.map((plan) => (plan.customer === null ? '{}' : `{${plan.customer}}`)),
+    plans.map((plan) => plan.customer),
+    plans.map(() => false),
+    plans.map(() => '{}'),
+    plans.map(() => true),
+    plans.map(() => null),
+    plans.map(() => null),
+    true,
+  ]);
+}
+
 describeOnEachDatabase('identity_apply_plans writes plans that share nothing together', (scratch) => {
   beforeEach(async () => {
     await scratch().reset();
@@ -108,25 +143,8 @@ describeOnEachDatabase('identity_apply_plans writes plans that share nothing tog
 
   it('a plan that shares a customer with an earlier plan of its statement is checked after that plan wrote: stale, with its row', async () => {
     // Two extensions of customer 5 decided on the same read: the second must see the first's row.
-    const plan = (phone: string) => ({ phone, ids: '{5}', links: '{0}', locks: '{5}' });
-    const plans = [plan('901'), plan('902')];
-    const rows = await scratch().db.query<{ request: number; applied: boolean; id: number | null; phoneNumber: string | null }>(
-      APPLY_PLANS_SQL,
-      [
-        plans.map(() => 'c@x.io'),
-        plans.map((each) => each.phone),
-        plans.map((each) => each.ids),
-        plans.map((each) => each.links),
-        plans.map((each) => each.locks),
-        plans.map(() => 5),
-        plans.map(() => false),
-        plans.map(() => '{}'),
-        plans.map(() => true),
-        plans.map(() => null),
-        plans.map(() => null),
-        true,
-      ],
-    );
+    const extension = (phoneNumber: string) => ({ email: 'c@x.io', phoneNumber, ids: '{5}', links: '{0}', customer: 5 });
+    const rows = await applyPlans(scratch().db, [extension('901'), extension('902')]);
     assert.deepEqual(
       rows.map(({ request, applied, id, phoneNumber }) => [request, applied, id, phoneNumber]),
       [
@@ -139,21 +157,8 @@ describeOnEachDatabase('identity_apply_plans writes plans that share nothing tog
 
   it('a plan that shares an identifier with an earlier plan of its statement is checked after that plan wrote', async () => {
     // Two new customers decided on no rows, both with phone 777: the first makes it, the second is stale.
-    const emails = ['p@x.io', 'q@x.io'];
-    const rows = await scratch().db.query<{ request: number; applied: boolean; id: number | null; email: string | null }>(APPLY_PLANS_SQL, [
-      emails,
-      emails.map(() => '777'),
-      emails.map(() => '{}'),
-      emails.map(() => '{}'),
-      emails.map(() => '{}'),
-      emails.map(() => null),
-      emails.map(() => false),
-      emails.map(() => '{}'),
-      emails.map(() => true),
-      emails.map(() => null),
-      emails.map(() => null),
-      true,
-    ]);
+    const newCustomer = (email: string) => ({ email, phoneNumber: '777', ids: '{}', links: '{}', customer: null });
+    const rows = await applyPlans(scratch().db, [newCustomer('p@x.io'), newCustomer('q@x.io')]);
     assert.deepEqual(
       rows.map(({ request, applied, id, email }) => [request, applied, id, email]),
       [
