@@ -78,13 +78,20 @@ async function writeTimes(db: Queryable): Promise<number> {
   return times;
 }
 
-/** A plan that inserts one row: decided on the rows `ids` and `links` (int[] literals), into `customer` (null: a new one). */
-interface InsertPlan {
+/**
+ * A plan as the service sends it, decided on the rows `ids` and `links` (int[] literals) and
+ * written into `customer` (null: a new one). By default it inserts the request's row and merges
+ * nothing; a merge names its customers (`locks`) and the rows it re-links (`relink`).
+ */
+interface Plan {
   email: string;
   phoneNumber: string;
   ids: string;
   links: string;
   customer: number | null;
+  locks?: string;
+  relink?: string;
+  insert?: boolean;
 }
 
 interface AnswerRow {
@@ -93,20 +100,21 @@ interface AnswerRow {
   id: number | null;
   email: string | null;
   phoneNumber: string | null;
+  linkedId: number | null;
 }
 
 /** identity_apply_plans' answer to `plans`, sent in one statement as the service sends them. */
-function applyPlans(db: Queryable, plans: InsertPlan[]): Promise<AnswerRow[]> {
+function applyPlans(db: Queryable, plans: Plan[]): Promise<AnswerRow[]> {
   return db.query<AnswerRow>(APPLY_PLANS_SQL, [
     plans.map((plan) => plan.email),
     plans.map((plan) => plan.phoneNumber),
     plans.map((plan) => plan.ids),
     plans.map((plan) => plan.links),
-    plans.map((plan) => (plan.customer === null ? '{}' : `{${plan.customer}}`)),
+    plans.map((plan) => plan.locks ?? (plan.customer === null ? '{}' : `{${plan.customer}}`)),
     plans.map((plan) => plan.customer),
     plans.map(() => false),
-    plans.map(() => '{}'),
-    plans.map(() => true),
+    plans.map((plan) => plan.relink ?? '{}'),
+    plans.map((plan) => plan.insert ?? true),
     plans.map(() => null),
     plans.map(() => null),
     true,
@@ -167,5 +175,23 @@ describeOnEachDatabase('identity_apply_plans writes plans that share nothing tog
       ],
     );
     assert.equal(await writeTimes(scratch().db), 1);
+  });
+
+  it('a merge decided before another writer joined its customers is answered stale: the same rows, linked otherwise', async () => {
+    // {a@x.io, 333} was decided on customers 1 and 5 apart; another writer joins them first.
+    await scratch().db.query(`UPDATE "Contact" SET "linkedId" = 1, "linkPrecedence" = 'secondary' WHERE "id" = 5`);
+    const merge = { email: 'a@x.io', phoneNumber: '333', ids: '{1,5}', links: '{0,0}', customer: 1, locks: '{1,5}', relink: '{5}' };
+    const rows = await applyPlans(scratch().db, [{ ...merge, insert: false }]);
+    assert.deepEqual(
+      rows.map(({ request, applied, id, linkedId }) => [request, applied, id, linkedId]),
+      [
+        [1, false, 1, null],
+        [1, false, 5, 1],
+      ],
+    );
+    const [{ events } = { events: -1 }] = await scratch().db.query<{ events: number }>(
+      `SELECT count(*)::int AS events FROM "ContactEvent"`,
+    );
+    assert.equal(events, 0);
   });
 });
