@@ -2,8 +2,9 @@
  * The identify use case's store: a read and, for a write, one more statement, each one round trip.
  * Their bodies live in the migrations (identity_apply_plan: 0011; identity_apply_plans, the writes
  * of several requests at a time: 0013, written together since 0014) so that the locking protocol
- * is written once, next to the schema it protects. Every statement inside is an index lookup on live rows (email, phoneNumber,
- * linkedId or the primary key), so its cost grows with the customers involved, never with the table.
+ * is written once, next to the schema it protects. Every statement inside is an index lookup on
+ * live rows (email, phoneNumber, linkedId or the primary key), so its cost grows with the customers
+ * involved, never with the table.
  */
 import type { Identifiers, LinkedContact } from '../identity/contact.js';
 import type { Plan } from '../identity/reconcile.js';
