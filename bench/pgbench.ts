@@ -17,10 +17,17 @@ import type { LoadSettings } from './load.js';
 
 export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'extend' | 'extendBatch' | 'insert';
 
-/** Writes per statement in the `newBatch` and `extendBatch` ceilings, which count writes, not scripts. */
+/**
+ * Writes per statement in the `newBatch` and `extendBatch` ceilings, which count writes, not
+ * scripts. Set before the first measurement; the bench also measures them at the size the
+ * service's own write statements carried in the same run (`batch` below).
+ */
 export const WRITE_BATCH = 4;
 
 const BATCHED: readonly CeilingName[] = ['newBatch', 'extendBatch'];
+
+/** k as two digits: values built as prefix + k + a number stay distinct for every k below 100. */
+const twoDigits = (k: number) => String(k).padStart(2, '0');
 
 /** Replaces $1, $2, … by pgbench expressions (which pgbench then sends as parameters). */
 function bind(sql: string, ...values: string[]): string {
@@ -29,8 +36,8 @@ function bind(sql: string, ...values: string[]): string {
 
 const EMAIL = `('u' || :c || '@bench.io')`;
 
-/** An SQL array of WRITE_BATCH values, the k-th (from 0) written by `each`. */
-const arrayOf = (each: (k: number) => string) => `ARRAY[${Array.from({ length: WRITE_BATCH }, (_, k) => each(k)).join(', ')}]`;
+/** An SQL array of `size` values, the k-th (from 0) written by `each`. */
+const arrayOf = (size: number, each: (k: number) => string) => `ARRAY[${Array.from({ length: size }, (_, k) => each(k)).join(', ')}]`;
 
 /**
  * The statements as the service sends them with governance on (the default): the lookup reads the
@@ -41,17 +48,23 @@ const arrayOf = (each: (k: number) => string) => `ARRAY[${Array.from({ length: W
 const CURRENT_VERSION = `(SELECT "blocklistVersion" FROM "IdentityGovernance")`;
 
 /**
- * identity_apply_plans' arguments after the emails and phones, for WRITE_BATCH plans that each
+ * identity_apply_plans' arguments after the emails and phones, for `size` plans that each
  * insert one row into the customer `survivors` names (an int[]; null: a new customer), decided
  * on the rows `ids` and `links` (text[]s of int[] literals).
  */
-function batchedPlan(governed: boolean, { ids, links, survivors }: { ids: string; links: string; survivors: string }): string[] {
+function batchedPlan(
+  governed: boolean,
+  size: number,
+  { ids, links, survivors }: { ids: string; links: string; survivors: string },
+): string[] {
+  const each = (value: string) => arrayOf(size, () => value);
   const locks = `ARRAY(SELECT coalesce('{' || s || '}', '{}') FROM unnest(${survivors}) WITH ORDINALITY AS u(s, k) ORDER BY k)`;
-  const context = governed ? [arrayOf(() => CURRENT_VERSION), arrayOf(() => `'pgbench'`), 'true'] : ['NULL', 'NULL', 'false'];
-  return [ids, links, locks, survivors, arrayOf(() => 'false'), arrayOf(() => `'{}'`), arrayOf(() => 'true'), ...context];
+  const context = governed ? [each(CURRENT_VERSION), each(`'pgbench'`), 'true'] : ['NULL', 'NULL', 'false'];
+  return [ids, links, locks, survivors, each('false'), each(`'{}'`), each('true'), ...context];
 }
 
-function script(name: CeilingName, customers: number, governed: boolean): string {
+function script(name: CeilingName, customers: number, governed: boolean, size: number): string {
+  const arrayOfSize = (each: (k: number) => string) => arrayOf(size, each);
   const writeContext = governed ? [CURRENT_VERSION, `'pgbench'`, 'true'] : ['NULL', 'NULL', 'false'];
   switch (name) {
     case 'lookup':
@@ -68,25 +81,27 @@ function script(name: CeilingName, customers: number, governed: boolean): string
     case 'newBatch': {
       // As the service sends new customers that arrive together: one read of them all, then one
       // identity_apply_plans for them all (src/db/lookupBatch.ts, src/db/planBatch.ts).
-      const emails = arrayOf((k) => `'b${k}' || :n || '@pgbench.io'`);
-      const phones = arrayOf((k) => `'6${k}' || :n`);
+      const emails = arrayOfSize((k) => `'b${k}.' || :n || '@pgbench.io'`);
+      const phones = arrayOfSize((k) => `'6${twoDigits(k)}' || :n`);
+      const none = arrayOfSize(() => `'{}'`);
       return [
         `\\set n random(1, 2000000000)`,
         `${bind(FIND_MANY_CUSTOMERS_SQL, emails, phones)};`,
-        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, { ids: arrayOf(() => `'{}'`), links: arrayOf(() => `'{}'`), survivors: arrayOf(() => 'NULL::int') }))};`,
+        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, size, { ids: none, links: none, survivors: arrayOfSize(() => 'NULL::int') }))};`,
       ].join('\n');
     }
     case 'extendBatch': {
       // As the service sends extensions that arrive together: one read of the customers of all
-      // four, then one identity_apply_plans that gives each a new phone. Four customers with an
-      // email (10s+2, +4, +6, +8: never a tenth from 10k+1, the phone-only ones), so a batch never
-      // holds one customer twice and every plan extends.
-      const customer = (k: number) => `10 * :s + ${2 + 2 * k}`;
-      const emails = arrayOf((k) => `'u' || (${customer(k)}) || '@bench.io'`);
-      const phones = arrayOf((k) => `'7${k}' || :n`);
-      const lookups = arrayOf(() => 'NULL::text');
+      // of them, then one identity_apply_plans that gives each a new phone. Customers 2·size·s + 2,
+      // + 4, …: even, so each has an email (only 10k+1 have none), none twice in a batch and none
+      // in two batches of different s, so every plan extends (but when two clients draw one s at
+      // once: the later batch is stale, about 1 plan in 200 by a count of their events).
+      const customer = (k: number) => `${2 * size} * :s + ${2 + 2 * k}`;
+      const emails = arrayOfSize((k) => `'u' || (${customer(k)}) || '@bench.io'`);
+      const phones = arrayOfSize((k) => `'7${twoDigits(k)}' || :n`);
+      const lookups = arrayOfSize(() => 'NULL::text');
       return [
-        `\\set s random(0, ${Math.floor(customers / 10) - 1})`,
+        `\\set s random(0, ${Math.floor(customers / (2 * size)) - 1})`,
         `\\set n random(1, 2000000000)`,
         `SELECT array_agg(ids ORDER BY "request") AS ids, array_agg(links ORDER BY "request") AS links,`,
         `       array_agg(survivor ORDER BY "request") AS survivors FROM (`,
@@ -97,7 +112,7 @@ function script(name: CeilingName, customers: number, governed: boolean): string
         `    FROM unnest(${emails}, ${lookups}) WITH ORDINALITY AS o("email", "phoneNumber", "request")`,
         `    LEFT JOIN LATERAL identity_governed_rows(o."email", o."phoneNumber") AS r ON true`,
         `   GROUP BY o."request") AS found \\gset`,
-        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, { ids: ':ids', links: ':links', survivors: ':survivors::int[]' }))};`,
+        `${bind(APPLY_PLANS_SQL, emails, phones, ...batchedPlan(governed, size, { ids: ':ids', links: ':links', survivors: ':survivors::int[]' }))};`,
       ].join('\n');
     }
     case 'insert':
@@ -123,16 +138,19 @@ function script(name: CeilingName, customers: number, governed: boolean): string
   }
 }
 
-/** Transactions (scripts) per second of pgbench running `name` against the seeded database; for a batched ceiling, writes per second. */
+/**
+ * Transactions (scripts) per second of pgbench running `name` against the seeded database; for a
+ * batched ceiling, writes per second, `batch` (default WRITE_BATCH) to a statement.
+ */
 export function pgbenchCeiling(
   name: CeilingName,
   databaseUrl: string,
   customers: number,
   { connections, duration }: LoadSettings,
-  governed = true,
+  { governed = true, batch = WRITE_BATCH }: { governed?: boolean; batch?: number } = {},
 ): number {
   const scriptFile = join(mkdtempSync(join(tmpdir(), 'identity-bench-')), `${name}.sql`);
-  writeFileSync(scriptFile, `${script(name, customers, governed)}\n`);
+  writeFileSync(scriptFile, `${script(name, customers, governed, batch)}\n`);
   const out = spawnSync(
     'pgbench',
     ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(duration), '-f', scriptFile, databaseUrl],
@@ -141,5 +159,5 @@ export function pgbenchCeiling(
   );
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   if (tps === undefined || out.status !== 0) throw new Error(`pgbench ${name} failed: ${out.stderr || out.error?.message}`);
-  return Math.round(Number(tps) * (BATCHED.includes(name) ? WRITE_BATCH : 1));
+  return Math.round(Number(tps) * (BATCHED.includes(name) ? batch : 1));
 }

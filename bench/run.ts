@@ -234,13 +234,20 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
   try {
     const reserve = mergeReserve(MAIN_ROUNDS);
     const rows = await seedTarget(target, reserve);
-    const ceiling = async (name: CeilingName) => {
+    const ceiling = async (name: CeilingName, batch?: number) => {
       // What the workloads wrote is vacuumed and checkpointed first: pgbench's writes measured
       // the dirty pages the service left (about half their ceiling on a table just seeded).
       if (name !== 'lookup') await withDatabase(target, quietTables);
-      const tps = pgbenchCeiling(name, target.url as string, customers, load);
-      log(`pgbench ${name} ceiling: ${tps} tps`);
+      const tps = pgbenchCeiling(name, target.url as string, customers, load, { batch });
+      log(`pgbench ${name}${batch === undefined ? '' : ` (${batch} a statement)`} ceiling: ${tps} tps`);
       return tps;
+    };
+    // The batched ceilings again at the size the service's own write statements carried in this
+    // run's rounds (their median, rounded): the statements it sends under this load.
+    const atServiceSize = async (name: 'newBatch' | 'extendBatch', workload: WorkloadName) => {
+      const plans = workloads.results.find((r) => r.workload === workload)?.batches?.write?.requestsPerStatement;
+      if (plans === undefined || Math.round(plans) < 2) return undefined;
+      return { plans: Math.round(plans), rate: await ceiling(name, Math.round(plans)) };
     };
     const before = await ceiling('lookup');
     const state: WorkloadState = { customers, cursor: customers + reserve, fresh: 1 };
@@ -260,6 +267,8 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       newBatch: await ceiling('newBatch'),
       extend: await ceiling('extend'),
       extendBatch: await ceiling('extendBatch'),
+      newAtServiceSize: await atServiceSize('newBatch', 'new'),
+      extendAtServiceSize: await atServiceSize('extendBatch', 'extend'),
       insert: await ceiling('insert'),
     };
     return { ...workloads, pgbench, twoWorkers, bare };
