@@ -235,11 +235,14 @@ function performanceGoals(postgres: NonNullable<BenchReport['postgres']>): strin
         return `${r.workload} ${number(r.requestsPerSecond)} vs ${number(single?.requestsPerSecond ?? 0)}${statements}`;
       })
       .join('; ');
-    // The goal's alternative: "or the default and the docs say when to use workers, with numbers".
-    const alternative = notSlower
-      ? ''
-      : '; its alternative holds: the default is 1 worker, and docs/operations.md says when to use more, pointing at these numbers';
-    rows.push(`| \`WEB_CONCURRENCY=2\` not slower than 1 worker | ${pairs} | ${verdict(notSlower)}${alternative} |`);
+    // The goal is "not slower … (or the default and the docs say when to use workers, with
+    // numbers)": the second half holds it when the first does not.
+    const held = notSlower
+      ? verdict(true)
+      : `${verdict(true)} by its alternative: the default is 1 worker, and docs/operations.md says when to use more, pointing at these numbers (not slower: missed)`;
+    rows.push(
+      `| \`WEB_CONCURRENCY=2\` not slower than 1 worker, or the default and the docs say when to use workers | ${pairs} | ${held} |`,
+    );
   }
   const { newBatch, extendBatch, newAtServiceSize, extendAtServiceSize } = postgres.pgbench;
   rows.push(
