@@ -193,6 +193,21 @@ const SCENARIOS: Record<string, Scenario> = {
         { id: 4, email: 'doc@hillvalley.edu', phone: '555' },
       ]),
   },
+  // docs/cli.md: george (1) absorbed biffsucks (2) and her secondary biff (3): merge event 1.
+  'cli-unmerge': {
+    kind: 'cli',
+    fill: async (db) => {
+      await insertRows(db, [
+        { id: 1, email: 'george@hillvalley.edu', phone: '919191' },
+        { id: 2, email: 'biffsucks@hillvalley.edu', phone: '717171', linkedId: 1 },
+        { id: 3, email: 'biff@hillvalley.edu', phone: '717171', linkedId: 1 },
+      ]);
+      await db.query(
+        `INSERT INTO "ContactEvent" ("type", "customerIds", "contactIds", "email", "phoneNumber", "detail")
+         VALUES ('customer.merged', '{1,2}', '{2,3}', 'george@hillvalley.edu', '717171', '{"survivor":1,"absorbed":[2]}')`,
+      );
+    },
+  },
   // docs/webhooks.md: change events; marty's primary (doc) was soft-deleted by another system.
   webhooks: {
     kind: 'http',

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * `identity-service [serve|migrate|check|repair|export|import|erase|block|unblock|blocked|suspects]`: what `npm start`
- * and `npm run migrate` run, the operator's tools for the table's invariants, and the block list.
+ * `identity-service [serve|migrate|check|repair|export|import|erase|block|unblock|blocked|suspects|unmerge|separations|unseparate]`:
+ * what `npm start` and `npm run migrate` run, the operator's tools for the table's invariants, the
+ * block list, and unmerges.
  * Exit status 2 means a bad command line (or a rule the block list cannot hold).
  */
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
-import { governanceStore } from './db/governanceStore.js';
+import { governanceStore, unmergeStore } from './db/governanceStore.js';
 import { tableNormaliser } from './db/normalFormStore.js';
 import { migrate } from './db/migrate.js';
 import { hasBlocklistTable, hasContactTable } from './db/probes.js';
@@ -27,6 +28,8 @@ import { runBlocked, runSuspects } from './maintenance/listCommands.js';
 import { DEFAULT_BATCH_SIZE } from './maintenance/repair.js';
 import { runRepair } from './maintenance/repairCommand.js';
 import { runRenormalize } from './maintenance/renormalizeCommand.js';
+import { runSeparations, runUnmerge, runUnseparate, unmergeTargetFrom, type UnmergeOptions } from './maintenance/unmergeCommand.js';
+import { createUnmergeService, type UnmergeService } from './identity/unmerge.js';
 import { DEFAULT_RENORMALIZE_BATCH } from './identity/renormalize.js';
 
 const USAGE_ERROR = 2;
@@ -66,6 +69,11 @@ function withGovernanceTables(work: (db: Database) => Promise<number>): Promise<
 /** The governance use cases over the table, with its own normal-form rules (exact rules are stored in them). */
 function withGovernance(work: (governance: GovernanceService) => Promise<number>): Promise<void> {
   return withGovernanceTables(async (db) => work(createGovernanceService(governanceStore(db), { normaliser: await tableNormaliser(db) })));
+}
+
+/** The unmerge use cases over the table (the separations live with the block list's tables). */
+function withUnmerge(work: (unmerge: UnmergeService) => Promise<number>): Promise<void> {
+  return withGovernanceTables((db) => work(createUnmergeService(unmergeStore(db))));
 }
 
 /**
@@ -116,10 +124,30 @@ function nonNegativeInteger(value: string): number {
   return number;
 }
 
-function ruleId(value: string): number {
+/** A parser of a row id (1 to PostgreSQL's int4 maximum) whose error says what it `mustBe`. */
+function idOf(mustBe: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^[0-9]+$/.test(value) || number < 1 || number > 2_147_483_647) throw new InvalidArgumentError(`must be ${mustBe}.`);
+    return number;
+  };
+}
+
+const ruleId = idOf('a rule id (`blocked` lists them)');
+const separationId = idOf('a separation id (`separations` lists them)');
+
+/** `--contacts 2,3`: a contact of each side the merge joined. */
+function contactPair(value: string): [number, number] {
+  const ids = value.split(',').map(Number);
+  if (ids.length !== 2 || ids.some((id) => !Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647))
+    throw new InvalidArgumentError('must be two contact ids separated by a comma, as in 2,3.');
+  return ids as [number, number];
+}
+
+function eventId(value: string): number {
   const number = Number(value);
-  if (!/^[0-9]+$/.test(value) || number < 1 || number > 2_147_483_647)
-    throw new InvalidArgumentError('must be a rule id (`blocked` lists them).');
+  if (!/^[0-9]+$/.test(value) || number < 1 || !Number.isSafeInteger(number))
+    throw new InvalidArgumentError('must be the id of a customer.merged event (GET /customers/{id}/history lists them).');
   return number;
 }
 
@@ -323,6 +351,47 @@ program
   .option('--json', 'print the list as one JSON object')
   .action((options: { limit: number; json?: boolean }) =>
     withGovernance((governance) => runSuspects(governance, options, process.stdout)).catch(reportFailureOf('suspects')),
+  );
+
+program
+  .command('unmerge')
+  .summary('undo a logged merge: its two sides become customers again, and a separation keeps requests from joining them')
+  .description(
+    'undo a logged merge of the customer of contact <contact>, as the admin API does: the two sides it joined become ' +
+      'customers again (each its oldest row primary) and a separation keeps later requests from joining them, in one ' +
+      'transaction under the governance lock. Give exactly one of --merge (the customer.merged event) or --contacts (a ' +
+      'contact of each side). Writes nothing, exit 1, when something else still holds the sides together, and says what',
+  )
+  .argument('<contact>', 'any contact id of the customer', positiveInteger)
+  .option('--merge <eventId>', 'the customer.merged event to undo', eventId)
+  .option('--contacts <a,b>', 'a contact of each side: the merge that joined them is found', contactPair)
+  .action((contact: number, options: UnmergeOptions) => {
+    const target = unmergeTargetFrom(options);
+    if (!target.ok) usageError(target.message);
+    return withUnmerge((unmerge) =>
+      runUnmerge(unmerge, contact, target.value, cliContext(), { out: process.stdout, err: process.stderr }),
+    ).catch(reportFailureOf('unmerge'));
+  });
+
+program
+  .command('separations')
+  .description('list the separations (customers requests may not join again): id, contacts, mergeEventId, addedBy, createdAt')
+  .option('--json', 'print the list as one JSON object')
+  .action((options: { json?: boolean }) =>
+    withUnmerge((unmerge) => runSeparations(unmerge, options, process.stdout)).catch(reportFailureOf('separations')),
+  );
+
+program
+  .command('unseparate')
+  .summary('remove a separation: nothing is joined by it, but the next request carrying both sides may')
+  .description(
+    'remove separation <id>; nothing is merged by it: the next request carrying identifiers of both sides joins them by the usual rules',
+  )
+  .argument('<id>', 'the separation (`separations` lists them)', separationId)
+  .action((id: number) =>
+    withUnmerge((unmerge) => runUnseparate(unmerge, id, cliContext(), { out: process.stdout, err: process.stderr })).catch(
+      reportFailureOf('unseparate'),
+    ),
   );
 
 const args = process.argv.slice(2);

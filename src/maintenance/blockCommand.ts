@@ -120,7 +120,7 @@ function ruleAdded(rule: BlockRule): string {
   return `rule ${rule.id} added: ${describeRule(rule)} (${printable(rule.reason)})`;
 }
 
-function formatSplits(splits: BlockOutcome['splits']): string {
+export function formatSplits(splits: BlockOutcome['splits']): string {
   if (splits.length === 0) return 'no customer was held together by it: none split\n';
   const lines = [`${plural(splits.length, 'customer')} split (the customer -> the primaries of its parts):`];
   lines.push(...shown(splits.map((split) => `  ${split.ownerId} -> ${ids(split.into)}`)));
