@@ -40,7 +40,16 @@ import {
   seed,
   seedBigCustomer,
 } from './seed.js';
-import { scratchEmbedded, scratchPostgres, serve, serveBare, withDatabase, type BenchTarget } from './targets.js';
+import {
+  BENCH_API_KEY,
+  PRODUCTION_ENV,
+  scratchEmbedded,
+  scratchPostgres,
+  serve,
+  serveBare,
+  withDatabase,
+  type BenchTarget,
+} from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -278,14 +287,6 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
 }
 
 const BARE_ROUNDS = 4;
-
-/**
- * The service as production runs it, for the comparison with the bare handler: API keys required
- * (every request carries one), rate limiting on (far above what the machine can send, so it counts
- * without refusing), and the recommended block list screening every request.
- */
-const BENCH_API_KEY = 'bench-key-0123456789abcdef';
-const PRODUCTION_ENV = { API_KEYS: BENCH_API_KEY, RATE_LIMIT_MAX: '100000000', BLOCKLIST_PRESET: 'recommended' };
 
 /**
  * The service's lookups against the bare handler's (bench/bareHandler.ts), both running at once

@@ -18,6 +18,15 @@ export interface BenchTarget {
   dispose(): Promise<void>;
 }
 
+/**
+ * The service as production runs it, for the comparison with the bare handler (bench/run.ts,
+ * bench/profile.ts): API keys required (every request carries one), rate limiting on (far above
+ * what the machine can send, so it counts without refusing), and the recommended block list
+ * screening every request.
+ */
+export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
+export const PRODUCTION_ENV = { API_KEYS: BENCH_API_KEY, RATE_LIMIT_MAX: '100000000', BLOCKLIST_PRESET: 'recommended' };
+
 export async function scratchPostgres(adminUrl: string, name: string): Promise<BenchTarget> {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
