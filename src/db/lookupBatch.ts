@@ -21,8 +21,14 @@ export const FIND_MANY_CUSTOMERS_SQL = `
    CROSS JOIN LATERAL identity_governed_rows(o."email", o."phoneNumber") AS r
    ORDER BY o."request", r."createdAt", r."id"`;
 
-/** More lookups than this in one turn go as several statements: one huge statement would hold one connection long. */
-export const MAX_LOOKUPS_PER_STATEMENT = 64;
+/**
+ * Lookups per statement: as soon as 8 are waiting they go, and what is left at the turn's end goes
+ * then. A statement runs on one database backend, one lookup after another; at 64 a turn's dozen
+ * lookups waited for one backend while the database's other core could have answered half. In interleaved runs
+ * of two services side by side (wrk, 20 connections, production settings; docs/concurrency.md) 8
+ * served more lookups than 64 in 8 of 10 pairs (a tenth to a seventh more in the medians).
+ */
+export const MAX_LOOKUPS_PER_STATEMENT = 8;
 
 /**
  * A reader that batches: `single` is the one-lookup statement (parameters email, phone), used
