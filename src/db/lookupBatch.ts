@@ -24,9 +24,10 @@ export const FIND_MANY_CUSTOMERS_SQL = `
 /**
  * Lookups per statement: as soon as 8 are waiting they go, and what is left at the turn's end goes
  * then. A statement runs on one database backend, one lookup after another; at 64 a turn's dozen
- * lookups waited for one backend while the database's other core could have answered half. In interleaved runs
- * of two services side by side (wrk, 20 connections, production settings; docs/concurrency.md) 8
- * served more lookups than 64 in 8 of 10 pairs (a tenth to a seventh more in the medians).
+ * lookups waited for one backend while the database's other core could have answered half. In
+ * interleaved runs of two services side by side (wrk, 20 connections, with and without production
+ * settings; docs/concurrency.md) 8 served more lookups than 64 in 13 of 16 pairs (a tenth to a
+ * seventh more in the medians).
  */
 export const MAX_LOOKUPS_PER_STATEMENT = 8;
 
