@@ -26,7 +26,7 @@ import { drive, type LoadSettings } from './load.js';
 import { seed } from './seed.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { BENCH_API_KEY, PRODUCTION_ENV, scratchPostgres, type BenchTarget } from './targets.js';
+import { BARE_HANDLER_ENTRY, BENCH_API_KEY, PRODUCTION_ENV, scratchPostgres, type BenchTarget } from './targets.js';
 import { wrkInstalled } from './wrk.js';
 
 const { values: args } = parseArgs({
@@ -129,7 +129,7 @@ const serviceAt = (root: string, env: Record<string, string> = {}, apiKey?: stri
 });
 
 /** The bench's bare handler, as bench/targets.ts runs it. */
-const BARE: Profiled = { entry: ['--import', 'tsx', 'bench/bareHandler.ts'], migrates: false };
+const BARE: Profiled = { entry: BARE_HANDLER_ENTRY, migrates: false };
 
 /** `profiled` started under --cpu-prof (writing to `dir`) on the target, once the table is seeded. */
 async function startSeeded(target: BenchTarget, profiled: Profiled, dir: string, customers: number): Promise<ServiceProcess> {

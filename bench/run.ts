@@ -251,13 +251,6 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       log(`pgbench ${name}${batch === undefined ? '' : ` (${batch} a statement)`} ceiling: ${tps} tps`);
       return tps;
     };
-    // The batched ceilings again at the size the service's own write statements carried in this
-    // run's rounds (their median, rounded): the statements it sends under this load.
-    const atServiceSize = async (name: 'newBatch' | 'extendBatch', workload: WorkloadName) => {
-      const plans = workloads.results.find((r) => r.workload === workload)?.batches?.write?.requestsPerStatement;
-      if (plans === undefined || Math.round(plans) < 2) return undefined;
-      return { plans: Math.round(plans), rate: await ceiling(name, Math.round(plans)) };
-    };
     const before = await ceiling('lookup');
     const state: WorkloadState = { customers, cursor: customers + reserve, fresh: 1 };
     const workloads = await runWorkloads(target, rows, state, MAIN_ROUNDS);
@@ -269,6 +262,13 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
           report(await driveCounted(target, baseUrl, 'new', state, load)),
         ]);
     const after = await ceiling('lookup');
+    // The batched ceilings again at the size the service's own write statements carried in this
+    // run's rounds (their median, rounded): the statements it sends under this load.
+    const atServiceSize = async (name: 'newBatch' | 'extendBatch', workload: WorkloadName) => {
+      const perStatement = workloads.results.find((r) => r.workload === workload)?.batches?.write?.requestsPerStatement;
+      const plans = Math.round(perStatement ?? 0);
+      return plans < 2 ? undefined : { plans, rate: await ceiling(name, plans) };
+    };
     const pgbench = {
       lookup: Math.max(before, after),
       lookupRuns: [before, after],

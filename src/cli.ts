@@ -14,6 +14,7 @@ import { tableNormaliser } from './db/normalFormStore.js';
 import { migrate } from './db/migrate.js';
 import { hasBlocklistTable, hasContactTable } from './db/probes.js';
 import { MAX_SUSPECTS } from './http/adminSchemas.js';
+import { MAX_CONTACT_ID } from './http/schemas.js';
 import { PRESETS } from './identity/blocklistPreset.js';
 import { createGovernanceService, InvalidRuleError, type ChangeContext, type GovernanceService } from './identity/governance.js';
 import { reportStartupFailure, serve } from './main.js';
@@ -124,31 +125,26 @@ function nonNegativeInteger(value: string): number {
   return number;
 }
 
-/** A parser of a row id (1 to PostgreSQL's int4 maximum) whose error says what it `mustBe`. */
-function idOf(mustBe: string): (value: string) => number {
+/** A parser of a row id, 1 to `max` (PostgreSQL's int4 maximum unless said), whose error says what it `mustBe`. */
+function idOf(mustBe: string, max = MAX_CONTACT_ID): (value: string) => number {
   return (value) => {
     const number = Number(value);
-    if (!/^[0-9]+$/.test(value) || number < 1 || number > 2_147_483_647) throw new InvalidArgumentError(`must be ${mustBe}.`);
+    if (!/^[0-9]+$/.test(value) || number < 1 || number > max) throw new InvalidArgumentError(`must be ${mustBe}.`);
     return number;
   };
 }
 
 const ruleId = idOf('a rule id (`blocked` lists them)');
 const separationId = idOf('a separation id (`separations` lists them)');
+/** Event ids are bigint: any safe integer. */
+const eventId = idOf('the id of a customer.merged event (GET /customers/{id}/history lists them)', Number.MAX_SAFE_INTEGER);
 
 /** `--contacts 2,3`: a contact of each side the merge joined. */
 function contactPair(value: string): [number, number] {
   const ids = value.split(',').map(Number);
-  if (ids.length !== 2 || ids.some((id) => !Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647))
+  if (ids.length !== 2 || ids.some((id) => !Number.isSafeInteger(id) || id < 1 || id > MAX_CONTACT_ID))
     throw new InvalidArgumentError('must be two contact ids separated by a comma, as in 2,3.');
   return ids as [number, number];
-}
-
-function eventId(value: string): number {
-  const number = Number(value);
-  if (!/^[0-9]+$/.test(value) || number < 1 || !Number.isSafeInteger(number))
-    throw new InvalidArgumentError('must be the id of a customer.merged event (GET /customers/{id}/history lists them).');
-  return number;
 }
 
 function suspectsLimit(value: string): number {

@@ -23,6 +23,11 @@ export interface Separation {
   createdAt: Date;
 }
 
+/** A separation as the admin API and the command line show it: `createdAt` in ISO 8601. */
+export function separationView(separation: Separation) {
+  return { ...separation, contactIds: [...separation.contactIds], createdAt: separation.createdAt.toISOString() };
+}
+
 /** The separations in force, indexed by contact. */
 export class Separations {
   private readonly byContact = new Map<number, Separation[]>();

@@ -4,7 +4,7 @@
  * never an email or phone.
  */
 import type { ChangeContext } from '../identity/governance.js';
-import type { Separation } from '../identity/separations.js';
+import { separationView, type Separation } from '../identity/separations.js';
 import {
   ContactsNotInCustomerError,
   StillLinkedError,
@@ -60,13 +60,10 @@ export function formatUnmerge({ mergeEventId, into: [a, b], separation, splits }
 
 export async function runSeparations(unmerge: UnmergeService, { json = false }: { json?: boolean }, out: Out): Promise<number> {
   const { version, separations } = await unmerge.separations();
-  out.write(json ? `${JSON.stringify({ version, separations: separations.map(present) })}\n` : formatSeparations(version, separations));
+  out.write(
+    json ? `${JSON.stringify({ version, separations: separations.map(separationView) })}\n` : formatSeparations(version, separations),
+  );
   return 0;
-}
-
-/** As the admin API's `GET /admin/separations` shows one. */
-function present({ id, contactIds, mergeEventId, addedBy, createdAt }: Separation) {
-  return { id, contactIds, mergeEventId, addedBy, createdAt: new Date(createdAt).toISOString() };
 }
 
 export function formatSeparations(version: number, separations: readonly Separation[]): string {
@@ -80,7 +77,7 @@ export function formatSeparations(version: number, separations: readonly Separat
       { header: 'createdAt' },
     ],
     separations.map((separation) => {
-      const shown = present(separation);
+      const shown = separationView(separation);
       return [String(shown.id), shown.contactIds.join(', '), String(shown.mergeEventId ?? '–'), shown.addedBy, shown.createdAt];
     }),
   );

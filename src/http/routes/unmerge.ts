@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { BrokenLinksError } from '../../identity/customerGroups.js';
-import type { Separation } from '../../identity/separations.js';
+import { separationView } from '../../identity/separations.js';
 import {
   ContactsNotInCustomerError,
   StillLinkedError,
@@ -61,7 +61,7 @@ export function registerUnmergeRoutes(app: FastifyInstance, { unmerge, common, e
       const outcome = await unmerge
         .unmerge(id, targetOf(request.body), { addedBy: addedBy(request), requestId: request.id })
         .catch(translateUnmergeError);
-      return { ...outcome, separation: present(outcome.separation) };
+      return { ...outcome, separation: separationView(outcome.separation) };
     },
   );
 
@@ -76,7 +76,7 @@ export function registerUnmergeRoutes(app: FastifyInstance, { unmerge, common, e
     },
     async () => {
       const { version, separations } = await unmerge.separations();
-      return { version, separations: separations.map(present) };
+      return { version, separations: separations.map(separationView) };
     },
   );
 
@@ -100,7 +100,7 @@ export function registerUnmergeRoutes(app: FastifyInstance, { unmerge, common, e
       const id = Number(request.params.separationId);
       const removed = await unmerge.removeSeparation(id, { addedBy: addedBy(request), requestId: request.id });
       if (removed === null) throw new AppError(404, 'NOT_FOUND', `No separation has id ${id}.`);
-      return { separation: present(removed) };
+      return { separation: separationView(removed) };
     },
   );
 }
@@ -116,10 +116,6 @@ function targetOf(body: UnmergeBody | undefined): UnmergeTarget {
     if (a !== b) return { contactIds: [a, b] };
   }
   throw new AppError(400, 'INVALID_UNMERGE', UNMERGE_MESSAGE);
-}
-
-function present(separation: Separation) {
-  return { ...separation, contactIds: [...separation.contactIds], createdAt: separation.createdAt.toISOString() };
 }
 
 function translateUnmergeError(error: unknown): never {
