@@ -3,6 +3,7 @@
  * wrk when it is installed), a sequential client for latency.
  */
 import autocannon from 'autocannon';
+import type { CpuShare } from './cpuShare.js';
 import type { BatchedStatement } from '../src/db/identifyStore.js';
 import type { BatchFigures } from './batches.js';
 import { runWrk } from './wrk.js';
@@ -35,6 +36,8 @@ export interface WorkloadResult {
   transactionsPerRequest?: number;
   /** The service's batched statements during the run, when counted (bench/batches.ts). */
   batches?: Partial<Record<BatchedStatement, BatchFigures>>;
+  /** Where the machine's CPU went during the run, per request (bench/cpuShare.ts; Linux only). */
+  cpu?: CpuShare;
 }
 
 export async function drive(

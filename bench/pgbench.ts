@@ -1,9 +1,9 @@
 /**
  * The database's own ceilings, measured with pgbench on the statements the service sends
  * (prepared, same concurrency, sessions set up as the service's): a lookup, and the two
- * statements of a first order and of an extension (read, then identity_apply_plan); and, as the
- * floor under a first order's write, its row and its event inserted by one plain statement with no
- * read, lock or check.
+ * statements of a first order and of an extension (read, then identity_apply_plan); and floors:
+ * a first order's row and event inserted by one plain statement with no read, lock or check, and
+ * each write's read followed by that plain insert (the least its two statements can cost).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { FIND_MANY_CUSTOMERS_SQL } from '../src/db/lookupBatch.js';
 import { APPLY_PLANS_SQL } from '../src/db/planBatch.js';
 import type { LoadSettings } from './load.js';
 
-export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'extend' | 'extendBatch' | 'insert';
+export type CeilingName = 'lookup' | 'new' | 'newBatch' | 'newFloor' | 'extend' | 'extendBatch' | 'extendFloor' | 'insert';
 
 /**
  * Writes per statement in the `newBatch` and `extendBatch` ceilings, which count writes, not
@@ -63,7 +63,22 @@ function batchedPlan(
   return [ids, links, locks, survivors, each('false'), each(`'{}'`), each('true'), ...context];
 }
 
+/**
+ * A first order's or an extension's row (`linkedId` null: a primary) and its event, in one plain
+ * statement: no lock and no check, the least those writes can cost.
+ */
+function plainInsert(email: string, phone: string, linkedId: string): string {
+  const precedence = linkedId === 'NULL' ? `'primary'` : `'secondary'`;
+  const type = linkedId === 'NULL' ? 'customer.created' : 'customer.updated';
+  return [
+    `WITH created AS (INSERT INTO "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence") VALUES (${email}, ${phone}, ${linkedId}, ${precedence}) RETURNING "id", coalesce("linkedId", "id") AS "customer")`,
+    `INSERT INTO "ContactEvent" ("requestId", "type", "customerIds", "contactIds") SELECT 'pgbench', '${type}', ARRAY["customer"], ARRAY["id"] FROM created;`,
+  ].join('\n');
+}
+
 function script(name: CeilingName, customers: number, governed: boolean, size: number): string {
+  // Any customer with an email (all but 10k+1, the phone-only ones), as the service's extend workload picks them.
+  const EXTEND_CUSTOMER = `\\set c 10 * random(0, ${Math.floor(customers / 10) - 1}) + random(2, 10)`;
   const arrayOfSize = (each: (k: number) => string) => arrayOf(size, each);
   const writeContext = governed ? [CURRENT_VERSION, `'pgbench'`, 'true'] : ['NULL', 'NULL', 'false'];
   switch (name) {
@@ -116,19 +131,29 @@ function script(name: CeilingName, customers: number, governed: boolean, size: n
       ].join('\n');
     }
     case 'insert':
+      return [`\\set n random(1, 2000000000)`, plainInsert(`'i' || :n || '@pgbench.io'`, `'3' || :n`, 'NULL')].join('\n');
+    case 'newFloor': {
+      // new's two statements with nothing of the write but its rows: its read, then its row and event.
+      const email = `('f' || :n || '@pgbench.io')`;
+      const phone = `('2' || :n)`;
+      return [`\\set n random(1, 2000000000)`, `${bind(FIND_CUSTOMERS_SQL, email, phone)};`, plainInsert(email, phone, 'NULL')].join('\n');
+    }
+    case 'extendFloor':
+      // extend's two statements with nothing of the write but its rows: its read, then the
+      // secondary row and its event.
       return [
+        EXTEND_CUSTOMER,
         `\\set n random(1, 2000000000)`,
-        `WITH created AS (INSERT INTO "Contact" ("email", "phoneNumber", "linkPrecedence") VALUES ('i' || :n || '@pgbench.io', '3' || :n, 'primary') RETURNING "id")`,
-        `INSERT INTO "ContactEvent" ("requestId", "type", "customerIds", "contactIds") SELECT 'pgbench', 'customer.created', ARRAY["id"], ARRAY["id"] FROM created;`,
+        `SELECT min(coalesce("linkedId", "id")) AS survivor FROM (${bind(FIND_CUSTOMERS_SQL, EMAIL, 'NULL')}) AS found \\gset`,
+        plainInsert(EMAIL, `('1' || :n)`, ':survivor'),
       ].join('\n');
     case 'extend': {
-      // Any customer with an email (all but 10k+1, the phone-only ones), as the service's extend
-      // workload picks them. (Only 10k+2 were extended before: a 10 s run added three to five rows
-      // to each of them, so the rows every extension reads and re-reads grew during the run.)
-      // The read's result is folded into the plan's arguments.
+      // (Only 10k+2 were extended before EXTEND_CUSTOMER: a 10 s run added three to five rows to
+      // each of them, so the rows every extension reads and re-reads grew during the run.) The
+      // read's result is folded into the plan's arguments.
       const phone = `('4' || :n)`;
       return [
-        `\\set c 10 * random(0, ${Math.floor(customers / 10) - 1}) + random(2, 10)`,
+        EXTEND_CUSTOMER,
         `\\set n random(1, 2000000000)`,
         `SELECT coalesce(array_agg("id"), '{}') AS ids, coalesce(array_agg(coalesce("linkedId", 0)), '{}') AS links,`,
         `       min(coalesce("linkedId", "id")) AS survivor FROM (${bind(FIND_CUSTOMERS_SQL, EMAIL, 'NULL')}) AS found \\gset`,

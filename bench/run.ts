@@ -51,6 +51,8 @@ import {
   type BenchTarget,
 } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
+import { cpuBetween, cpuSnapshot } from './cpuShare.js';
+import type { ServiceProcess } from '../test/support/serviceProcess.js';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -141,20 +143,27 @@ async function seedTarget(target: BenchTarget, reserve: number): Promise<number>
  */
 async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadState, rounds: number): Promise<TargetReport> {
   const reserve = state.cursor - customers;
-  const { roundRuns, once } = await withService(target, 1, async (baseUrl) => {
+  const { roundRuns, once } = await withService(target, 1, async (baseUrl, service) => {
     const roundRuns: WorkloadResult[][] = [];
     for (let round = 1; round <= rounds; round++) {
       const results: WorkloadResult[] = [];
       for (const workload of GOAL_WORKLOADS) {
         const short = workload === 'merge' && MERGE_SECONDS !== load.duration;
-        const result = await driveCounted(target, baseUrl, workload, state, short ? { ...load, duration: MERGE_SECONDS } : load);
+        const result = await driveCounted(
+          target,
+          service.child.pid,
+          baseUrl,
+          workload,
+          state,
+          short ? { ...load, duration: MERGE_SECONDS } : load,
+        );
         log(`round ${round} of ${rounds}: ${JSON.stringify(result)}`);
         results.push(short ? { ...result, runSeconds: MERGE_SECONDS } : result);
       }
       roundRuns.push(results);
     }
     const once: WorkloadResult[] = [];
-    for (const workload of ONCE_WORKLOADS) once.push(report(await driveCounted(target, baseUrl, workload, state, load)));
+    for (const workload of ONCE_WORKLOADS) once.push(report(await driveCounted(target, service.child.pid, baseUrl, workload, state, load)));
     return { roundRuns, once };
   });
   const violations = await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
@@ -177,7 +186,7 @@ async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadSt
 async function withService<T>(
   target: BenchTarget,
   workers: number,
-  work: (baseUrl: string) => Promise<T>,
+  work: (baseUrl: string, service: ServiceProcess) => Promise<T>,
   env: Record<string, string> = {},
   warmUp: WorkloadState = { customers, cursor: customers, fresh: 0 },
   apiKey?: string,
@@ -185,7 +194,7 @@ async function withService<T>(
   const service = await serve(target, workers, args['log-level'], env);
   try {
     await drive(service.baseUrl, 'lookup', warmUp, { ...load, duration: 3, ...(apiKey ? { apiKey } : {}) });
-    return await work(service.baseUrl);
+    return await work(service.baseUrl, service);
   } finally {
     await service.stop('SIGTERM');
   }
@@ -197,7 +206,11 @@ async function withService<T>(
  * service's own count of its batched statements (bench/batches.ts). A backend flushes its counts
  * at most once a second and within a second of going idle, so each count is read after a quiet while.
  */
-async function driveCounted(target: BenchTarget, ...run: Parameters<typeof drive>): Promise<WorkloadResult> {
+async function driveCounted(
+  target: BenchTarget,
+  servicePid: number | undefined,
+  ...run: Parameters<typeof drive>
+): Promise<WorkloadResult> {
   const [baseUrl, , , settings] = run;
   const url = target.url;
   const transactions = async () => {
@@ -216,13 +229,21 @@ async function driveCounted(target: BenchTarget, ...run: Parameters<typeof drive
   };
   const before = await transactions();
   const batchesBefore = await batchTotals(baseUrl);
-  const result = await drive(...run);
+  const result = await driveWithCpu(servicePid, ...run);
   // The requests wrk left in flight when it stopped are answered before the count is read.
   const after = await transactions();
   const batches = batchFigures(batchesBefore, await batchTotals(baseUrl), settings.duration);
   const counted =
     before !== undefined && after !== undefined && result.requests ? { transactionsPerRequest: (after - before) / result.requests } : {};
   return { ...result, ...counted, batches };
+}
+
+/** `drive`, with where the machine's CPU went during it (bench/cpuShare.ts); `servicePid` is the process driven. */
+async function driveWithCpu(servicePid: number | undefined, ...run: Parameters<typeof drive>): Promise<WorkloadResult> {
+  const before = cpuSnapshot(servicePid);
+  const result = await drive(...run);
+  const cpu = cpuBetween(before, cpuSnapshot(servicePid), result.requests ?? result.requestsPerSecond * run[3].duration);
+  return cpu === undefined ? result : { ...result, cpu };
 }
 
 /** Longer than PostgreSQL's own interval between two flushes of a backend's statistics (1 s). */
@@ -251,17 +272,25 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       log(`pgbench ${name}${batch === undefined ? '' : ` (${batch} a statement)`} ceiling: ${tps} tps`);
       return tps;
     };
-    const before = await ceiling('lookup');
+    // The lookup ceiling's runs with where the machine's CPU went (bench/cpuShare.ts): the figures
+    // the service's lookups are read against.
+    const lookupCeiling = async () => {
+      const before = cpuSnapshot();
+      const tps = await ceiling('lookup');
+      return { tps, cpu: cpuBetween(before, cpuSnapshot(), tps * load.duration) };
+    };
+    const before = await lookupCeiling();
     const state: WorkloadState = { customers, cursor: customers + reserve, fresh: 1 };
     const workloads = await runWorkloads(target, rows, state, MAIN_ROUNDS);
     const bare = skip.has('bare') ? undefined : await bareReference(target, state);
     const twoWorkers = skip.has('workers')
       ? undefined
-      : await withService(target, 2, async (baseUrl) => [
-          report(await driveCounted(target, baseUrl, 'lookup', state, load)),
-          report(await driveCounted(target, baseUrl, 'new', state, load)),
+      : await withService(target, 2, async (baseUrl, service) => [
+          report(await driveCounted(target, service.child.pid, baseUrl, 'lookup', state, load)),
+          report(await driveCounted(target, service.child.pid, baseUrl, 'new', state, load)),
         ]);
-    const after = await ceiling('lookup');
+    const after = await lookupCeiling();
+    const higher = after.tps > before.tps ? after : before;
     // The batched ceilings again at the size the service's own write statements carried in this
     // run's rounds (their median, rounded): the statements it sends under this load.
     const atServiceSize = async (name: 'newBatch' | 'extendBatch', workload: WorkloadName) => {
@@ -270,12 +299,15 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
       return plans < 2 ? undefined : { plans, rate: await ceiling(name, plans) };
     };
     const pgbench = {
-      lookup: Math.max(before, after),
-      lookupRuns: [before, after],
+      lookup: higher.tps,
+      lookupRuns: [before.tps, after.tps],
+      ...(higher.cpu === undefined ? {} : { lookupCpu: higher.cpu }),
       new: await ceiling('new'),
+      newFloor: await ceiling('newFloor'),
       newBatch: await ceiling('newBatch'),
       extend: await ceiling('extend'),
       extendBatch: await ceiling('extendBatch'),
+      extendFloor: await ceiling('extendFloor'),
       newAtServiceSize: await atServiceSize('newBatch', 'new'),
       extendAtServiceSize: await atServiceSize('extendBatch', 'extend'),
       insert: await ceiling('insert'),
@@ -302,9 +334,10 @@ async function bareReference(target: BenchTarget, state: WorkloadState): Promise
     await withService(
       target,
       1,
-      (serviceUrl) =>
+      (serviceUrl, service) =>
         interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
-          const result = await drive(
+          const result = await driveWithCpu(
+            (setting === 'service' ? service : bare).child.pid,
             setting === 'service' ? serviceUrl : bare.baseUrl,
             'lookup',
             state,

@@ -1,13 +1,25 @@
 /**
  * The bench's arithmetic behind issue 17's verdicts: a workload's rounds read as their median run
- * (bench/report.ts, medianRun), and a run's batched statements from the service's counters before
- * and after it (bench/batches.ts, batchFigures).
+ * (bench/report.ts, medianRun), a run's batched statements from the service's counters before
+ * and after it (bench/batches.ts, batchFigures), where the machine's CPU went in a run
+ * (bench/cpuShare.ts) and the reasons the goals' rows give when missed (bench/cpuTable.ts,
+ * bench/report.ts writeCeilingRow).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchFigures, type BatchTotals } from '../../bench/batches.js';
 import type { WorkloadResult } from '../../bench/load.js';
-import { medianRun } from '../../bench/report.js';
+import { medianRun, writeCeilingRow } from '../../bench/report.js';
+import {
+  cpuShare,
+  parseMachineStat,
+  parseProcessStat,
+  partTicks,
+  type CpuShare,
+  type CpuSnapshot,
+  type ProcessTicks,
+} from '../../bench/cpuShare.js';
+import { lookupLimit } from '../../bench/cpuTable.js';
 
 const run = (requestsPerSecond: number, p99: number, extra: Partial<WorkloadResult> = {}): WorkloadResult => ({
   workload: 'extend',
@@ -56,5 +68,140 @@ describe('batchFigures', () => {
     const figures = batchFigures(totals(0, 0, 1), totals(500, 4_500, 8.92), 8);
     assert.deepEqual(figures.read, { statements: 500, requestsPerStatement: 9, msPerStatement: 1, inFlight: 0.06 });
     assert.equal(figures.write, undefined, 'no write statement was sent during the run');
+  });
+});
+
+/** A /proc/<pid>/stat line with this name, parent and ticks (utime, stime, cutime, cstime). */
+const statLine = (pid: number, name: string, parent: number, [user, system, childUser, childSystem]: number[]) =>
+  `${pid} (${name}) S ${parent} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${user} ${system} ${childUser} ${childSystem} 20 0 1 0 5 1000 10`;
+
+describe('parseProcessStat', () => {
+  it('reads the ticks after the name, whatever the name holds (spaces, parentheses)', () => {
+    assert.deepEqual(parseProcessStat(42, statLine(42, 'V8 (worker) 1', 7, [120, 30, 5, 1])), {
+      pid: 42,
+      name: 'V8 (worker) 1',
+      parent: 7,
+      own: 150,
+      children: 6,
+    });
+  });
+});
+
+describe('parseMachineStat', () => {
+  it('sums every column of the cpu line, counts idle with I/O wait and steal apart, and counts the CPUs', () => {
+    const text = 'cpu  100 0 50 300 20 0 10 40 0 0\ncpu0 50 0 25 150 10 0 5 20 0 0\ncpu1 50 0 25 150 10 0 5 20 0 0\nintr 1\n';
+    assert.deepEqual(parseMachineStat(text), { cpus: 2, total: 520, idle: 320, steal: 40 });
+  });
+});
+
+describe('partTicks', () => {
+  const processes: ProcessTicks[] = [
+    { pid: 10, name: 'node', parent: 1, own: 500, children: 0 },
+    { pid: 11, name: 'node', parent: 10, own: 200, children: 0 },
+    { pid: 20, name: 'postgres', parent: 1, own: 5, children: 300 },
+    { pid: 21, name: 'postgres', parent: 20, own: 100, children: 0 },
+    { pid: 30, name: 'wrk', parent: 99, own: 40, children: 0 },
+    { pid: 99, name: 'node', parent: 1, own: 70, children: 60 },
+    { pid: 50, name: 'redis-server', parent: 1, own: 9, children: 0 },
+  ];
+
+  it("gives the service its process tree (cluster workers too), PostgreSQL its processes and what they reaped, and the load generator wrk and the bench's reaped children", () => {
+    assert.deepEqual(partTicks(processes, { servicePid: 10, benchPid: 99 }), { service: 700, database: 405, loadGenerator: 100 });
+  });
+
+  it('gives no process to the service when none is driven (pgbench)', () => {
+    assert.equal(partTicks(processes, { benchPid: 99 }).service, 0);
+  });
+});
+
+describe('cpuShare', () => {
+  const snapshot = (total: number, idle: number, steal: number, parts: CpuSnapshot['parts'], main: [number, number][]): CpuSnapshot => ({
+    machine: { cpus: 2, total, idle, steal },
+    parts,
+    mainThreads: new Map(main),
+  });
+
+  it('turns the ticks between two readings into µs per request, and the main thread into a share of the wall time', () => {
+    // 10 s on 2 CPUs: 2,000 ticks. 50,000 requests.
+    const before = snapshot(1_000, 100, 0, { service: 100, database: 100, loadGenerator: 0 }, [[10, 50]]);
+    const after = snapshot(3_000, 500, 100, { service: 1_100, database: 400, loadGenerator: 100 }, [[10, 950]]);
+    assert.deepEqual(cpuShare(before, after, 50_000), {
+      serviceUs: 200,
+      mainThreadUs: 180,
+      databaseUs: 60,
+      loadGeneratorUs: 20,
+      restUs: 20,
+      idle: 0.2,
+      steal: 0.05,
+      mainThreadBusy: 0.9,
+    });
+  });
+
+  it('takes the busiest main thread when the service runs several workers', () => {
+    const parts = { service: 0, database: 0, loadGenerator: 0 };
+    const share = cpuShare(
+      snapshot(0, 0, 0, parts, [
+        [10, 0],
+        [11, 0],
+      ]),
+      snapshot(2_000, 0, 0, parts, [
+        [10, 300],
+        [11, 700],
+      ]),
+      1,
+    );
+    assert.equal(share.mainThreadBusy, 0.7);
+  });
+});
+
+describe('lookupLimit', () => {
+  const cpu = (extra: Partial<CpuShare>): CpuShare => ({
+    serviceUs: 120,
+    mainThreadUs: 110,
+    databaseUs: 40,
+    loadGeneratorUs: 20,
+    restUs: 10,
+    idle: 0.2,
+    steal: 0,
+    mainThreadBusy: 0.95,
+    ...extra,
+  });
+
+  it("names the service's main thread when it was busy nearly all the run, with the µs a lookup the goal needs", () => {
+    const reason = lookupLimit(cpu({}), cpu({ serviceUs: 0, databaseUs: 70 }), 10_000);
+    assert.match(
+      reason,
+      /^bound by the service's main thread: it was on a CPU 95% of the run at 110\.0 µs a lookup \(one process: at most 9,091\/s\); the goal needs at most 100\.0 µs/,
+    );
+    assert.match(reason, /a lookup took 190\.0 µs of the machine's CPU/);
+  });
+
+  it('names the machine when it had no idle CPU left', () => {
+    assert.match(lookupLimit(cpu({ mainThreadBusy: 0.6, idle: 0.01 }), undefined, 10_000), /^bound by the machine's CPU \(idle 1%\)/);
+  });
+
+  it('says the lookups waited when neither was full', () => {
+    assert.match(lookupLimit(cpu({ mainThreadBusy: 0.6, idle: 0.3 }), undefined, 10_000), /: lookups waited; /);
+  });
+});
+
+describe('writeCeilingRow', () => {
+  it('says one at a time cannot reach the goal when its floor (read and plain insert) is below it', () => {
+    const row = writeCeilingRow('new', { alone: 5_500, together: 9_500, floor: 8_000 }, 'new customers/s');
+    assert.match(row, /\*\*missed\*\*; one at a time cannot reach it on this machine: .* ran at 8,000\/s \|$/);
+  });
+
+  it('gives what the locks, the check and the function cost when the floor is above the goal', () => {
+    const row = writeCeilingRow('extend', { alone: 4_000, floor: 8_000 }, 'extensions/s');
+    // 1e6/4,000 − 1e6/8,000 = 125 µs.
+    assert.match(row, /ran at 8,000\/s: the rest \(125 µs a write at 20 clients\)/);
+  });
+
+  it('names the sizes that held and those that missed', () => {
+    const row = writeCeilingRow('new', { alone: 5_500, together: 9_500, atServiceSize: { plans: 10, rate: 13_000 } }, 'new customers/s');
+    assert.match(
+      row,
+      /\*\*held\*\*: at 10 arriving together \(the service's size in this run\); missed one at a time, 4 arriving together \|$/,
+    );
   });
 });
