@@ -5,7 +5,8 @@
  * rest, and the time the machine sat idle or the hypervisor took (stolen). Two readings and no
  * sampling, so nothing is missed: a process that exited during the run (a pgbench connection's
  * backend, an autovacuum worker, wrk itself) is counted through its parent's count of its reaped
- * children (the postmaster's, the bench's). The figures explain a run's rate: a main thread busy
+ * children (the postmaster's, the bench's). The bench process counts as the load generator: it runs
+ * autocannon when wrk is not installed, and waits otherwise. The figures explain a run's rate: a main thread busy
  * all the run is the limit of one worker; idle time means requests waited rather than computed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ export interface CpuShare {
   mainThreadUs: number;
   databaseUs: number;
   loadGeneratorUs: number;
-  /** The machine's other busy time: the kernel's network work, the bench itself, other processes. */
+  /** The machine's other busy time: the kernel's network work, other processes. */
   restUs: number;
   /** Shares of the machine's CPU time (all its cores) over the run. */
   idle: number;
@@ -87,8 +88,8 @@ export function parseMachineStat(text: string): MachineTicks {
 
 /**
  * Whose ticks are whose: the processes under `servicePid` (its cluster workers included); every
- * `postgres` process with the children it reaped (exited backends and workers); the load generator,
- * running (wrk, pgbench) or reaped by the bench (`benchPid`).
+ * `postgres` process with the children it reaped (exited backends and workers); the load generator:
+ * wrk or pgbench, running or reaped by the bench (`benchPid`), and the bench itself (autocannon runs in it).
  */
 export function partTicks(
   processes: readonly ProcessTicks[],
@@ -100,7 +101,8 @@ export function partTicks(
     if (service.has(each.pid)) parts.service += each.own;
     else if (each.name === 'postgres') parts.database += each.own + each.children;
     else if (each.name === 'wrk' || each.name === 'pgbench') parts.loadGenerator += each.own;
-    if (each.pid === benchPid) parts.loadGenerator += each.children;
+    // The bench process runs autocannon itself, and reaps wrk and pgbench; during a run it does nothing else.
+    if (each.pid === benchPid) parts.loadGenerator += each.own + each.children;
   }
   return parts;
 }

@@ -460,7 +460,7 @@ export function markdownReport(report: BenchReport): string {
             cpu: postgres.pgbench.lookupCpu,
           },
         ],
-        { loadGenerator: `${report.loader === 'wrk' ? 'wrk' : 'autocannon'}, or pgbench` },
+        { loadGenerator: `${report.loader === 'wrk' ? 'wrk' : 'autocannon, in the bench process'}, or pgbench` },
       ),
     );
     if (postgres.bare) lines.push(...bareSection(postgres.bare, report));
@@ -534,7 +534,7 @@ function bareSection(bare: BareReference, report: BenchReport): string[] {
           cpu: middle.cpu,
         };
       }),
-      { loadGenerator: report.loader === 'wrk' ? 'wrk' : 'autocannon', server: 'the service, or the bare handler' },
+      { loadGenerator: report.loader === 'wrk' ? 'wrk' : 'autocannon, in the bench process', server: 'the service, or the bare handler' },
     ),
   ];
 }
