@@ -22,12 +22,12 @@ export interface CpuRow {
 /** One row per run that has its figures; none when no run has them (not Linux, or an older report). */
 export function cpuTable(
   rows: readonly CpuRow[],
-  { loadGenerator, server = 'the service' }: { loadGenerator: string; server?: string },
+  { loadGenerator, server = 'the service', rest = 'other processes' }: { loadGenerator: string; server?: string; rest?: string },
 ): string[] {
   const measured = rows.filter((row): row is CpuRow & { cpu: CpuShare } => row.cpu !== undefined);
   if (measured.length === 0) return [];
   return [
-    `Where the machine's CPU went in those runs, from Linux's /proc read before and after each run (processes that exited during it counted through their parents): µs of CPU per request answered, by process — the server driven (${server}; and, of it, its main thread, the one that runs Node.js's event loop), PostgreSQL (its connections and background work), the load generator (${loadGenerator}), and the rest (the kernel's network work, other processes) — and the shares of the machine's two cores that sat idle or that the hypervisor took (stolen); "main thread busy": the share of the run the server's main thread was on a CPU (100% is a whole core, the most one process's event loop can have).`,
+    `Where the machine's CPU went in those runs, from Linux's /proc read before and after each run (processes that exited during it counted through their parents): µs of CPU per request answered, by process — the server driven (${server}; and, of it, its main thread, the one that runs Node.js's event loop), PostgreSQL (its connections and background work), the load generator (${loadGenerator}), and the rest (the kernel's network work, ${rest}) — and the shares of the machine's two cores that sat idle or that the hypervisor took (stolen); "main thread busy": the share of the run the server's main thread was on a CPU (100% is a whole core, the most one process's event loop can have).`,
     '',
     '| run | requests/s | server µs | of it main thread µs | PostgreSQL µs | load generator µs | rest µs | machine µs | idle | stolen | main thread busy |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

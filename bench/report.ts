@@ -4,7 +4,7 @@ import type { LatencySample, WorkloadResult } from './load.js';
 import type { StatementCount } from './roundTrips.js';
 import { WRITE_BATCH } from './pgbench.js';
 import type { CpuShare } from './cpuShare.js';
-import { cpuTable, lookupLimit } from './cpuTable.js';
+import { cpuTable, lookupLimit, type CpuRow } from './cpuTable.js';
 
 export interface TargetReport {
   target: 'postgres' | 'embedded';
@@ -460,7 +460,7 @@ export function markdownReport(report: BenchReport): string {
             cpu: postgres.pgbench.lookupCpu,
           },
         ],
-        { loadGenerator: `${report.loader === 'wrk' ? 'wrk' : 'autocannon, in the bench process'}, or pgbench` },
+        { loadGenerator: `${loaderName(report)}, or pgbench` },
       ),
     );
     if (postgres.bare) lines.push(...bareSection(postgres.bare, report));
@@ -492,9 +492,9 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   if (embedded) lines.push(...targetSection('Embedded PGlite (no DATABASE_URL)', embedded, report.duration));
-  if (report.governance) lines.push(...governanceSection(report.governance, report.duration));
-  if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration));
-  if (report.delivery) lines.push(...deliverySection(report.delivery));
+  if (report.governance) lines.push(...governanceSection(report.governance, report.duration, report));
+  if (report.phoneRegion) lines.push(...phoneRegionSection(report.phoneRegion, report.duration, report));
+  if (report.delivery) lines.push(...deliverySection(report.delivery, report));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -525,21 +525,23 @@ function bareSection(bare: BareReference, report: BenchReport): string[] {
     '',
     `The service's p99 (median of its runs): **${p99} ms**, goal below ${BARE_P99_GOAL_MS} ms: **${p99 < BARE_P99_GOAL_MS ? 'held' : 'missed'}**.`,
     '',
-    ...cpuTable(
-      (['service', 'bare'] as const).map((setting) => {
-        const middle = medianRun(runsOf(setting));
-        return {
-          label: `${setting === 'service' ? 'the service' : 'the bare handler'} (median of its runs)`,
-          requestsPerSecond: middle.requestsPerSecond,
-          cpu: middle.cpu,
-        };
-      }),
-      { loadGenerator: report.loader === 'wrk' ? 'wrk' : 'autocannon, in the bench process', server: 'the service, or the bare handler' },
-    ),
+    ...cpuTable([medianCpuRow('the service', runsOf('service')), medianCpuRow('the bare handler', runsOf('bare'))], {
+      loadGenerator: loaderName(report),
+      server: 'the service, or the bare handler',
+      rest: 'other processes: the server not driven',
+    }),
   ];
 }
 
-function phoneRegionSection(report: PhoneRegionReport, duration: number): string[] {
+/** A CPU table's row for one setting of a side-by-side section: its runs' medians. */
+function medianCpuRow(label: string, runs: readonly WorkloadResult[]): CpuRow {
+  const middle = medianRun(runs);
+  return { label: `${label} (median of its runs)`, requestsPerSecond: middle.requestsPerSecond, cpu: middle.cpu };
+}
+
+const loaderName = (report: Pick<BenchReport, 'loader'>) => (report.loader === 'wrk' ? 'wrk' : 'autocannon, in the bench process');
+
+function phoneRegionSection(report: PhoneRegionReport, duration: number, bench: Pick<BenchReport, 'loader'>): string[] {
   const runsOf = (setting: PhoneRegionSetting) =>
     report.runs.filter((run) => run.setting === setting).flatMap((run) => run.results.filter((r) => r.workload === 'lookup'));
   return [
@@ -551,6 +553,10 @@ function phoneRegionSection(report: PhoneRegionReport, duration: number): string
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     sideBySideRow('lookup', runsOf('region'), runsOf('plain'), PHONE_REGION_GOAL),
     '',
+    ...cpuTable([medianCpuRow(`with DEFAULT_PHONE_REGION=${report.region}`, runsOf('region')), medianCpuRow('unset', runsOf('plain'))], {
+      loadGenerator: loaderName(bench),
+      rest: 'other processes: the service not driven',
+    }),
   ];
 }
 
@@ -562,7 +568,7 @@ function median(values: readonly number[]): number {
   return Math.round(value * 100) / 100;
 }
 
-function governanceSection(governance: GovernanceReport, duration: number): string[] {
+function governanceSection(governance: GovernanceReport, duration: number, bench: Pick<BenchReport, 'loader'>): string[] {
   const runsOf = (setting: GovernanceSetting, workload: string) =>
     governance.runs.filter((run) => run.governance === setting).flatMap((run) => run.results.filter((r) => r.workload === workload));
   const lines = [
@@ -576,6 +582,15 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
   for (const [workload, goal] of Object.entries(GOVERNANCE_GOALS)) {
     lines.push(sideBySideRow(workload, runsOf('on', workload), runsOf('off', workload), goal));
   }
+  const cpu = cpuTable(
+    Object.keys(GOVERNANCE_GOALS).flatMap((workload) => [
+      medianCpuRow(`${workload}, on`, runsOf('on', workload)),
+      medianCpuRow(`${workload}, off`, runsOf('off', workload)),
+    ]),
+    { loadGenerator: loaderName(bench), rest: 'other processes: the service not driven' },
+  );
+  // The table ends with a blank line; the next part starts with one.
+  if (cpu.length > 0) lines.push('', ...cpu.slice(0, -1));
   const counts = (workload: string, setting: GovernanceSetting) =>
     governance.statements.find((c) => c.workload === workload && c.governance === setting);
   const requests = governance.statements[0]?.requests ?? 0;
@@ -605,7 +620,7 @@ function governanceSection(governance: GovernanceReport, duration: number): stri
 /** Our own target, not the issue's (it set none): one endpoint keeps 90% of the writes of none. */
 export const DELIVERY_GOAL = 0.9;
 
-function deliverySection(report: DeliveryReport): string[] {
+function deliverySection(report: DeliveryReport, bench: Pick<BenchReport, 'loader'>): string[] {
   const { writeSeconds } = report;
   const runsOf = (setting: 'webhook' | 'none') =>
     report.runs.filter((run) => run.setting === setting).flatMap((run) => run.results.filter((r) => r.workload === 'new'));
@@ -626,5 +641,9 @@ function deliverySection(report: DeliveryReport): string[] {
       )
       .join('; ')}. Every event written was received: ${report.allDelivered ? 'yes' : '**no**'}.`,
     '',
+    ...cpuTable([medianCpuRow('with the webhook endpoint', runsOf('webhook')), medianCpuRow('with none', runsOf('none'))], {
+      loadGenerator: loaderName(bench),
+      rest: 'other processes: the webhook receiver and the service not driven',
+    }),
   ];
 }

@@ -434,7 +434,14 @@ async function governanceSection(): Promise<GovernanceReport> {
       const { runs, events } = await withService(
         target,
         1,
-        (on) => withService(target, 1, (off) => interleave({ on, off }, state, db), GOVERNANCE_ENV.off, warmUp),
+        (on, onService) =>
+          withService(
+            target,
+            1,
+            (off, offService) => interleave({ on, off }, { on: onService.child.pid, off: offService.child.pid }, state, db),
+            GOVERNANCE_ENV.off,
+            warmUp,
+          ),
         GOVERNANCE_ENV.on,
         warmUp,
       );
@@ -473,6 +480,7 @@ const ROUND_WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'lo
  */
 async function interleave(
   baseUrl: Record<GovernanceSetting, string>,
+  pid: Record<GovernanceSetting, number | undefined>,
   state: WorkloadState,
   db: Database,
 ): Promise<Pick<GovernanceReport, 'runs' | 'events'>> {
@@ -487,7 +495,8 @@ async function interleave(
         if (state.cursor < untouchedPerRun()) throw new Error('governance: too few untouched customers left; raise MERGE_RATE_BOUND');
         await quietTables(db);
         const before = await eventCount();
-        const result = await drive(
+        const result = await driveWithCpu(
+          pid[setting],
           baseUrl[setting],
           workload,
           state,
@@ -548,16 +557,23 @@ async function withTwoServices<Name extends string, T>(
   [firstName, firstTarget, firstEnv]: [Name, BenchTarget, Record<string, string>],
   [secondName, secondTarget, secondEnv]: [Name, BenchTarget, Record<string, string>],
   warmUp: WorkloadState,
-  work: (baseUrl: Record<Name, string>) => Promise<T>,
+  work: (baseUrl: Record<Name, string>, pid: Record<Name, number | undefined>) => Promise<T>,
 ): Promise<T> {
   return withService(
     firstTarget,
     1,
-    (first) =>
+    (first, firstService) =>
       withService(
         secondTarget,
         1,
-        (second) => work({ [firstName]: first, [secondName]: second } as Record<Name, string>),
+        (second, secondService) =>
+          work(
+            { [firstName]: first, [secondName]: second } as Record<Name, string>,
+            {
+              [firstName]: firstService.child.pid,
+              [secondName]: secondService.child.pid,
+            } as Record<Name, number | undefined>,
+          ),
         secondEnv,
         warmUp,
       ),
@@ -609,12 +625,16 @@ async function phoneRegionSection(): Promise<PhoneRegionReport> {
     const state: WorkloadState = { customers, cursor: customers, fresh: 1, phones: 'indian' };
     const warmUp = { ...state };
     const runs: PhoneRegionReport['runs'] = [];
-    await withTwoServices(['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }], ['plain', targets.plain, {}], warmUp, (baseUrl) =>
-      interleavedRounds(PHONE_REGION_ROUNDS, ['region', 'plain'], async (setting, round) => {
-        const result = await drive(baseUrl[setting], 'lookup', state, load);
-        log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
-        runs.push({ round, setting, results: [result] });
-      }),
+    await withTwoServices(
+      ['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }],
+      ['plain', targets.plain, {}],
+      warmUp,
+      (baseUrl, pid) =>
+        interleavedRounds(PHONE_REGION_ROUNDS, ['region', 'plain'], async (setting, round) => {
+          const result = await driveWithCpu(pid[setting], baseUrl[setting], 'lookup', state, load);
+          log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
+          runs.push({ round, setting, results: [result] });
+        }),
     );
     const violations = await violationsIn(Object.values(targets));
     return { region: 'IN', customers, rows, rounds: PHONE_REGION_ROUNDS, runs, violations };
@@ -647,11 +667,11 @@ async function deliverySection(): Promise<DeliveryReport> {
     const eventCount = (target: BenchTarget) =>
       withDatabase(target, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0);
     const runs: DeliveryReport['runs'] = [];
-    await withTwoServices(['webhook', targets.webhook, env], ['none', targets.none, {}], warmUp, (baseUrl) =>
+    await withTwoServices(['webhook', targets.webhook, env], ['none', targets.none, {}], warmUp, (baseUrl, pid) =>
       interleavedRounds(DELIVERY_ROUNDS, ['webhook', 'none'], async (setting, round) => {
         const before = setting === 'webhook' ? await eventCount(targets.webhook) : 0;
         const started = Date.now();
-        const result = await drive(baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
+        const result = await driveWithCpu(pid[setting], baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
         await settle(baseUrl[setting]);
         const drain = { events: 0, caughtUpSeconds: 0, eventsPerSecond: 0 };
         if (setting === 'webhook') {
