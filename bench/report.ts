@@ -350,7 +350,7 @@ export function writeCeilingRow(
     floor === undefined || alone >= goal
       ? ''
       : floor < goal
-        ? `; one at a time cannot reach it on this machine: its read and a plain INSERT of its row and event, with no lock or check, ran at ${number(floor)}/s`
+        ? `; one at a time cannot reach it in this run: its read and a plain INSERT of its row and event, with no lock or check, ran at ${number(floor)}/s`
         : `; its read and a plain INSERT of its row and event ran at ${number(floor)}/s: the rest (${number(Math.round(1e6 / alone - 1e6 / floor))} µs a write at 20 clients) is the locks, the check and the function`;
   return `| pgbench ${name} ≥ ${number(goal)} tps (${unit}) | ${measured} | ${verdict(holding.length > 0)}${which}${reason} |`;
 }

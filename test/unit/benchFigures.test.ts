@@ -188,7 +188,7 @@ describe('lookupLimit', () => {
 describe('writeCeilingRow', () => {
   it('says one at a time cannot reach the goal when its floor (read and plain insert) is below it', () => {
     const row = writeCeilingRow('new', { alone: 5_500, together: 9_500, floor: 8_000 }, 'new customers/s');
-    assert.match(row, /\*\*missed\*\*; one at a time cannot reach it on this machine: .* ran at 8,000\/s \|$/);
+    assert.match(row, /\*\*missed\*\*; one at a time cannot reach it in this run: .* ran at 8,000\/s \|$/);
   });
 
   it('gives what the locks, the check and the function cost when the floor is above the goal', () => {
