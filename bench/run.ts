@@ -143,27 +143,20 @@ async function seedTarget(target: BenchTarget, reserve: number): Promise<number>
  */
 async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadState, rounds: number): Promise<TargetReport> {
   const reserve = state.cursor - customers;
-  const { roundRuns, once } = await withService(target, 1, async (baseUrl, service) => {
+  const { roundRuns, once } = await withService(target, 1, async (service) => {
     const roundRuns: WorkloadResult[][] = [];
     for (let round = 1; round <= rounds; round++) {
       const results: WorkloadResult[] = [];
       for (const workload of GOAL_WORKLOADS) {
         const short = workload === 'merge' && MERGE_SECONDS !== load.duration;
-        const result = await driveCounted(
-          target,
-          service.child.pid,
-          baseUrl,
-          workload,
-          state,
-          short ? { ...load, duration: MERGE_SECONDS } : load,
-        );
+        const result = await driveCounted(target, service, workload, state, short ? { ...load, duration: MERGE_SECONDS } : load);
         log(`round ${round} of ${rounds}: ${JSON.stringify(result)}`);
         results.push(short ? { ...result, runSeconds: MERGE_SECONDS } : result);
       }
       roundRuns.push(results);
     }
     const once: WorkloadResult[] = [];
-    for (const workload of ONCE_WORKLOADS) once.push(report(await driveCounted(target, service.child.pid, baseUrl, workload, state, load)));
+    for (const workload of ONCE_WORKLOADS) once.push(report(await driveCounted(target, service, workload, state, load)));
     return { roundRuns, once };
   });
   const violations = await withDatabase(target, async (db) => totalViolations(await checkInvariants(db)));
@@ -186,7 +179,7 @@ async function runWorkloads(target: BenchTarget, rows: number, state: WorkloadSt
 async function withService<T>(
   target: BenchTarget,
   workers: number,
-  work: (baseUrl: string, service: ServiceProcess) => Promise<T>,
+  work: (service: ServiceProcess) => Promise<T>,
   env: Record<string, string> = {},
   warmUp: WorkloadState = { customers, cursor: customers, fresh: 0 },
   apiKey?: string,
@@ -194,7 +187,7 @@ async function withService<T>(
   const service = await serve(target, workers, args['log-level'], env);
   try {
     await drive(service.baseUrl, 'lookup', warmUp, { ...load, duration: 3, ...(apiKey ? { apiKey } : {}) });
-    return await work(service.baseUrl, service);
+    return await work(service);
   } finally {
     await service.stop('SIGTERM');
   }
@@ -206,12 +199,9 @@ async function withService<T>(
  * service's own count of its batched statements (bench/batches.ts). A backend flushes its counts
  * at most once a second and within a second of going idle, so each count is read after a quiet while.
  */
-async function driveCounted(
-  target: BenchTarget,
-  servicePid: number | undefined,
-  ...run: Parameters<typeof drive>
-): Promise<WorkloadResult> {
-  const [baseUrl, , , settings] = run;
+async function driveCounted(target: BenchTarget, server: ServiceProcess, ...run: DriveArguments): Promise<WorkloadResult> {
+  const { baseUrl } = server;
+  const [, , settings] = run;
   const url = target.url;
   const transactions = async () => {
     await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
@@ -229,7 +219,7 @@ async function driveCounted(
   };
   const before = await transactions();
   const batchesBefore = await batchTotals(baseUrl);
-  const result = await driveWithCpu(servicePid, ...run);
+  const result = await driveWithCpu(server, ...run);
   // The requests wrk left in flight when it stopped are answered before the count is read.
   const after = await transactions();
   const batches = batchFigures(batchesBefore, await batchTotals(baseUrl), settings.duration);
@@ -238,11 +228,15 @@ async function driveCounted(
   return { ...result, ...counted, batches };
 }
 
-/** `drive`, with where the machine's CPU went during it (bench/cpuShare.ts); `servicePid` is the process driven. */
-async function driveWithCpu(servicePid: number | undefined, ...run: Parameters<typeof drive>): Promise<WorkloadResult> {
-  const before = cpuSnapshot(servicePid);
-  const result = await drive(...run);
-  const cpu = cpuBetween(before, cpuSnapshot(servicePid), result.requests ?? result.requestsPerSecond * run[3].duration);
+/** `drive`'s arguments after the server's URL. */
+type DriveArguments = Parameters<typeof drive> extends [string, ...infer Rest] ? Rest : never;
+
+/** `drive` of `server`, with where the machine's CPU went during it (bench/cpuShare.ts). */
+async function driveWithCpu(server: ServiceProcess, ...run: DriveArguments): Promise<WorkloadResult> {
+  const pid = server.child.pid;
+  const before = cpuSnapshot(pid);
+  const result = await drive(server.baseUrl, ...run);
+  const cpu = cpuBetween(before, cpuSnapshot(pid), result.requests ?? result.requestsPerSecond * run[2].duration);
   return cpu === undefined ? result : { ...result, cpu };
 }
 
@@ -285,9 +279,9 @@ async function postgresSection(): Promise<BenchReport['postgres']> {
     const bare = skip.has('bare') ? undefined : await bareReference(target, state);
     const twoWorkers = skip.has('workers')
       ? undefined
-      : await withService(target, 2, async (baseUrl, service) => [
-          report(await driveCounted(target, service.child.pid, baseUrl, 'lookup', state, load)),
-          report(await driveCounted(target, service.child.pid, baseUrl, 'new', state, load)),
+      : await withService(target, 2, async (service) => [
+          report(await driveCounted(target, service, 'lookup', state, load)),
+          report(await driveCounted(target, service, 'new', state, load)),
         ]);
     const after = await lookupCeiling();
     const higher = after.tps > before.tps ? after : before;
@@ -334,15 +328,9 @@ async function bareReference(target: BenchTarget, state: WorkloadState): Promise
     await withService(
       target,
       1,
-      (serviceUrl, service) =>
+      (service) =>
         interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
-          const result = await driveWithCpu(
-            (setting === 'service' ? service : bare).child.pid,
-            setting === 'service' ? serviceUrl : bare.baseUrl,
-            'lookup',
-            state,
-            setting === 'service' ? keyed : load,
-          );
+          const result = await driveWithCpu(setting === 'service' ? service : bare, 'lookup', state, setting === 'service' ? keyed : load);
           log(`bare reference ${setting}, round ${round}: ${JSON.stringify(result)}`);
           runs.push({ round, setting, results: [result] });
         }),
@@ -370,7 +358,7 @@ async function growthSection(): Promise<Pick<BenchReport, 'growth' | 'bigCustome
       await withService(
         target,
         1,
-        async (baseUrl) => {
+        async ({ baseUrl }) => {
           const sequential = await sequentialLatency(baseUrl, () => nextBody('lookup', state), 2_000);
           const loaded = report(await drive(baseUrl, 'lookup', state, load));
           growth.push({ rows, sequential, loaded });
@@ -434,14 +422,7 @@ async function governanceSection(): Promise<GovernanceReport> {
       const { runs, events } = await withService(
         target,
         1,
-        (on, onService) =>
-          withService(
-            target,
-            1,
-            (off, offService) => interleave({ on, off }, { on: onService.child.pid, off: offService.child.pid }, state, db),
-            GOVERNANCE_ENV.off,
-            warmUp,
-          ),
+        (on) => withService(target, 1, (off) => interleave({ on, off }, state, db), GOVERNANCE_ENV.off, warmUp),
         GOVERNANCE_ENV.on,
         warmUp,
       );
@@ -479,12 +460,11 @@ const ROUND_WORKLOADS: WorkloadName[] = ['lookup', 'new', 'extend', 'merge', 'lo
  * each setting's runs wrote: the log is on in one and off in the other.
  */
 async function interleave(
-  baseUrl: Record<GovernanceSetting, string>,
-  pid: Record<GovernanceSetting, number | undefined>,
+  service: Record<GovernanceSetting, ServiceProcess>,
   state: WorkloadState,
   db: Database,
 ): Promise<Pick<GovernanceReport, 'runs' | 'events'>> {
-  await expectBlocked(baseUrl.on);
+  await expectBlocked(service.on.baseUrl);
   const eventCount = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0;
   const runs: GovernanceReport['runs'] = [];
   const events = { on: 0, off: 0 };
@@ -496,13 +476,12 @@ async function interleave(
         await quietTables(db);
         const before = await eventCount();
         const result = await driveWithCpu(
-          pid[setting],
-          baseUrl[setting],
+          service[setting],
           workload,
           state,
           workload === 'lookup' ? load : { ...load, duration: GOVERNANCE_WRITE_SECONDS },
         );
-        await settle(baseUrl[setting]);
+        await settle(service[setting].baseUrl);
         events[setting] += (await eventCount()) - before;
         log(`governance ${setting}, round ${round}: ${JSON.stringify(result)}`);
         results[setting].push(result);
@@ -557,23 +536,16 @@ async function withTwoServices<Name extends string, T>(
   [firstName, firstTarget, firstEnv]: [Name, BenchTarget, Record<string, string>],
   [secondName, secondTarget, secondEnv]: [Name, BenchTarget, Record<string, string>],
   warmUp: WorkloadState,
-  work: (baseUrl: Record<Name, string>, pid: Record<Name, number | undefined>) => Promise<T>,
+  work: (service: Record<Name, ServiceProcess>) => Promise<T>,
 ): Promise<T> {
   return withService(
     firstTarget,
     1,
-    (first, firstService) =>
+    (first) =>
       withService(
         secondTarget,
         1,
-        (second, secondService) =>
-          work(
-            { [firstName]: first, [secondName]: second } as Record<Name, string>,
-            {
-              [firstName]: firstService.child.pid,
-              [secondName]: secondService.child.pid,
-            } as Record<Name, number | undefined>,
-          ),
+        (second) => work({ [firstName]: first, [secondName]: second } as Record<Name, ServiceProcess>),
         secondEnv,
         warmUp,
       ),
@@ -625,16 +597,12 @@ async function phoneRegionSection(): Promise<PhoneRegionReport> {
     const state: WorkloadState = { customers, cursor: customers, fresh: 1, phones: 'indian' };
     const warmUp = { ...state };
     const runs: PhoneRegionReport['runs'] = [];
-    await withTwoServices(
-      ['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }],
-      ['plain', targets.plain, {}],
-      warmUp,
-      (baseUrl, pid) =>
-        interleavedRounds(PHONE_REGION_ROUNDS, ['region', 'plain'], async (setting, round) => {
-          const result = await driveWithCpu(pid[setting], baseUrl[setting], 'lookup', state, load);
-          log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
-          runs.push({ round, setting, results: [result] });
-        }),
+    await withTwoServices(['region', targets.region, { DEFAULT_PHONE_REGION: 'IN' }], ['plain', targets.plain, {}], warmUp, (service) =>
+      interleavedRounds(PHONE_REGION_ROUNDS, ['region', 'plain'], async (setting, round) => {
+        const result = await driveWithCpu(service[setting], 'lookup', state, load);
+        log(`phone-region ${setting}, round ${round}: ${JSON.stringify(result)}`);
+        runs.push({ round, setting, results: [result] });
+      }),
     );
     const violations = await violationsIn(Object.values(targets));
     return { region: 'IN', customers, rows, rounds: PHONE_REGION_ROUNDS, runs, violations };
@@ -667,12 +635,12 @@ async function deliverySection(): Promise<DeliveryReport> {
     const eventCount = (target: BenchTarget) =>
       withDatabase(target, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "ContactEvent"'))[0]?.n ?? 0);
     const runs: DeliveryReport['runs'] = [];
-    await withTwoServices(['webhook', targets.webhook, env], ['none', targets.none, {}], warmUp, (baseUrl, pid) =>
+    await withTwoServices(['webhook', targets.webhook, env], ['none', targets.none, {}], warmUp, (service) =>
       interleavedRounds(DELIVERY_ROUNDS, ['webhook', 'none'], async (setting, round) => {
         const before = setting === 'webhook' ? await eventCount(targets.webhook) : 0;
         const started = Date.now();
-        const result = await driveWithCpu(pid[setting], baseUrl[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
-        await settle(baseUrl[setting]);
+        const result = await driveWithCpu(service[setting], 'new', state, { ...load, duration: DELIVERY_WRITE_SECONDS });
+        await settle(service[setting].baseUrl);
         const drain = { events: 0, caughtUpSeconds: 0, eventsPerSecond: 0 };
         if (setting === 'webhook') {
           const ended = Date.now();

@@ -84,10 +84,10 @@ export function serve(target: BenchTarget, workers: number, logLevel: string, en
   );
 }
 
-/** The bare handler (bench/bareHandler.ts) on a PostgreSQL target, as its own process like the service. */
 /** How node runs the bench's bare handler (bench/bareHandler.ts): from its sources. */
 export const BARE_HANDLER_ENTRY = ['--import', 'tsx', 'bench/bareHandler.ts'];
 
+/** The bare handler on a PostgreSQL target, as its own process like the service. */
 export function serveBare(target: BenchTarget): Promise<ServiceProcess> {
   if (target.url === null) throw new Error('the bare handler runs on PostgreSQL only');
   return startService({ DATABASE_URL: target.url }, { entry: BARE_HANDLER_ENTRY, discardLogs: true });
