@@ -12,6 +12,7 @@ import type { WorkloadResult } from '../../bench/load.js';
 import { medianRun, writeCeilingRow } from '../../bench/report.js';
 import {
   cpuShare,
+  cpuSnapshot,
   parseMachineStat,
   parseProcessStat,
   partTicks,
@@ -55,6 +56,23 @@ describe('medianRun', () => {
     assert.equal(median.transactionsPerRequest, undefined);
     assert.equal(median.batches?.write?.inFlight, 0.98);
     assert.equal(median.batches?.read, undefined);
+  });
+
+  it("takes each CPU figure's median on its own, and none when a run has no figures", () => {
+    const cpu = (serviceUs: number, idle: number): CpuShare => ({
+      serviceUs,
+      mainThreadUs: serviceUs - 10,
+      databaseUs: 50,
+      loadGeneratorUs: 20,
+      restUs: 1,
+      idle,
+      steal: 0,
+      mainThreadBusy: 0.9,
+    });
+    const median = medianRun([run(1, 1, { cpu: cpu(200, 0.3) }), run(2, 2, { cpu: cpu(100, 0.1) }), run(3, 3, { cpu: cpu(300, 0.2) })]);
+    assert.equal(median.cpu?.serviceUs, 200);
+    assert.equal(median.cpu?.idle, 0.2, 'the middle idle share, not the idle share of the middle run');
+    assert.equal(medianRun([run(1, 1, { cpu: cpu(200, 0.3) }), run(2, 2)]).cpu, undefined);
   });
 });
 
@@ -151,6 +169,20 @@ describe('cpuShare', () => {
       1,
     );
     assert.equal(share.mainThreadBusy, 0.7);
+  });
+});
+
+describe('cpuSnapshot', { skip: process.platform === 'linux' ? false : 'reads Linux /proc' }, () => {
+  it("reads this machine's /proc: this process as the server, its main thread's ticks growing while it computes", () => {
+    const before = cpuSnapshot(process.pid);
+    // About 200 ms of work on this thread: twenty ticks of 10 ms.
+    for (const until = performance.now() + 100; performance.now() < until;);
+    const after = cpuSnapshot(process.pid);
+    assert.ok(before !== undefined && after !== undefined);
+    assert.ok(after.machine.cpus >= 1 && after.machine.total > before.machine.total);
+    assert.ok(after.mainThreads.has(process.pid), 'the main thread is the thread whose id is the process id');
+    assert.ok((after.mainThreads.get(process.pid) as number) > (before.mainThreads.get(process.pid) as number));
+    assert.ok(after.parts.service >= (after.mainThreads.get(process.pid) as number), 'the process holds its main thread');
   });
 });
 
