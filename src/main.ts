@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { deliveryStore } from './db/deliveryStore.js';
-import { startDeliverer } from './delivery/deliverer.js';
+import { startDeliverer, type DeliveryOutcome } from './delivery/deliverer.js';
+import { startDeliveryThread } from './deliveryThread.js';
 import { createWebhookAdmin } from './delivery/webhookAdmin.js';
 import { createDeliveryMetrics } from './http/deliveryMetrics.js';
 import { migrate, verifyMigrations } from './db/migrate.js';
@@ -57,11 +58,9 @@ export async function serve(): Promise<void> {
     webhooks: createWebhookAdmin(deliveries, { onChange: () => deliverer.wake() }),
     ...(cluster.isWorker ? { collectMetrics: clusterMetricsCollector(metrics.registry) } : {}),
   });
-  const deliverer = startDeliverer(deliveries, {
-    settings: config.delivery,
-    onOutcome: (outcome) => deliveryMetrics.record(outcome),
-    log: app.log,
-  });
+  const delivering = { settings: config.delivery, onOutcome: (outcome: DeliveryOutcome) => deliveryMetrics.record(outcome), log: app.log };
+  const deliverer =
+    config.database.kind === 'postgres' ? startDeliveryThread(config.database, delivering) : startDeliverer(deliveries, delivering);
 
   let closing = false;
   const shutdown = async (signal: string) => {

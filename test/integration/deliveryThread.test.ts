@@ -1,0 +1,128 @@
+/**
+ * The webhook deliverer on its own thread (src/deliveryThread.ts), as `serve` runs it on
+ * PostgreSQL: it delivers from its own pool, reports each outcome and warning to the main thread,
+ * looks for work at once when woken, releases its leases when stopped, and is started again when
+ * it dies.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Deliverer, DeliveryOutcome } from '../../src/delivery/deliverer.js';
+import { startDeliveryThread, type DeliveryThreadOptions, type PostgresTarget } from '../../src/deliveryThread.js';
+import { postIdentify, useTestApp } from '../support/app.js';
+import { openScratchPostgres, postgresUrl, type ScratchDatabase } from '../support/databases.js';
+import { FAST_DELIVERY, resetDelivery } from '../support/delivery.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
+
+describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgresUrl ? false : 'needs PostgreSQL' }, () => {
+  let scratch: ScratchDatabase;
+  let receiver: WebhookReceiver;
+  let deliverer: Deliverer | null = null;
+  let outcomes: DeliveryOutcome[] = [];
+  let warnings: string[] = [];
+
+  // Before useTestApp's own hook, which builds the app on the scratch database.
+  before(async () => {
+    scratch = await openScratchPostgres(postgresUrl as string);
+    receiver = await startWebhookReceiver();
+  });
+  const app = useTestApp(() => scratch);
+  after(async () => {
+    await receiver?.close();
+    await scratch?.dispose();
+  });
+  beforeEach(async () => {
+    await scratch.reset();
+    await resetDelivery(scratch.db);
+    receiver.requests.length = 0;
+    outcomes = [];
+    warnings = [];
+  });
+  afterEach(async () => {
+    await deliverer?.stop();
+    deliverer = null;
+  });
+
+  const target = (): PostgresTarget => ({ kind: 'postgres', connectionString: scratch.url as string, poolSize: 10 });
+
+  function deliver(options: Partial<DeliveryThreadOptions> = {}): Deliverer {
+    deliverer = startDeliveryThread(target(), {
+      settings: FAST_DELIVERY,
+      onOutcome: (outcome) => outcomes.push(outcome),
+      log: { warn: (_fields, message) => warnings.push(message) },
+      ...options,
+    });
+    return deliverer;
+  }
+
+  async function addWebhook(): Promise<number> {
+    const response = await app().inject({ method: 'POST', url: '/admin/webhooks', payload: { url: receiver.url } });
+    assert.equal(response.statusCode, 201, response.body);
+    return (response.json() as { webhook: { id: number } }).webhook.id;
+  }
+
+  async function loggedIds(): Promise<string[]> {
+    const rows = await scratch.db.query<{ id: string }>('SELECT "id"::text AS "id" FROM "ContactEvent" ORDER BY "id"');
+    return rows.map((row) => row.id);
+  }
+
+  const acceptedIds = () => receiver.accepted().map((event: { id: string }) => event.id);
+
+  it('delivers every committed change once, in id order, and reports each outcome to the main thread', async () => {
+    await addWebhook();
+    deliver();
+    await postIdentify(app(), { email: 'lorraine@hillvalley.edu', phoneNumber: '123456' });
+    await postIdentify(app(), { email: 'mcfly@hillvalley.edu', phoneNumber: '123456' });
+    await postIdentify(app(), { email: 'biff@hillvalley.edu', phoneNumber: '717171' });
+    await postIdentify(app(), { email: 'mcfly@hillvalley.edu', phoneNumber: '717171' });
+    const ids = await loggedIds();
+    assert.ok(ids.length >= 4, `events: ${ids.length}`);
+    await receiver.waitFor(() => acceptedIds().length >= ids.length, 10_000, `${ids.length} events`);
+    assert.deepEqual(acceptedIds(), ids, 'each event once, in id order');
+    assert.deepEqual(
+      outcomes,
+      ids.map(() => 'delivered'),
+      'one outcome per delivery, relayed from the thread',
+    );
+    assert.deepEqual(warnings, []);
+  });
+
+  it('looks for an endpoint at once when woken, not at its next count', async () => {
+    deliver({ settings: { ...FAST_DELIVERY, pollMs: 20 } });
+    // The thread counts endpoints as it starts (none), then every 5 s unless woken.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await addWebhook();
+    await postIdentify(app(), { email: 'doc@hillvalley.edu', phoneNumber: '885588' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.requests.length, 0, 'not woken: nothing sent before its next count');
+    deliverer?.wake();
+    await receiver.waitFor(() => acceptedIds().length === 1, 3_000, 'the event, once woken');
+  });
+
+  it('releases its leases and ends its thread when stopped, so another process takes over at once', async () => {
+    const id = await addWebhook();
+    deliver();
+    await postIdentify(app(), { email: 'marty@hillvalley.edu', phoneNumber: '555' });
+    await receiver.waitFor(() => acceptedIds().length === 1, 10_000, 'the event');
+    await deliverer?.stop();
+    deliverer = null;
+    const [endpoint] = await scratch.db.query<{ free: boolean; cursor: string }>(
+      `SELECT "leaseUntil" < now() AS "free", "cursor"::text AS "cursor" FROM "WebhookEndpoint" WHERE "id" = $1`,
+      [id],
+    );
+    assert.equal(endpoint?.free, true, 'the lease is released');
+    assert.equal(endpoint?.cursor, (await loggedIds()).at(-1), 'the cursor saved before it stopped');
+  });
+
+  it('starts a thread that died again, and logs each failure', async () => {
+    deliver({ entry: new URL('../support/failingDeliveryThread.ts', import.meta.url), restartMs: 50 });
+    const deadline = Date.now() + 10_000;
+    while (warnings.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(warnings.length >= 3, `failures logged: ${warnings.length}`);
+    assert.ok(warnings.every((message) => message === 'webhook delivery thread failed'));
+    await deliverer?.stop();
+    deliverer = null;
+    const logged = warnings.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(warnings.length, logged, 'not started again once stopped');
+  });
+});
