@@ -4,7 +4,7 @@
  * (bench `delivery` section), on the event loop that serves /identify, while the machine's other
  * core had time to spare. The thread runs src/delivery/deliverer.ts unchanged
  * (src/deliveryThreadEntry.ts); this side relays `wake` and `stop` to it, and its outcomes and
- * warnings back to the process's metrics and log. A thread that dies is started again.
+ * warnings back to the process's metrics and log. A thread that dies is started again (restartDelayMs).
  *
  * PGlite stays on the main thread: it is one in-process database that a thread cannot share.
  */
@@ -26,8 +26,19 @@ export type FromDeliveryThread = { type: 'outcome'; outcome: DeliveryOutcome } |
 
 /** Connections of the thread's own pool: each endpoint's work holds at most one at a time. */
 export const DELIVERY_POOL_SIZE = 2;
-/** A thread that died is started again after this long (the database may be away). */
+/**
+ * A thread that died is started again after RESTART_MS, doubled for each death in a row (one that
+ * cannot start, such as a broken install, would otherwise die and log every second), at most
+ * MAX_RESTART_MS; a thread that ran STABLE_MS before dying starts the count again.
+ */
 const RESTART_MS = 1_000;
+const MAX_RESTART_MS = 60_000;
+const STABLE_MS = 30_000;
+
+/** The wait before starting a thread again after `deaths` deaths in a row (1: the first). */
+export function restartDelayMs(deaths: number, firstMs: number, maxMs = MAX_RESTART_MS): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(Math.max(deaths - 1, 0), 30));
+}
 /** How long `stop` waits for the thread to release its leases before ending it. */
 const STOP_WAIT_MS = 5_000;
 
@@ -61,19 +72,27 @@ export function startDeliveryThread(
   let stopping = false;
   let restart: NodeJS.Timeout | undefined;
   let exited: Promise<void> = Promise.resolve();
+  let deaths = 0;
 
   const spawn = () => {
     const data: DeliveryThreadData = { target: { ...target, poolSize: DELIVERY_POOL_SIZE }, settings };
+    const startedAt = Date.now();
     const thread = newThread(entry, data);
+    let failure: string | null = null;
     thread.on('message', (message: FromDeliveryThread) => {
       if (message.type === 'outcome') onOutcome?.(message.outcome);
       else log?.warn(message.fields, message.message);
     });
-    thread.on('error', (error: Error) => log?.warn({ err: error.message }, 'webhook delivery thread failed'));
+    thread.on('error', (error: Error) => (failure = error.message));
     exited = new Promise((resolve) =>
       thread.once('exit', () => {
         worker = null;
-        if (!stopping) restart = setTimeout(spawn, restartMs);
+        if (!stopping) {
+          deaths = Date.now() - startedAt >= STABLE_MS ? 1 : deaths + 1;
+          const restartInMs = restartDelayMs(deaths, restartMs);
+          log?.warn({ err: failure ?? 'the thread ended', restartInMs }, 'webhook delivery thread failed');
+          restart = setTimeout(spawn, restartInMs);
+        }
         resolve();
       }),
     );

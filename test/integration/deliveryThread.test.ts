@@ -113,16 +113,30 @@ describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgre
     assert.equal(endpoint?.cursor, (await loggedIds()).at(-1), 'the cursor saved before it stopped');
   });
 
-  it('starts a thread that died again, and logs each failure', async () => {
-    deliver({ entry: new URL('../support/failingDeliveryThread.ts', import.meta.url), restartMs: 50 });
-    const deadline = Date.now() + 10_000;
+  it('starts a thread that died again, waiting twice as long after each death in a row, and logs each', async () => {
+    const restarts: unknown[] = [];
+    deliver({
+      entry: new URL('../support/failingDeliveryThread.ts', import.meta.url),
+      restartMs: 50,
+      log: {
+        warn: (fields, message) => {
+          warnings.push(message);
+          restarts.push(fields);
+        },
+      },
+    });
+    const deadline = Date.now() + 15_000;
     while (warnings.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.ok(warnings.length >= 3, `failures logged: ${warnings.length}`);
-    assert.ok(warnings.every((message) => message === 'webhook delivery thread failed'));
+    assert.deepEqual(warnings.slice(0, 3), Array(3).fill('webhook delivery thread failed'));
+    assert.deepEqual(restarts.slice(0, 3), [
+      { err: 'this delivery thread fails at start', restartInMs: 50 },
+      { err: 'this delivery thread fails at start', restartInMs: 100 },
+      { err: 'this delivery thread fails at start', restartInMs: 200 },
+    ]);
     await deliverer?.stop();
     deliverer = null;
     const logged = warnings.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(warnings.length, logged, 'not started again once stopped');
   });
 });
