@@ -4,6 +4,7 @@
  */
 import autocannon from 'autocannon';
 import type { CpuShare } from './cpuShare.js';
+import type { EventLoopFigures } from './eventLoop.js';
 import type { BatchedStatement } from '../src/db/identifyStore.js';
 import type { BatchFigures } from './batches.js';
 import { runWrk } from './wrk.js';
@@ -38,6 +39,8 @@ export interface WorkloadResult {
   batches?: Partial<Record<BatchedStatement, BatchFigures>>;
   /** Where the machine's CPU went during the run, per request (bench/cpuShare.ts; Linux only). */
   cpu?: CpuShare;
+  /** What held up the service's event loop during the run, when read (bench/eventLoop.ts). */
+  eventLoop?: EventLoopFigures;
 }
 
 export async function drive(

@@ -7,7 +7,7 @@
  * (GOVERNANCE=on vs off, interleaved). Results go to bench/results/.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -30,6 +30,7 @@ import {
   type TargetReport,
 } from './report.js';
 import { startBenchReceiver } from './delivery.js';
+import { eventLoopFigures, readEventLoop } from './eventLoop.js';
 import { batchFigures, batchTotals } from './batches.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import {
@@ -65,6 +66,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --skip <list>       leave out sections: postgres,workers,bare,growth,embedded,governance,phone-region,delivery
   --log-level <l>     the service's LOG_LEVEL (default info, as in production)
   --loader <name>     wrk or autocannon (default wrk when installed: less of the machine's CPU)
+  --render <name>     measure nothing: write bench/results/<name>.md again from that run's <name>.json
+                      (after the report's wording changed; every figure is the run's own)
   -h, --help          this text
 
 PostgreSQL comes from DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
@@ -80,6 +83,7 @@ const { values: args } = parseArgs({
     skip: { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'info' },
     loader: { type: 'string' },
+    render: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -240,6 +244,16 @@ async function driveWithCpu(server: ServiceProcess, ...run: DriveArguments): Pro
   return cpu === undefined ? result : { ...result, cpu };
 }
 
+/**
+ * `driveWithCpu` of the service, with what held up its event loop during the run, read from its
+ * /metrics just before and just after (bench/eventLoop.ts; nothing else scrapes it meanwhile).
+ */
+async function driveWatchingLoop(server: ServiceProcess, ...run: DriveArguments): Promise<WorkloadResult> {
+  const before = await readEventLoop(server.baseUrl);
+  const result = await driveWithCpu(server, ...run);
+  return { ...result, eventLoop: eventLoopFigures(before, await readEventLoop(server.baseUrl), run[2].duration) };
+}
+
 /** Longer than PostgreSQL's own interval between two flushes of a backend's statistics (1 s). */
 const STATS_FLUSH_MS = 1_500;
 
@@ -330,7 +344,10 @@ async function bareReference(target: BenchTarget, state: WorkloadState): Promise
       1,
       (service) =>
         interleavedRounds<BareSetting>(BARE_ROUNDS, ['service', 'bare'], async (setting, round) => {
-          const result = await driveWithCpu(setting === 'service' ? service : bare, 'lookup', state, setting === 'service' ? keyed : load);
+          const result =
+            setting === 'service'
+              ? await driveWatchingLoop(service, 'lookup', state, keyed)
+              : await driveWithCpu(bare, 'lookup', state, load);
           log(`bare reference ${setting}, round ${round}: ${JSON.stringify(result)}`);
           runs.push({ round, setting, results: [result] });
         }),
@@ -673,6 +690,7 @@ async function waitForReceiver(receiver: { received(): Promise<number> }, count:
 
 async function main(): Promise<void> {
   if (args.help) return void console.log(USAGE);
+  if (args.render !== undefined) return renderAgain(args.render);
   if (!Number.isInteger(customers) || customers < 1000) throw new Error(`--size must be at least 1000 customers, got ${args.size}`);
   const unknown = [...only, ...[...skip].filter((section) => !SKIP_ONLY.includes(section))].filter(
     (section) => !SECTIONS.includes(section),
@@ -719,6 +737,14 @@ async function main(): Promise<void> {
   console.log(`\n${markdown}\nfinished in ${Math.round((Date.now() - started) / 1000)} s; written to ${name}.{json,md}`);
   const violations = (result.postgres?.violations ?? 0) + (result.embedded?.violations ?? 0) + (result.governance?.violations ?? 0);
   if (violations > 0) process.exitCode = 1;
+}
+
+/** `--render`: a run's report written again from its JSON, by today's report code. */
+async function renderAgain(name: string): Promise<void> {
+  if (!/^[\w-]+$/.test(name)) throw new Error(`--render takes a result's name (latest, delivery, …), got ${name}`);
+  const report = JSON.parse(await readFile(`bench/results/${name}.json`, 'utf8')) as BenchReport;
+  await writeFile(`bench/results/${name}.md`, markdownReport(report));
+  console.log(`written to bench/results/${name}.md from its .json`);
 }
 
 main().catch((error) => {

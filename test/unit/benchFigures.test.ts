@@ -3,13 +3,16 @@
  * (bench/report.ts, medianRun), a run's batched statements from the service's counters before
  * and after it (bench/batches.ts, batchFigures), where the machine's CPU went in a run
  * (bench/cpuShare.ts) and the reasons the goals' rows give when missed (bench/cpuTable.ts,
- * bench/report.ts writeCeilingRow).
+ * bench/report.ts writeCeilingRow), and what held up the service's event loop in a run and how a
+ * missed p99 says so (bench/eventLoop.ts, bench/report.ts p99Reason).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { batchFigures, type BatchTotals } from '../../bench/batches.js';
 import type { WorkloadResult } from '../../bench/load.js';
-import { medianRun, writeCeilingRow } from '../../bench/report.js';
+import { markdownReport, medianRun, p99Reason, writeCeilingRow, type BenchReport } from '../../bench/report.js';
+import { eventLoopFigures, parseEventLoopMetrics, type EventLoopFigures } from '../../bench/eventLoop.js';
 import {
   cpuShare,
   cpuSnapshot,
@@ -236,4 +239,78 @@ describe('writeCeilingRow', () => {
       /\*\*held\*\*: at 10 arriving together \(the service's size in this run\); missed one at a time, 4 arriving together \|$/,
     );
   });
+});
+
+describe('the event loop during a run (bench/eventLoop.ts)', () => {
+  // As the service's /metrics writes them (prom-client's default metrics).
+  const metrics = (lagP99: number, lagMax: number, minor: [number, number], major: [number, number]) =>
+    [
+      '# HELP nodejs_eventloop_lag_max_seconds The maximum recorded event loop delay.',
+      '# TYPE nodejs_eventloop_lag_max_seconds gauge',
+      `nodejs_eventloop_lag_max_seconds ${lagMax}`,
+      `nodejs_eventloop_lag_p99_seconds ${lagP99}`,
+      `nodejs_gc_duration_seconds_bucket{le="0.001",kind="minor"} 3`,
+      `nodejs_gc_duration_seconds_sum{kind="minor"} ${minor[1]}`,
+      `nodejs_gc_duration_seconds_count{kind="minor"} ${minor[0]}`,
+      `nodejs_gc_duration_seconds_sum{kind="major"} ${major[1]}`,
+      `nodejs_gc_duration_seconds_count{kind="major"} ${major[0]}`,
+    ].join('\n');
+
+  it("reads the loop's delay and each kind of collection from the /metrics text, and a missing series as 0", () => {
+    assert.deepEqual(parseEventLoopMetrics(metrics(0.0123, 0.034, [10, 0.012], [1, 0.004])), {
+      lagP99Seconds: 0.0123,
+      lagMaxSeconds: 0.034,
+      gc: { minor: { pauses: 10, seconds: 0.012 }, major: { pauses: 1, seconds: 0.004 } },
+    });
+    assert.deepEqual(parseEventLoopMetrics(''), { lagP99Seconds: 0, lagMaxSeconds: 0, gc: {} });
+  });
+
+  it('gives how late the loop came round beyond its 10 ms sampling, and the pauses of the run alone', () => {
+    const before = parseEventLoopMetrics(metrics(0.0106, 0.15, [100, 0.1], [2, 0.01]));
+    const after = parseEventLoopMetrics(metrics(0.0125, 0.0331, [380, 0.5], [4, 0.05]));
+    assert.deepEqual(eventLoopFigures(before, after, 10), {
+      lagP99Ms: 2.5,
+      lagMaxMs: 23.1,
+      gcPausesPerSecond: 28.2,
+      gcPercent: 4.4,
+      majorPauses: 2,
+      majorMs: 40,
+    });
+    assert.equal(eventLoopFigures(before, parseEventLoopMetrics(metrics(0.009, 0.0099, [100, 0.1], [2, 0.01])), 10).lagMaxMs, 0);
+  });
+});
+
+describe('p99Reason', () => {
+  const loop: EventLoopFigures = { lagP99Ms: 2.5, lagMaxMs: 23.1, gcPausesPerSecond: 28.2, gcPercent: 4.4, majorPauses: 2, majorMs: 40 };
+  const cpu = { mainThreadBusy: 0.87, mainThreadUs: 141.2, idle: 0.2, steal: 0.02 } as CpuShare;
+
+  it("gives the event loop's lateness and pauses, the main thread's and the machine's CPU, and the bare handler's p99", () => {
+    assert.equal(
+      p99Reason({ eventLoop: loop, cpu }, 21.43),
+      'its event loop came round up to 23.1 ms late (p99 2.5 ms); the garbage collector paused it 28.2 times a second, 4.4% of the run, and made 2 major collections in the run (40 ms in all); ' +
+        "its main thread was on a CPU 87% of the run at 141.2 µs a lookup, the machine 20% idle and 2% stolen; the bare handler's p99 in the same rounds: 21.43 ms",
+    );
+  });
+
+  it('leaves out what the runs did not measure', () => {
+    assert.equal(p99Reason({}, 21.43), "the bare handler's p99 in the same rounds: 21.43 ms");
+  });
+
+  it("takes each event-loop figure's median across the runs (medianRun)", () => {
+    const runs = [3, 1, 2].map((k) => run(1_000, 10, { eventLoop: { ...loop, lagMaxMs: k, majorPauses: 10 - k } }));
+    assert.deepEqual(medianRun(runs).eventLoop, { ...loop, lagMaxMs: 2, majorPauses: 8 });
+    assert.equal(medianRun([...runs, run(1_000, 10)]).eventLoop, undefined, 'none when a run lacks them');
+  });
+});
+
+describe('the committed results of `npm run bench`', () => {
+  // Each .md is the report's code run on that run's .json (`npm run bench -- --render <name>` after
+  // the wording changes): no figure in them is typed by hand.
+  for (const name of ['latest', 'postgres', 'governance', 'phone-region', 'delivery']) {
+    it(`bench/results/${name}.md is what the report makes of ${name}.json`, () => {
+      const results = new URL(`../../bench/results/${name}`, import.meta.url);
+      const report = JSON.parse(readFileSync(`${results.pathname}.json`, 'utf8')) as BenchReport;
+      assert.equal(markdownReport(report), readFileSync(`${results.pathname}.md`, 'utf8'));
+    });
+  }
 });
