@@ -44,12 +44,10 @@ CREATE TABLE IF NOT EXISTS "ContactEvent" (
   "phoneNumber" VARCHAR(255),
   "detail"      JSONB NOT NULL DEFAULT '{}'
 );
--- fastupdate off: an event's arrays hold one to a few ids, cheap to index at once, and a pending
--- list flushed by whichever write overflows it would put that write's latency in the p99.
-CREATE INDEX IF NOT EXISTS "ContactEvent_customerIds_idx" ON "ContactEvent" USING gin ("customerIds") WITH (fastupdate = off);
+CREATE INDEX IF NOT EXISTS "ContactEvent_customerIds_idx" ON "ContactEvent" USING gin ("customerIds");
 -- A row's own events (created, moved) are found by the row even after a split put it under a
 -- primary that the older events never named.
-CREATE INDEX IF NOT EXISTS "ContactEvent_contactIds_idx" ON "ContactEvent" USING gin ("contactIds") WITH (fastupdate = off);
+CREATE INDEX IF NOT EXISTS "ContactEvent_contactIds_idx" ON "ContactEvent" USING gin ("contactIds");
 
 -- Whether a rule matches a value in normal form: the SQL twin of src/identity/blocklist.ts.
 CREATE OR REPLACE FUNCTION identity_rule_matches(p_match text, p_rule text, p_value text)

@@ -15,14 +15,14 @@ import type { Database, Queryable } from './database.js';
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
 /**
- * Earlier texts of a file that databases applied and that count as applied still. 0004 was once
- * edited in place (its GIN indexes got `fastupdate = off`) and shipped both ways; every difference
- * between the two is carried to every database by 0008 (`ALTER INDEX … SET (fastupdate = off)`),
- * so a database that recorded either text is up to date. Never a way to change a file: new
- * changes go in new numbered files.
+ * Other texts of a file that databases applied and that count as applied still. 0004 was once
+ * edited in place (its GIN indexes given `fastupdate = off`) and that text shipped too; the file
+ * is back to its first text, and the difference reaches every database through 0008 (`ALTER INDEX
+ * … SET (fastupdate = off)`), so a database that recorded either text is up to date. Never a way to
+ * change a file: new changes go in new numbered files.
  */
 const SUPERSEDED_CHECKSUMS: Readonly<Record<string, readonly string[]>> = {
-  '0004_governance.sql': ['79eb5d139e1447ab6a2f1a51def8ca358d977396d48b33727d1ba22123321e0d'],
+  '0004_governance.sql': ['1113565bafd84783551431992769bab875d7b07809f4aed3ff37e5229b789cea'],
 };
 const MIGRATION_LOCK_KEY = 727_143_001;
 
