@@ -4,6 +4,7 @@
  * served, how long each took to answer, and for how much of the run one was in flight.
  */
 import type { BatchedStatement } from '../src/db/identifyStore.js';
+import { metricsText } from './scrape.js';
 
 export interface BatchFigures {
   statements: number;
@@ -19,7 +20,7 @@ const STATEMENTS: readonly BatchedStatement[] = ['read', 'write'];
 
 /** The service's totals so far (a process that has sent none yet has no series: zeros). */
 export async function batchTotals(baseUrl: string): Promise<BatchTotals> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await metricsText(baseUrl);
   const series = (name: string, statement: BatchedStatement) =>
     Number(new RegExp(`^${name}\\{statement="${statement}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const totals = {} as BatchTotals;

@@ -5,6 +5,7 @@
  * scrape, so the scrape after the run reads the run alone) and the garbage collector's pauses
  * (`nodejs_gc_duration_seconds`, by kind: minor, major, incremental, weakcb).
  */
+import { metricsText } from './scrape.js';
 
 /**
  * prom-client samples the event loop every 10 ms (its default precision), and a sample is the time
@@ -47,7 +48,7 @@ export function parseEventLoopMetrics(text: string): EventLoopReading {
 
 /** A service's reading now (scraping it also starts the event loop's delay afresh). */
 export async function readEventLoop(baseUrl: string): Promise<EventLoopReading> {
-  return parseEventLoopMetrics(await (await fetch(`${baseUrl}/metrics`)).text());
+  return parseEventLoopMetrics(await metricsText(baseUrl));
 }
 
 /** A run of `seconds`, from the readings just before and just after it. */

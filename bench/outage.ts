@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { metricsText } from './scrape.js';
 
 export class DatabaseProxy {
   private readonly server: Server;
@@ -87,7 +88,7 @@ interface Snapshot {
 }
 
 async function snapshot(baseUrl: string): Promise<Snapshot> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await metricsText(baseUrl);
   const byStatus = new Map<string, number>();
   let overloaded = 0;
   let waiting = 0;

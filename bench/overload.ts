@@ -22,6 +22,7 @@ import { scratchPostgres, withDatabase } from './targets.js';
 import { workloadRequests } from './load.js';
 import { runWrk, wrkInstalled } from './wrk.js';
 import type { WorkloadName, WorkloadState } from './workloads.js';
+import { metricsText } from './scrape.js';
 
 const USAGE = `Usage: npx tsx bench/overload.ts [options]
 
@@ -154,7 +155,7 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
 
 /** Answers by status code, as the service itself counted them (its /metrics, every route). */
 async function statusCounts(baseUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await metricsText(baseUrl);
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
     const match = /^identity_http_request_duration_seconds_count\{.*status_code="(\d+)".*\} (\d+)/.exec(line);

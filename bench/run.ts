@@ -54,6 +54,7 @@ import {
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
 import { cpuBetween, cpuSnapshot } from './cpuShare.js';
 import type { ServiceProcess } from '../test/support/serviceProcess.js';
+import { metricsText } from './scrape.js';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -528,7 +529,7 @@ async function quietTables(db: Database): Promise<void> {
  */
 async function settle(baseUrl: string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
-    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    const metrics = await metricsText(baseUrl);
     const inFlight = [...metrics.matchAll(/^identity_overload_in_flight\{state="\w+"\} (\d+)$/gm)].map((match) => Number(match[1]));
     if (inFlight.length > 0 && inFlight.every((count) => count === 0)) return;
   }
