@@ -59,14 +59,15 @@ export interface DeliveryThreadOptions {
   settings: DeliverySettings;
   onOutcome?: (outcome: DeliveryOutcome) => void;
   log?: DelivererLog;
-  /** Tests: another entry module, and the wait before a dead thread is started again. */
+  /** Tests: another entry module, the first wait before a dead thread is started again, how long `stop` waits. */
   entry?: URL;
   restartMs?: number;
+  stopWaitMs?: number;
 }
 
 export function startDeliveryThread(
   target: PostgresTarget,
-  { settings, onOutcome, log, entry = DEFAULT_ENTRY, restartMs = RESTART_MS }: DeliveryThreadOptions,
+  { settings, onOutcome, log, entry = DEFAULT_ENTRY, restartMs = RESTART_MS, stopWaitMs = STOP_WAIT_MS }: DeliveryThreadOptions,
 ): Deliverer {
   let worker: Worker | null = null;
   let stopping = false;
@@ -110,7 +111,7 @@ export function startDeliveryThread(
       const thread = worker;
       if (thread === null) return;
       thread.postMessage({ type: 'stop' } satisfies ToDeliveryThread);
-      const timer = setTimeout(() => void thread.terminate(), STOP_WAIT_MS);
+      const timer = setTimeout(() => void thread.terminate(), stopWaitMs);
       await exited;
       clearTimeout(timer);
     },

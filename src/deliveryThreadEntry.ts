@@ -23,8 +23,10 @@ const deliverer = startDeliverer(deliveryStore(db), {
 
 port.on('message', (message: ToDeliveryThread) => {
   if (message.type === 'wake') return deliverer.wake();
+  // Nothing is left to do about a failure while stopping: the thread ends either way.
   void deliverer
     .stop()
     .then(() => db.close())
+    .catch(() => {})
     .finally(() => port.close());
 });

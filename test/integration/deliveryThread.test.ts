@@ -88,8 +88,9 @@ describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgre
 
   it('looks for an endpoint at once when woken, not at its next count', async () => {
     deliver({ settings: { ...FAST_DELIVERY, pollMs: 20 } });
-    // The thread counts endpoints as it starts (none), then every 5 s unless woken.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The thread counts endpoints as it starts (none), then every 5 s unless woken: 2 s leaves a
+    // slow start (tsx loads the entry) time to make its first count, and the next one is 3 s away.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     await addWebhook();
     await postIdentify(app(), { email: 'doc@hillvalley.edu', phoneNumber: '885588' });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -111,6 +112,17 @@ describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgre
     );
     assert.equal(endpoint?.free, true, 'the lease is released');
     assert.equal(endpoint?.cursor, (await loggedIds()).at(-1), 'the cursor saved before it stopped');
+  });
+
+  it('ends a thread that does not stop when told, after its wait, and does not start it again', async () => {
+    deliver({ entry: new URL('../support/stuckDeliveryThread.ts', import.meta.url), stopWaitMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stopping = Date.now();
+    await deliverer?.stop();
+    deliverer = null;
+    assert.ok(Date.now() - stopping >= 250, 'it waited for the thread first');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(warnings, [], 'a thread ended by stop is no failure, and is not started again');
   });
 
   it('starts a thread that died again, waiting twice as long after each death in a row, and logs each', async () => {
