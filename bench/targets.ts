@@ -64,9 +64,15 @@ export async function withDatabase<T>(target: BenchTarget, work: (db: Database) 
 /**
  * The built service with production settings on the target, and `env` over them (GOVERNANCE, …);
  * `workers` > 1 needs PostgreSQL. Its log lines go to /dev/null: written as in production, but not
- * read by the load generator's process.
+ * read by the load generator's process. `nodeFlags`: node's own options before dist/cli.js.
  */
-export function serve(target: BenchTarget, workers: number, logLevel: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+export function serve(
+  target: BenchTarget,
+  workers: number,
+  logLevel: string,
+  env: Record<string, string> = {},
+  nodeFlags: string[] = [],
+): Promise<ServiceProcess> {
   const database: Record<string, string | undefined> =
     target.database.kind === 'postgres'
       ? { DATABASE_URL: target.database.connectionString, DB_POOL_SIZE: '20' }
@@ -80,7 +86,12 @@ export function serve(target: BenchTarget, workers: number, logLevel: string, en
         };
   return startService(
     { ...database, NODE_ENV: 'production', LOG_LEVEL: logLevel, WEB_CONCURRENCY: String(workers), ...env },
-    { built: true, discardLogs: true, readyTimeoutMs: 120_000 },
+    {
+      built: true,
+      discardLogs: true,
+      readyTimeoutMs: 120_000,
+      ...(nodeFlags.length > 0 ? { entry: [...nodeFlags, 'dist/cli.js', 'serve'] } : {}),
+    },
   );
 }
 
