@@ -78,6 +78,8 @@ describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgre
     assert.ok(ids.length >= 4, `events: ${ids.length}`);
     await receiver.waitFor(() => acceptedIds().length >= ids.length, 10_000, `${ids.length} events`);
     assert.deepEqual(acceptedIds(), ids, 'each event once, in id order');
+    // The thread reports an outcome after the receiver's answer reaches it: a message later still.
+    await receiver.waitFor(() => outcomes.length >= ids.length, 10_000, `${ids.length} outcomes relayed`);
     assert.deepEqual(
       outcomes,
       ids.map(() => 'delivered'),
