@@ -5,9 +5,9 @@
  * load runs, the service's own /metrics is read every second: what it answered, how many
  * requests wait, whether /health still answers, its RSS.
  */
-import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { metricsText } from './scrape.js';
+import { residentMb } from './resident.js';
 
 export class DatabaseProxy {
   private readonly server: Server;
@@ -118,11 +118,6 @@ async function healthMs(baseUrl: string): Promise<number | null> {
   }
 }
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-}
-
 /**
  * Samples the service every second for `seconds` while load runs elsewhere; `at(second)` is
  * called at the start of each second to cut or restore the database.
@@ -156,7 +151,7 @@ export async function sampleTimeline(
       other: all - ok - overloaded - unavailable,
       waiting: current.waiting,
       healthMs: await healthMs(baseUrl),
-      rssMb: await rssMb(pid),
+      rssMb: await residentMb(pid),
     });
     previous = current;
   }

@@ -11,7 +11,7 @@
  * threads: the least CPU taken from the service on the same machine), else from autocannon.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -23,6 +23,7 @@ import { workloadRequests } from './load.js';
 import { runWrk, wrkInstalled } from './wrk.js';
 import type { WorkloadName, WorkloadState } from './workloads.js';
 import { metricsText } from './scrape.js';
+import { residentMb } from './resident.js';
 
 const USAGE = `Usage: npx tsx bench/overload.ts [options]
 
@@ -139,15 +140,13 @@ const log = (message: string) => console.log(`[overload] ${message}`);
 async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
   let peak = 0;
   const sample = async () => {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    peak = Math.max(peak, kb);
+    peak = Math.max(peak, await residentMb(pid));
   };
   const timer = setInterval(() => void sample(), 100);
   try {
     const result = await work();
     await sample();
-    return { result, peakRssMb: Math.round(peak / 1024) };
+    return { result, peakRssMb: peak };
   } finally {
     clearInterval(timer);
   }

@@ -30,7 +30,8 @@ import {
   type TargetReport,
 } from './report.js';
 import { startBenchReceiver } from './delivery.js';
-import { eventLoopFigures, readEventLoop } from './eventLoop.js';
+import { driveWatchingLoop, driveWithCpu, interleavedRounds, type DriveArguments } from './measuredRuns.js';
+import { cpuBetween, cpuSnapshot } from './cpuShare.js';
 import { batchFigures, batchTotals } from './batches.js';
 import { BLOCKED_EMAIL, countStatements } from './roundTrips.js';
 import {
@@ -52,7 +53,6 @@ import {
   type BenchTarget,
 } from './targets.js';
 import { nextBody, type WorkloadName, type WorkloadState } from './workloads.js';
-import { cpuBetween, cpuSnapshot } from './cpuShare.js';
 import type { ServiceProcess } from '../test/support/serviceProcess.js';
 import { metricsText } from './scrape.js';
 
@@ -231,28 +231,6 @@ async function driveCounted(target: BenchTarget, server: ServiceProcess, ...run:
   const counted =
     before !== undefined && after !== undefined && result.requests ? { transactionsPerRequest: (after - before) / result.requests } : {};
   return { ...result, ...counted, batches };
-}
-
-/** `drive`'s arguments after the server's URL. */
-type DriveArguments = Parameters<typeof drive> extends [string, ...infer Rest] ? Rest : never;
-
-/** `drive` of `server`, with where the machine's CPU went during it (bench/cpuShare.ts). */
-async function driveWithCpu(server: ServiceProcess, ...run: DriveArguments): Promise<WorkloadResult> {
-  const pid = server.child.pid;
-  const before = cpuSnapshot(pid);
-  const result = await drive(server.baseUrl, ...run);
-  const cpu = cpuBetween(before, cpuSnapshot(pid), result.requests ?? result.requestsPerSecond * run[2].duration);
-  return cpu === undefined ? result : { ...result, cpu };
-}
-
-/**
- * `driveWithCpu` of the service, with what held up its event loop during the run, read from its
- * /metrics just before and just after (bench/eventLoop.ts; nothing else scrapes it meanwhile).
- */
-async function driveWatchingLoop(server: ServiceProcess, ...run: DriveArguments): Promise<WorkloadResult> {
-  const before = await readEventLoop(server.baseUrl);
-  const result = await driveWithCpu(server, ...run);
-  return { ...result, eventLoop: eventLoopFigures(before, await readEventLoop(server.baseUrl), run[2].duration) };
 }
 
 /** Longer than PostgreSQL's own interval between two flushes of a backend's statistics (1 s). */
@@ -570,17 +548,6 @@ async function withTwoServices<Name extends string, T>(
     firstEnv,
     warmUp,
   );
-}
-
-/** `rounds` rounds of one run per setting: the first one first in odd rounds, second in even ones (so drift falls on both). */
-async function interleavedRounds<Setting extends string>(
-  rounds: number,
-  [first, second]: [Setting, Setting],
-  run: (setting: Setting, round: number) => Promise<void>,
-): Promise<void> {
-  for (let round = 1; round <= rounds; round++) {
-    for (const setting of round % 2 === 1 ? [first, second] : [second, first]) await run(setting, round);
-  }
 }
 
 /** Invariant violations summed over the tables. */

@@ -86,12 +86,7 @@ export function serve(
         };
   return startService(
     { ...database, NODE_ENV: 'production', LOG_LEVEL: logLevel, WEB_CONCURRENCY: String(workers), ...env },
-    {
-      built: true,
-      discardLogs: true,
-      readyTimeoutMs: 120_000,
-      ...(nodeFlags.length > 0 ? { entry: [...nodeFlags, 'dist/cli.js', 'serve'] } : {}),
-    },
+    { built: true, discardLogs: true, readyTimeoutMs: 120_000, nodeFlags },
   );
 }
 

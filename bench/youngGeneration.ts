@@ -12,15 +12,15 @@
  * collector showed a scavenge every 35 ms. Needs `npm run build` and wrk. Environment:
  * DATABASE_URL (the admin connection; a scratch database is made beside it), ROUNDS (default 4).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { drive, type WorkloadResult } from './load.js';
+import { driveWatchingLoop, interleavedRounds } from './measuredRuns.js';
+import { residentMb } from './resident.js';
 import { median, medianRun } from './report.js';
 import { writeAfterMarker } from './docMarker.js';
 import { seed } from './seed.js';
 import { BENCH_API_KEY, PRODUCTION_ENV, scratchPostgres, serve, withDatabase } from './targets.js';
-import { eventLoopFigures, readEventLoop } from './eventLoop.js';
-import { cpuBetween, cpuSnapshot } from './cpuShare.js';
 import type { WorkloadState } from './workloads.js';
 import type { ServiceProcess } from '../test/support/serviceProcess.js';
 
@@ -33,26 +33,13 @@ const load = { connections: 20, duration: 10, loader: 'wrk' as const, apiKey: BE
 /** Node's flags of each setting. */
 const SETTINGS = { '--max-semi-space-size=64': ['--max-semi-space-size=64'], "Node's default": [] } satisfies Record<string, string[]>;
 type Setting = keyof typeof SETTINGS;
+const ORDER: [Setting, Setting] = ['--max-semi-space-size=64', "Node's default"];
 
 interface Run extends WorkloadResult {
   setting: Setting;
   round: number;
-  /** MB the process held in memory right after the run. */
+  /** MB the process held in memory right after the run (bench/resident.ts). */
   residentMb: number;
-}
-
-/** MB a process holds in memory now (Linux). */
-const residentMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
-
-/** One run of lookups, with the main thread's CPU and the collector's pauses during it. */
-async function measured(service: ServiceProcess, state: WorkloadState): Promise<Omit<Run, 'setting' | 'round'>> {
-  const pid = service.child.pid as number;
-  const loopBefore = await readEventLoop(service.baseUrl);
-  const cpuBefore = cpuSnapshot(pid);
-  const result = await drive(service.baseUrl, 'lookup', state, load);
-  const cpu = cpuBetween(cpuBefore, cpuSnapshot(pid), result.requests ?? result.requestsPerSecond * load.duration);
-  const eventLoop = eventLoopFigures(loopBefore, await readEventLoop(service.baseUrl), load.duration);
-  return { ...result, ...(cpu === undefined ? {} : { cpu }), eventLoop, residentMb: residentMb(pid) };
 }
 
 const row = (cells: (string | number | undefined)[]) => `| ${cells.map((cell) => cell ?? '–').join(' | ')} |`;
@@ -72,7 +59,7 @@ function mediansTable(runs: Run[]): string[] {
     ]),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
-  for (const setting of Object.keys(SETTINGS) as Setting[]) {
+  for (const setting of ORDER) {
     const of = runs.filter((run) => run.setting === setting);
     const middle = medianRun(of);
     const loop = middle.eventLoop;
@@ -142,20 +129,17 @@ const target = await scratchPostgres(adminUrl, 'identity_bench_young_generation'
 const services = new Map<Setting, ServiceProcess>();
 try {
   await withDatabase(target, (db) => seed(db, CUSTOMERS));
-  for (const setting of Object.keys(SETTINGS) as Setting[]) {
-    services.set(setting, await serve(target, 1, 'info', PRODUCTION_ENV, SETTINGS[setting]));
-  }
+  for (const setting of ORDER) services.set(setting, await serve(target, 1, 'info', PRODUCTION_ENV, SETTINGS[setting]));
   const state: WorkloadState = { customers: CUSTOMERS, cursor: CUSTOMERS, fresh: 0 };
   for (const service of services.values()) await drive(service.baseUrl, 'lookup', { ...state }, { ...load, duration: 3 });
   const runs: Run[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const order = [...services.keys()];
-    for (const setting of round % 2 === 1 ? order : order.reverse()) {
-      const run: Run = { setting, round, ...(await measured(services.get(setting) as ServiceProcess, state)) };
-      console.log(JSON.stringify(run));
-      runs.push(run);
-    }
-  }
+  await interleavedRounds(rounds, ORDER, async (setting, round) => {
+    const service = services.get(setting) as ServiceProcess;
+    const result = await driveWatchingLoop(service, 'lookup', state, load);
+    const run: Run = { ...result, setting, round, residentMb: await residentMb(service.child.pid as number) };
+    console.log(JSON.stringify(run));
+    runs.push(run);
+  });
   writeFileSync(RESULTS, markdown(runs, started));
   console.log(`wrote ${RESULTS}`);
   await writeAfterMarker(new URL('../docs/benchmarks.md', import.meta.url), '<!-- bench: young-generation -->', mediansTable(runs));

@@ -33,17 +33,19 @@ export interface StartOptions {
   discardLogs?: boolean;
   /** Node's arguments for another program that serves `/ready` (the bench's bare handler). */
   entry?: string[];
+  /** Node's own options before the service's module (the bench's `--max-semi-space-size`). */
+  nodeFlags?: string[];
 }
 
 /** Starts the service with `env` over the parent's environment; an `undefined` value unsets a variable. */
 export async function startService(
   env: Record<string, string | undefined>,
-  { readyTimeoutMs = 30_000, built = false, discardLogs = false, entry: program }: StartOptions = {},
+  { readyTimeoutMs = 30_000, built = false, discardLogs = false, entry: program, nodeFlags = [] }: StartOptions = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const entry = program ?? (built ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve']);
+  const entry = program ?? [...nodeFlags, ...(built ? ['dist/cli.js', 'serve'] : ['--import', 'tsx', 'src/cli.ts', 'serve'])];
   const child = spawn(process.execPath, entry, { env: childEnv, stdio: ['ignore', discardLogs ? 'ignore' : 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
