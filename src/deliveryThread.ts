@@ -59,15 +59,27 @@ export interface DeliveryThreadOptions {
   settings: DeliverySettings;
   onOutcome?: (outcome: DeliveryOutcome) => void;
   log?: DelivererLog;
-  /** Tests: another entry module, the first wait before a dead thread is started again, how long `stop` waits. */
+  /**
+   * Tests: another entry module, the first wait before a dead thread is started again, how long a
+   * thread must have run for its death to count as the first again, how long `stop` waits.
+   */
   entry?: URL;
   restartMs?: number;
+  stableMs?: number;
   stopWaitMs?: number;
 }
 
 export function startDeliveryThread(
   target: PostgresTarget,
-  { settings, onOutcome, log, entry = DEFAULT_ENTRY, restartMs = RESTART_MS, stopWaitMs = STOP_WAIT_MS }: DeliveryThreadOptions,
+  {
+    settings,
+    onOutcome,
+    log,
+    entry = DEFAULT_ENTRY,
+    restartMs = RESTART_MS,
+    stableMs = STABLE_MS,
+    stopWaitMs = STOP_WAIT_MS,
+  }: DeliveryThreadOptions,
 ): Deliverer {
   let worker: Worker | null = null;
   let stopping = false;
@@ -89,7 +101,7 @@ export function startDeliveryThread(
       thread.once('exit', () => {
         worker = null;
         if (!stopping) {
-          deaths = Date.now() - startedAt >= STABLE_MS ? 1 : deaths + 1;
+          deaths = Date.now() - startedAt >= stableMs ? 1 : deaths + 1;
           const restartInMs = restartDelayMs(deaths, restartMs);
           log?.warn({ err: failure ?? 'the thread ended', restartInMs }, 'webhook delivery thread failed');
           restart = setTimeout(spawn, restartInMs);

@@ -153,4 +153,18 @@ describe('the webhook deliverer on its own thread [PostgreSQL]', { skip: postgre
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(warnings.length, logged, 'not started again once stopped');
   });
+
+  it('starts the count of deaths again for a thread that ran long enough before it died', async () => {
+    const restarts: unknown[] = [];
+    // stableMs 0: every thread "ran long enough", so each death is a first one and waits restartMs.
+    deliver({
+      entry: new URL('../support/failingDeliveryThread.ts', import.meta.url),
+      restartMs: 50,
+      stableMs: 0,
+      log: { warn: (fields) => restarts.push(fields) },
+    });
+    const deadline = Date.now() + 15_000;
+    while (restarts.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(restarts.slice(0, 3), Array(3).fill({ err: 'this delivery thread fails at start', restartInMs: 50 }));
+  });
 });
