@@ -118,6 +118,8 @@ describeOnEachDatabase('webhooks', (scratch) => {
       'identifier.unblocked',
     ])
       assert.ok(types.includes(type), `a ${type} event was delivered`);
+    // The deliverer records an outcome once the receiver's answer reaches it, after the receiver counted the event.
+    await receiver.waitFor(() => outcomes.length >= ids.length, 10_000, `${ids.length} outcomes`);
     assert.deepEqual(
       outcomes,
       ids.map(() => 'delivered'),
